@@ -1,0 +1,5 @@
+"""Allows `python -m reportgen`, which behaves exactly like the `reportgen` command."""
+
+from reportgen.cli import main
+
+raise SystemExit(main())

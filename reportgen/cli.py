@@ -1,0 +1,233 @@
+"""The `reportgen` command: the only module that parses arguments or prints.
+
+Errors the user can fix (`ReportgenError`) become one line on stderr and exit
+code 2; anything else is a bug and keeps its traceback. Progress goes to stderr
+and only when stderr is a terminal, so pipes and cron logs stay clean; stdout
+carries the result (the snapshot folder) for scripts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+import jinja2
+from rich.console import Console
+
+from reportgen import __version__, config, pipeline, sample
+from reportgen.errors import ConfigError, ReportgenError
+from reportgen.fsutil import write_bytes
+from reportgen.ingest import read_table
+from reportgen.resources import sample_data_path, templates_dir
+from reportgen.roles import ROLES
+from reportgen.validate import CleanData
+
+EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+class _Progress:
+    """Shows each stage as it runs (a spinner, then a tick and its time) on a terminal."""
+
+    def __init__(self, console: Console, show: bool) -> None:
+        self.console = console
+        self.show = show
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        if not self.show:
+            yield
+            return
+        start = time.perf_counter()
+        with self.console.status(f"{name}…"):
+            yield
+        self.console.print(
+            f"[green]✓[/green] {name} [dim]{time.perf_counter() - start:.2f} s[/dim]", markup=True
+        )
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="reportgen",
+        description="Segment customers and write a segmentation brief.",
+    )
+    parser.add_argument("--version", action="version", version=f"reportgen {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="segment the data and write a snapshot")
+    run.add_argument(
+        "--data",
+        type=Path,
+        help="customer table (CSV, Parquet, .xlsx); default: [data] path, else the bundled sample",
+    )
+    run.add_argument(
+        "--config", type=Path, help="config file (default: ./reportgen.toml if present)"
+    )
+    run.add_argument("--k", type=_positive, help="number of segments, instead of choosing it")
+    run.add_argument(
+        "--period",
+        default=date.today().strftime("%Y-%m"),
+        help="period of the snapshot, YYYY-MM (default: this month)",
+    )
+    run.add_argument(
+        "--out", type=Path, default=Path("output"), help="output folder (default: ./output)"
+    )
+    run.add_argument("--force", action="store_true", help="replace an existing snapshot")
+    loudness = run.add_mutually_exclusive_group()
+    loudness.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    loudness.add_argument("--verbose", action="store_true", help="also print stage timings")
+
+    init = commands.add_parser("init", help="write a commented reportgen.toml for a data file")
+    init.add_argument("--data", type=Path, required=True, help="the customer table to describe")
+    init.add_argument(
+        "--out",
+        type=Path,
+        default=Path(config.DEFAULT_CONFIG_NAME),
+        help="where to write the config (default: ./reportgen.toml)",
+    )
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+
+    check = commands.add_parser("validate", help="check the data and print the quality summary")
+    check.add_argument("--data", type=Path, help="customer table (default: as for run)")
+    check.add_argument("--config", type=Path, help="config file (default: ./reportgen.toml)")
+
+    make = commands.add_parser("sample", help="generate a realistic sample customer table")
+    make.add_argument(
+        "--rows",
+        type=_positive,
+        default=sample.DEFAULT_ROWS,
+        help=f"number of customers (default: {sample.DEFAULT_ROWS})",
+    )
+    make.add_argument(
+        "--seed",
+        type=int,
+        default=sample.DEFAULT_SEED,
+        help=f"random seed (default: {sample.DEFAULT_SEED})",
+    )
+    make.add_argument(
+        "--out",
+        type=Path,
+        default=Path("sample_customers.csv"),
+        help="where to write it (default: ./sample_customers.csv)",
+    )
+    make.add_argument("--force", action="store_true", help="overwrite an existing file")
+    return parser
+
+
+def _describe_roles(roles: config.RoleMap, console: Console) -> None:
+    if roles.inferred:
+        pairs = ", ".join(f"{role} ← {roles.column(role)!r}" for role in roles.inferred)
+        console.print(f"Columns matched by name: {pairs}")
+    if roles.unused:
+        console.print(f"Columns not used: {', '.join(map(repr, roles.unused))}")
+
+
+def _quality_lines(clean: CleanData) -> list[str]:
+    quality = clean.quality
+    lines = [f"Rows read: {quality.rows_read:,}; customers kept: {quality.rows_kept:,}"]
+    lines += [f"- {fix.describe()}" for fix in quality.fixes] or ["- no fixes were needed"]
+    return lines
+
+
+def _run(args: argparse.Namespace, err: Console) -> int:
+    cfg = config.load(args.config)
+    path = pipeline.data_path(cfg, args.data, sample_data_path())
+    progress = _Progress(err, show=err.is_terminal and not args.quiet)
+    result = pipeline.run(
+        path, cfg, out=args.out, period=args.period, k=args.k, force=args.force, reporter=progress
+    )
+    analysis = result.analysis
+    if not args.quiet:
+        _describe_roles(analysis.clean.roles, err)
+        for line in _quality_lines(analysis.clean):
+            err.print(line)
+        seg = analysis.segmentation
+        err.print(f"{seg.k} segments: {seg.reason}")
+        for warning in seg.warnings:
+            err.print(f"warning: {_WARNINGS[warning]}")
+    if args.verbose:
+        for stage, seconds in analysis.timings.items():
+            err.print(f"  {stage:<9} {seconds:8.3f} s")
+    print(result.snapshot.path)
+    return 0
+
+
+_WARNINGS = {
+    "weak_separation": "segments overlap (low silhouette); treat them as tendencies, not types",
+    "unstable": "segments change when the data is resampled (low stability)",
+}
+
+
+def _init(args: argparse.Namespace, err: Console) -> int:
+    if args.out.exists() and not args.force:
+        raise ConfigError(f"{args.out} already exists; pass --force to overwrite it")
+    dataset = read_table(args.data)
+    roles = config.infer_roles(dataset.frame.columns)
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir()),
+        autoescape=False,  # noqa: S701 -- renders TOML, not HTML; values go through |toml
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    environment.filters["toml"] = config.toml_value
+    text = environment.get_template("reportgen.toml.j2").render(
+        data_path=str(args.data),
+        roles=ROLES,
+        columns=roles.columns,
+        unused=roles.unused,
+        defaults=config.Config(),
+        drivers=config.drivers_for(config.Config(), roles),
+    )
+    write_bytes(args.out, text.encode("utf-8"))
+    _describe_roles(roles, err)
+    err.print(
+        f"Wrote {args.out}: review the [columns] table, then run `reportgen run`.", highlight=False
+    )
+    return 0
+
+
+def _validate(args: argparse.Namespace, err: Console) -> int:
+    cfg = config.load(args.config)
+    path = pipeline.data_path(cfg, args.data, sample_data_path())
+    clean = pipeline.check(path, cfg)
+    _describe_roles(clean.roles, err)
+    print("\n".join(_quality_lines(clean)))
+    return 0
+
+
+def _sample(args: argparse.Namespace, err: Console) -> int:
+    if args.out.exists() and not args.force:
+        raise ConfigError(f"{args.out} already exists; pass --force to overwrite it")
+    write_bytes(args.out, sample.to_csv_bytes(sample.generate(args.rows, args.seed)))
+    err.print(f"Wrote {args.rows:,} customers to {args.out}")
+    return 0
+
+
+_COMMANDS = {"run": _run, "init": _init, "validate": _validate, "sample": _sample}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
+    try:
+        return _COMMANDS[args.command](args, err)
+    except ReportgenError as exc:
+        err.print(f"reportgen: error: {exc}")
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        err.print("reportgen: interrupted; nothing was written")
+        return EXIT_INTERRUPTED

@@ -1,0 +1,424 @@
+"""Reading and validating the TOML config, and inferring column roles.
+
+The config is validated once, here, into frozen dataclasses; later stages trust
+it. Every key has a default, so an empty file (or none) is a valid config. An
+error names the table and key, what was given and what is allowed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reportgen.errors import ConfigError
+from reportgen.roles import DEFAULT_DRIVERS, ROLE_BY_NAME, ROLES, Kind
+
+DEFAULT_CONFIG_NAME = "reportgen.toml"
+_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    title: str = "Customer segments"
+    company: str = ""
+    currency: str = "USD"
+    slug: str = "customer-segments"
+
+
+@dataclass(frozen=True)
+class DataSettings:
+    path: Path | None = None
+    kind: str = "customers"
+    date_format: str | None = None
+
+
+@dataclass(frozen=True)
+class ValidationSettings:
+    duplicates: str = "keep_last"
+    missing: str = "impute"
+    max_bad_share: float = 0.2
+    max_missing_share: float = 0.5
+    rating_scale: tuple[float, float] = (1.0, 5.0)
+    satisfaction_levels: tuple[str, ...] = ("Unsatisfied", "Neutral", "Satisfied")
+
+
+@dataclass(frozen=True)
+class FeatureSettings:
+    drivers: tuple[str, ...] | None = None
+    """Roles that drive the clustering; None means every behavioural role present."""
+    scaling: str = "standard"
+    log_spend: bool = False
+    one_hot: bool = True
+
+
+@dataclass(frozen=True)
+class SegmentationSettings:
+    k: int | None = None
+    """None means choose k automatically between k_min and k_max."""
+    k_min: int = 2
+    k_max: int = 8
+    seed: int = 42
+    sample_size: int = 20_000
+    silhouette_sample: int = 5_000
+    stability_runs: int = 10
+
+
+@dataclass(frozen=True)
+class Config:
+    report: ReportSettings = field(default_factory=ReportSettings)
+    data: DataSettings = field(default_factory=DataSettings)
+    columns: Mapping[str, str] = field(default_factory=dict)
+    """Role -> column name as written in the config; "" switches a role off."""
+    validation: ValidationSettings = field(default_factory=ValidationSettings)
+    features: FeatureSettings = field(default_factory=FeatureSettings)
+    segmentation: SegmentationSettings = field(default_factory=SegmentationSettings)
+    source: Path | None = None
+    """The file this config was read from, if any."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """The config as used, for the manifest: plain JSON-able values."""
+        return {
+            "report": vars(self.report).copy(),
+            "data": {**vars(self.data), "path": str(self.data.path) if self.data.path else None},
+            "columns": dict(self.columns),
+            "validation": {
+                **vars(self.validation),
+                "rating_scale": list(self.validation.rating_scale),
+                "satisfaction_levels": list(self.validation.satisfaction_levels),
+            },
+            "features": {
+                **vars(self.features),
+                "drivers": list(self.features.drivers) if self.features.drivers else None,
+            },
+            "segmentation": {**vars(self.segmentation), "k": self.segmentation.k or "auto"},
+            "source": str(self.source) if self.source else None,
+        }
+
+
+# --- validation of raw TOML values -------------------------------------------------------
+
+
+def _fail(where: str, message: str) -> ConfigError:
+    return ConfigError(f"config {where}: {message}")
+
+
+def _string(where: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise _fail(where, f"expected a text value in quotes, got {value!r}")
+    return value
+
+
+def _choice(*allowed: str) -> Callable[[str, Any], str]:
+    def check(where: str, value: Any) -> str:
+        if value not in allowed:
+            options = ", ".join(f'"{a}"' for a in allowed)
+            raise _fail(where, f"{value!r} is not allowed; use one of {options}")
+        return value
+
+    return check
+
+
+def _integer(low: int, high: int | None = None) -> Callable[[str, Any], int]:
+    def check(where: str, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _fail(where, f"expected a whole number, got {value!r}")
+        if value < low or (high is not None and value > high):
+            bound = f"from {low} to {high}" if high is not None else f"of at least {low}"
+            raise _fail(where, f"{value} is out of range; use a whole number {bound}")
+        return value
+
+    return check
+
+
+def _share(where: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise _fail(where, f"expected a number from 0 to 1, got {value!r}")
+    return float(value)
+
+
+def _boolean(where: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _fail(where, f"expected true or false, got {value!r}")
+    return value
+
+
+def _slug(where: str, value: Any) -> str:
+    text = _string(where, value)
+    if not _SLUG.match(text):
+        raise _fail(
+            where,
+            f"{text!r} is not a valid slug; use lowercase letters, digits and '-' "
+            "(it names a folder, so no spaces, dots or slashes)",
+        )
+    return text
+
+
+def _k(where: str, value: Any) -> int | None:
+    if value == "auto":
+        return None
+    return _integer(2)(where, value)
+
+
+def _rating_scale(where: str, value: Any) -> tuple[float, float]:
+    ok = (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+        and value[0] < value[1]
+    )
+    if not ok:
+        raise _fail(where, f"expected [lowest, highest] such as [1, 5], got {value!r}")
+    return (float(value[0]), float(value[1]))
+
+
+def _levels(where: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or len(value) < 2 or not all(isinstance(v, str) for v in value):
+        raise _fail(where, f"expected a list of at least two labels, lowest first, got {value!r}")
+    lowered = [v.strip().lower() for v in value]
+    if len(set(lowered)) != len(lowered):
+        raise _fail(where, f"labels must be distinct (ignoring case), got {value!r}")
+    return tuple(value)
+
+
+def _drivers(where: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise _fail(where, f"expected a list of role names, got {value!r}")
+    for role in value:
+        if role not in ROLE_BY_NAME or ROLE_BY_NAME[role].kind is Kind.ID:
+            allowed = ", ".join(r.name for r in ROLES if r.kind is not Kind.ID)
+            raise _fail(
+                where, f"{role!r} is not a role that can drive segments; use any of {allowed}"
+            )
+    return tuple(dict.fromkeys(value))
+
+
+Check = Callable[[str, Any], Any]
+_SCHEMA: dict[str, tuple[type, dict[str, Check]]] = {
+    "report": (
+        ReportSettings,
+        {
+            "title": _string,
+            "company": _string,
+            "currency": _string,
+            "slug": _slug,
+        },
+    ),
+    "data": (
+        DataSettings,
+        {
+            "path": _string,
+            "kind": _choice("customers", "transactions"),
+            "date_format": _string,
+        },
+    ),
+    "validation": (
+        ValidationSettings,
+        {
+            "duplicates": _choice("keep_last", "keep_first", "error"),
+            "missing": _choice("impute", "drop"),
+            "max_bad_share": _share,
+            "max_missing_share": _share,
+            "rating_scale": _rating_scale,
+            "satisfaction_levels": _levels,
+        },
+    ),
+    "features": (
+        FeatureSettings,
+        {
+            "drivers": _drivers,
+            "scaling": _choice("standard", "robust"),
+            "log_spend": _boolean,
+            "one_hot": _boolean,
+        },
+    ),
+    "segmentation": (
+        SegmentationSettings,
+        {
+            "k": _k,
+            "k_min": _integer(2, 50),
+            "k_max": _integer(2, 50),
+            "seed": _integer(0, 2**32 - 1),
+            "sample_size": _integer(100),
+            "silhouette_sample": _integer(100),
+            "stability_runs": _integer(0, 100),
+        },
+    ),
+}
+_TABLES = (*_SCHEMA, "columns")
+
+
+def _section(name: str, raw: Any) -> Any:
+    cls, checks = _SCHEMA[name]
+    if not isinstance(raw, dict):
+        raise _fail(f"[{name}]", "must be a table")
+    values = {}
+    for key, value in raw.items():
+        if key not in checks:
+            raise _fail(f"[{name}] {key}", f"unknown key; allowed keys are {', '.join(checks)}")
+        values[key] = checks[key](f"[{name}] {key}", value)
+    return cls(**values)
+
+
+def _columns(raw: Any) -> dict[str, str]:
+    if not isinstance(raw, dict):
+        raise _fail("[columns]", 'must be a table of role = "column name"')
+    for role, column in raw.items():
+        if role not in ROLE_BY_NAME:
+            allowed = ", ".join(ROLE_BY_NAME)
+            raise _fail(f"[columns] {role}", f"unknown role; roles are {allowed}")
+        _string(f"[columns] {role}", column)
+    duplicated = {c for c in raw.values() if c and list(raw.values()).count(c) > 1}
+    if duplicated:
+        raise _fail(
+            "[columns]", f"column {sorted(duplicated)[0]!r} is mapped to more than one role"
+        )
+    return dict(raw)
+
+
+def toml_value(value: Any) -> str:
+    """A Python value written as TOML, for the `init` template."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if value is None:
+        raise ValueError("TOML has no null; leave the key out instead")
+    return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a TOML basic string
+
+
+def parse(raw: Mapping[str, Any], source: Path | None = None) -> Config:
+    """Validate a parsed TOML document into a Config."""
+    for table in raw:
+        if table not in _TABLES:
+            raise _fail(f"[{table}]", f"unknown table; tables are {', '.join(_TABLES)}")
+    sections = {name: _section(name, raw[name]) for name in _SCHEMA if name in raw}
+    data: DataSettings = sections.get("data", DataSettings())
+    if data.kind == "transactions":
+        raise _fail(
+            "[data] kind",
+            '"transactions" (order logs) is not supported by this version yet; '
+            'use "customers" with one row per customer',
+        )
+    if raw.get("data", {}).get("path") is not None:
+        path = Path(raw["data"]["path"])
+        if source is not None and not path.is_absolute():
+            path = source.parent / path  # relative to the config file, not the working folder
+        data = DataSettings(path=path, kind=data.kind, date_format=data.date_format)
+    segmentation: SegmentationSettings = sections.get("segmentation", SegmentationSettings())
+    if segmentation.k_min > segmentation.k_max:
+        raise _fail(
+            "[segmentation] k_min",
+            f"k_min ({segmentation.k_min}) is larger than k_max ({segmentation.k_max})",
+        )
+    return Config(
+        report=sections.get("report", ReportSettings()),
+        data=data,
+        columns=_columns(raw.get("columns", {})),
+        validation=sections.get("validation", ValidationSettings()),
+        features=sections.get("features", FeatureSettings()),
+        segmentation=segmentation,
+        source=source,
+    )
+
+
+def load(path: Path | None) -> Config:
+    """Read the config at `path`, or ./reportgen.toml if present, or use the defaults."""
+    if path is None:
+        default = Path(DEFAULT_CONFIG_NAME)
+        if not default.is_file():
+            return Config()
+        path = default
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc}") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    try:
+        return parse(raw, source=path.resolve())
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+# --- column roles ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoleMap:
+    """Which column plays which role in this data set."""
+
+    columns: Mapping[str, str]
+    """Role -> column, only for roles present."""
+    inferred: tuple[str, ...]
+    """Roles whose column was guessed from its name rather than set in the config."""
+    unused: tuple[str, ...]
+    """Columns of the data that play no role."""
+
+    def column(self, role: str) -> str:
+        return self.columns[role]
+
+    def has(self, role: str) -> bool:
+        return role in self.columns
+
+
+def _words(name: str) -> list[str]:
+    return re.sub(r"[^a-z0-9]+", " ", name.lower()).split()
+
+
+def _hint_score(hint: str, column: str) -> int:
+    """How well a hint phrase fits a column name: 0 none, 2 all words present, 3 exact."""
+    hint_words, column_words = hint.split(), _words(column)
+    if hint_words == column_words:
+        return 3
+    return 2 if all(word in column_words for word in hint_words) else 0
+
+
+def infer_roles(columns: Iterable[str], explicit: Mapping[str, str] | None = None) -> RoleMap:
+    """Map roles to columns: explicit entries first, the rest guessed from column names.
+
+    Guessing is by name only: a column's content is judged later by validation,
+    which can then say "the spend column holds text" instead of silently
+    choosing another column.
+    """
+    explicit = dict(explicit or {})
+    available = list(columns)
+    chosen: dict[str, str] = {role: col for role, col in explicit.items() if col}
+    taken = set(chosen.values())
+    inferred = []
+    for role in ROLES:
+        if role.name in explicit:
+            continue
+        best, best_score = None, 0
+        for position, hint in enumerate(role.hints):
+            for column in available:
+                if column in taken:
+                    continue
+                # Earlier hints are stronger; an exact match beats a partial one.
+                score = _hint_score(hint, column) * 100 - position
+                if _hint_score(hint, column) and score > best_score:
+                    best, best_score = column, score
+        if best is not None:
+            chosen[role.name] = best
+            taken.add(best)
+            inferred.append(role.name)
+    ordered = {role.name: chosen[role.name] for role in ROLES if role.name in chosen}
+    unused = tuple(c for c in available if c not in taken)
+    return RoleMap(columns=ordered, inferred=tuple(inferred), unused=unused)
+
+
+def drivers_for(config: Config, roles: RoleMap) -> tuple[str, ...]:
+    """The roles that drive clustering: the configured ones, or every behavioural role present."""
+    if config.features.drivers is not None:
+        return config.features.drivers
+    return tuple(role for role in DEFAULT_DRIVERS if roles.has(role))

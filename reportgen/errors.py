@@ -1,0 +1,31 @@
+"""Errors a user can fix.
+
+Every class here carries a message that says what is wrong, where (file, row,
+column or config key) and how to fix it. The CLI prints the message as one
+line and exits with code 2; anything that is not a `ReportgenError` is a bug
+and keeps its traceback.
+"""
+
+
+class ReportgenError(Exception):
+    """Base of every error the user can fix; the message is shown as is."""
+
+
+class ConfigError(ReportgenError):
+    """The config file or a command-line option is invalid."""
+
+
+class InputError(ReportgenError):
+    """The input file cannot be read as a table."""
+
+
+class DataError(ReportgenError):
+    """The table was read but its content cannot be used."""
+
+
+class SegmentationError(ReportgenError):
+    """The data cannot be segmented as asked (for example k is too large)."""
+
+
+class SnapshotError(ReportgenError):
+    """The output snapshot cannot be written as asked."""

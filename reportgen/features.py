@@ -1,0 +1,109 @@
+"""The clustering matrix: which roles drive segments, how they are encoded and scaled.
+
+Only the driver roles enter the matrix; descriptive roles (age, city, ...) are
+profiled later but never shape the segments. The scaler's parameters are kept
+so that centroids can be shown in the data's own units and a later period can
+be scored with the same model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from reportgen.config import FeatureSettings
+from reportgen.errors import DataError
+from reportgen.roles import ROLE_BY_NAME, Kind
+from reportgen.validate import CleanData
+
+
+@dataclass(frozen=True)
+class Features:
+    matrix: np.ndarray
+    """Scaled values, one row per customer, one column per feature."""
+    names: tuple[str, ...]
+    """Feature names: the role, or role=value for a one-hot column."""
+    roles: tuple[str, ...]
+    """The role each feature comes from."""
+    scaling: str
+    center: np.ndarray
+    scale: np.ndarray
+    log1p: tuple[str, ...]
+    """Features transformed with log1p before scaling."""
+    dropped_constant: tuple[str, ...]
+    """Driver features removed because every customer has the same value."""
+
+    def to_units(self, scaled: np.ndarray) -> np.ndarray:
+        """Scaled points (e.g. centroids) back in the data's own units."""
+        values = scaled * self.scale + self.center
+        for i, name in enumerate(self.names):
+            if name in self.log1p:
+                values[:, i] = np.expm1(values[:, i])
+        return values
+
+
+def _encode(
+    clean: CleanData, settings: FeatureSettings
+) -> tuple[pd.DataFrame, list[str], list[str]]:
+    columns: dict[str, pd.Series] = {}
+    sources: list[str] = []
+    logged: list[str] = []
+    for role_name in clean.drivers:
+        role = ROLE_BY_NAME[role_name]
+        values = clean.frame[role_name]
+        if isinstance(values.dtype, pd.CategoricalDtype) and values.cat.ordered:
+            columns[role_name] = values.cat.codes.astype("float64")  # ordinal labels in order
+            sources.append(role_name)
+        elif role.kind is Kind.CATEGORICAL and settings.one_hot:
+            for level in sorted(values.dropna().unique()):
+                columns[f"{role_name}={level}"] = (values == level).astype("float64")
+                sources.append(role_name)
+        elif role.kind is Kind.CATEGORICAL:
+            codes = {level: i for i, level in enumerate(sorted(values.dropna().unique()))}
+            columns[role_name] = values.map(codes).astype("float64")
+            sources.append(role_name)
+        else:
+            numbers = values.astype("float64")
+            if role_name == "spend" and settings.log_spend:
+                numbers = np.log1p(numbers.clip(lower=0))
+                logged.append(role_name)
+            columns[role_name] = numbers
+            sources.append(role_name)
+    return pd.DataFrame(columns), sources, logged
+
+
+def build_features(clean: CleanData, settings: FeatureSettings) -> Features:
+    """Encode and scale the driver roles into the matrix K-Means is fitted on."""
+    table, sources, logged = _encode(clean, settings)
+    constant = [name for name in table.columns if table[name].nunique(dropna=False) <= 1]
+    kept = [name for name in table.columns if name not in constant]
+    if not kept:
+        raise DataError(
+            "every driver column has the same value for all customers, so there is nothing "
+            f"to segment on (drivers: {', '.join(clean.drivers)}); add varied columns to "
+            "[features] drivers"
+        )
+    values = table[kept].to_numpy(dtype="float64")
+    if settings.scaling == "robust":
+        center = np.median(values, axis=0)
+        q75, q25 = np.percentile(values, [75, 25], axis=0)
+        scale = q75 - q25
+        # A feature with zero spread between its quartiles (say, a rare flag) falls
+        # back to its standard deviation rather than blowing up.
+        scale = np.where(scale > 0, scale, values.std(axis=0))
+    else:
+        center = values.mean(axis=0)
+        scale = values.std(axis=0)
+    matrix = (values - center) / scale
+    return Features(
+        matrix=np.ascontiguousarray(matrix),
+        names=tuple(kept),
+        roles=tuple(src for name, src in zip(table.columns, sources, strict=True) if name in kept),
+        scaling=settings.scaling,
+        center=center,
+        scale=scale,
+        log1p=tuple(name for name in kept if name in logged),
+        dropped_constant=tuple(constant),
+    )

@@ -1,0 +1,184 @@
+"""The one place that orders the stages of a run.
+
+Each stage is a pure function of the previous result; this module calls them
+in turn, times them, tells a progress reporter what it is doing, and hands the
+results to `archive` to be written. It prints nothing itself.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+import pandas as pd
+
+from reportgen import __version__
+from reportgen.archive import Snapshot, check_target, to_json, write_snapshot
+from reportgen.config import Config
+from reportgen.features import Features, build_features
+from reportgen.ingest import Dataset, read_table
+from reportgen.profile import Profiles, build_profiles
+from reportgen.segment import Segmentation, model_record, segment
+from reportgen.spreadsheet import neutralise
+from reportgen.validate import CleanData, validate
+
+STAGES = ("ingest", "validate", "features", "segment", "profile", "archive")
+_PACKAGES = ("numpy", "pandas", "pyarrow", "scikit-learn", "jinja2", "openpyxl")
+T = TypeVar("T")
+
+
+class Reporter(Protocol):
+    """Told when each stage starts and ends (the CLI shows progress with it)."""
+
+    def stage(self, name: str) -> AbstractContextManager[None]: ...
+
+
+class _Silent:
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        yield
+
+
+@dataclass(frozen=True)
+class Analysis:
+    dataset: Dataset
+    clean: CleanData
+    features: Features
+    segmentation: Segmentation
+    profiles: Profiles
+    timings: dict[str, float]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    analysis: Analysis
+    snapshot: Snapshot
+
+
+class _Timer:
+    def __init__(self, reporter: Reporter) -> None:
+        self.reporter = reporter
+        self.timings: dict[str, float] = {}
+
+    def __call__(self, name: str, work: Callable[[], T]) -> T:
+        with self.reporter.stage(name):
+            start = time.perf_counter()
+            result = work()
+            self.timings[name] = round(time.perf_counter() - start, 4)
+        return result
+
+
+def data_path(config: Config, given: Path | None, default: Path) -> Path:
+    """--data wins over [data] path, which wins over the bundled sample."""
+    return given or config.data.path or default
+
+
+def check(path: Path, config: Config, reporter: Reporter | None = None) -> CleanData:
+    """Read and validate only (the `validate` command)."""
+    timer = _Timer(reporter or _Silent())
+    dataset = timer("ingest", lambda: read_table(path))
+    return timer("validate", lambda: validate(dataset, config))
+
+
+def analyse(
+    path: Path, config: Config, k: int | None = None, reporter: Reporter | None = None
+) -> Analysis:
+    """Every stage from reading the file to the segment profiles; nothing is written."""
+    timer = _Timer(reporter or _Silent())
+    dataset = timer("ingest", lambda: read_table(path))
+    clean = timer("validate", lambda: validate(dataset, config))
+    features = timer("features", lambda: build_features(clean, config.features))
+    spend = clean.frame["spend"].to_numpy(dtype="float64") if "spend" in clean.frame else None
+    segmentation = timer("segment", lambda: segment(features, config.segmentation, k, spend))
+    profiles = timer("profile", lambda: build_profiles(clean, segmentation))
+    return Analysis(dataset, clean, features, segmentation, profiles, timer.timings)
+
+
+def _versions() -> dict[str, str]:
+    found = {"python": platform.python_version(), "reportgen": __version__}
+    for name in _PACKAGES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def _assignments_csv(analysis: Analysis) -> bytes:
+    table = pd.DataFrame(
+        {
+            "customer_id": neutralise(analysis.clean.frame["customer_id"]),
+            "segment": analysis.segmentation.labels,
+        }
+    )
+    return table.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+def _manifest(analysis: Analysis, config: Config, slug: str, period: str) -> dict[str, Any]:
+    dataset, clean = analysis.dataset, analysis.clean
+    return {
+        "reportgen_version": __version__,
+        "report": slug,
+        "period": period,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "input": {
+            "path": str(dataset.path.resolve()),
+            "sha256": dataset.sha256,
+            "format": dataset.format,
+            "encoding": dataset.encoding,
+            "delimiter": dataset.delimiter,
+            "rows_in": clean.quality.rows_read,
+            "rows_out": clean.quality.rows_kept,
+        },
+        "columns": dict(clean.roles.columns),
+        "inferred_roles": list(clean.roles.inferred),
+        "data_quality": {
+            "rows_read": clean.quality.rows_read,
+            "rows_kept": clean.quality.rows_kept,
+            "unused_columns": list(clean.quality.unused_columns),
+            "fixes": [asdict(fix) for fix in clean.quality.fixes],
+        },
+        "config": config.as_dict(),
+        "seed": analysis.segmentation.seed,
+        "k": analysis.segmentation.k,
+        "versions": _versions(),
+        "timings": analysis.timings,
+    }
+
+
+def run(
+    path: Path,
+    config: Config,
+    out: Path,
+    period: str,
+    k: int | None = None,
+    force: bool = False,
+    reporter: Reporter | None = None,
+) -> RunResult:
+    """Analyse `path` and write the snapshot `<out>/<slug>/<period>/`."""
+    reporter = reporter or _Silent()
+    target = check_target(out, config.report.slug, period, force)
+    analysis = analyse(path, config, k, reporter)
+    files = {
+        "assignments.csv": _assignments_csv(analysis),
+        "profiles.json": to_json(
+            {
+                "report": config.report.slug,
+                "period": period,
+                "k": analysis.segmentation.k,
+                **analysis.profiles.to_dict(),
+            }
+        ),
+        "model.json": to_json(model_record(analysis.features, analysis.segmentation)),
+    }
+    with reporter.stage("archive"):
+        manifest = _manifest(analysis, config, config.report.slug, period)
+        snapshot = write_snapshot(target, files, manifest, force)
+    return RunResult(analysis=analysis, snapshot=snapshot)

@@ -1,0 +1,187 @@
+"""Per-segment statistics in the data's own units, against the whole customer base.
+
+Every number a person will read is computed here, once, on all rows; templates
+only format them. Each role also gets a level (high / typical / low, or recent /
+lapsed for recency) from the z-score of the segment mean, which is what persona
+matching works from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from reportgen.roles import ROLE_BY_NAME, Kind
+from reportgen.segment import Segmentation
+from reportgen.validate import CleanData
+
+LEVEL_Z = 0.5
+"""A segment mean half a standard deviation from the base mean counts as high or low."""
+
+
+@dataclass(frozen=True)
+class RoleStats:
+    mean: float
+    median: float
+    vs_base: float | None
+    """Segment mean / base mean ("2.1x the typical customer") for numeric roles, else None."""
+    z: float
+    level: str
+
+
+@dataclass(frozen=True)
+class SegmentProfile:
+    id: int
+    size: int
+    share: float
+    revenue: float | None
+    revenue_share: float | None
+    stats: Mapping[str, RoleStats]
+    """Numeric, yes/no (mean = share of yes) and ordinal roles (mean = level position)."""
+    mix: Mapping[str, Mapping[str, float]]
+    """Share of each value of every categorical or labelled ordinal role."""
+
+
+@dataclass(frozen=True)
+class Profiles:
+    customers: int
+    revenue: float | None
+    segments: tuple[SegmentProfile, ...]
+    base: Mapping[str, Mapping[str, float]]
+    """Whole-base mean, median and standard deviation of every summarised role."""
+    base_mix: Mapping[str, Mapping[str, float]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "customers": self.customers,
+            "revenue": self.revenue,
+            "segments": [
+                {
+                    "id": s.id,
+                    "size": s.size,
+                    "share": s.share,
+                    "revenue": s.revenue,
+                    "revenue_share": s.revenue_share,
+                    "stats": {role: vars(st) for role, st in s.stats.items()},
+                    "mix": {role: dict(m) for role, m in s.mix.items()},
+                }
+                for s in self.segments
+            ],
+            "base": {role: dict(v) for role, v in self.base.items()},
+            "base_mix": {role: dict(v) for role, v in self.base_mix.items()},
+        }
+
+
+def level(role: str, z: float) -> str:
+    if role == "recency":
+        return "recent" if z <= -LEVEL_Z else "lapsed" if z >= LEVEL_Z else "typical"
+    return "high" if z >= LEVEL_Z else "low" if z <= -LEVEL_Z else "typical"
+
+
+def _numeric_view(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every role that has a mean: numbers, yes/no as 0/1, ordinal labels as positions."""
+    columns = {}
+    for role_name in frame.columns:
+        values = frame[role_name]
+        kind = ROLE_BY_NAME[role_name].kind
+        if isinstance(values.dtype, pd.CategoricalDtype) and values.cat.ordered:
+            columns[role_name] = values.cat.codes.astype("float64")
+        elif kind in (Kind.NUMERIC, Kind.BOOLEAN, Kind.ORDINAL):
+            columns[role_name] = values.astype("float64")
+    return pd.DataFrame(columns, index=frame.index)
+
+
+def _categorical_view(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame[
+        [
+            role_name
+            for role_name in frame.columns
+            if ROLE_BY_NAME[role_name].kind is Kind.CATEGORICAL
+            or isinstance(frame[role_name].dtype, pd.CategoricalDtype)
+        ]
+    ]
+
+
+def _shares(counts: pd.Series) -> dict[str, float]:
+    total = counts.sum()
+    return {str(value): float(count / total) for value, count in counts.items() if count}
+
+
+def build_profiles(clean: CleanData, segmentation: Segmentation) -> Profiles:
+    """Summarise each segment against the whole base, on all rows."""
+    labels = pd.Series(segmentation.labels, index=clean.frame.index, name="segment")
+    numeric = _numeric_view(clean.frame)
+    categorical = _categorical_view(clean.frame)
+    n = len(clean.frame)
+    has_spend = "spend" in numeric.columns
+    total_revenue = float(numeric["spend"].sum()) if has_spend else None
+
+    base_mean, base_std = numeric.mean(), numeric.std(ddof=0)
+    base = {
+        role: {
+            "mean": float(base_mean[role]),
+            "median": float(numeric[role].median()),
+            "std": float(base_std[role]),
+        }
+        for role in numeric.columns
+    }
+    grouped = numeric.groupby(labels)
+    means, medians = grouped.mean(), grouped.median()
+    sizes = labels.value_counts().reindex(range(1, segmentation.k + 1), fill_value=0)
+    revenues = grouped["spend"].sum() if has_spend else None
+    mixes = {
+        role: categorical[role]
+        .astype("string")
+        .fillna("(missing)")
+        .groupby(labels)
+        .value_counts()
+        .unstack(fill_value=0)
+        for role in categorical.columns
+    }
+
+    segments = []
+    for segment_id in range(1, segmentation.k + 1):
+        stats = {}
+        for role in numeric.columns:
+            mean = float(means.at[segment_id, role])
+            std = float(base_std[role])
+            z = (mean - float(base_mean[role])) / std if std > 0 else 0.0
+            stats[role] = RoleStats(
+                mean=mean,
+                median=float(medians.at[segment_id, role]),
+                vs_base=(
+                    mean / float(base_mean[role])
+                    if ROLE_BY_NAME[role].kind is Kind.NUMERIC and base_mean[role]
+                    else None
+                ),
+                z=float(z),
+                level=level(role, z),
+            )
+        revenue = float(revenues[segment_id]) if revenues is not None else None
+        segments.append(
+            SegmentProfile(
+                id=segment_id,
+                size=int(sizes[segment_id]),
+                share=float(sizes[segment_id] / n),
+                revenue=revenue,
+                revenue_share=(
+                    revenue / total_revenue if revenue is not None and total_revenue else None
+                ),
+                stats=stats,
+                mix={role: _shares(table.loc[segment_id]) for role, table in mixes.items()},
+            )
+        )
+    base_mix = {
+        role: _shares(categorical[role].astype("string").fillna("(missing)").value_counts())
+        for role in categorical.columns
+    }
+    return Profiles(
+        customers=n,
+        revenue=total_revenue,
+        segments=tuple(segments),
+        base=base,
+        base_mix=base_mix,
+    )

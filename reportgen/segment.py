@@ -1,0 +1,291 @@
+"""Choosing k with evidence, fitting K-Means, and measuring how much to trust it.
+
+k is chosen on a seeded sample (all rows when the data is small) by four
+criteria voting; the final fit uses every row, started from the sample's
+centroids so it is both fast and reproducible. Segments are numbered by
+descending mean spend, never by K-Means' arbitrary labels, so "segment 1" means
+the same thing in every run.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.metrics import (
+    adjusted_rand_score,
+    calinski_harabasz_score,
+    davies_bouldin_score,
+    silhouette_score,
+)
+
+from reportgen.config import SegmentationSettings
+from reportgen.errors import SegmentationError
+from reportgen.features import Features
+
+N_INIT = 4
+WEAK_SILHOUETTE = 0.25
+"""Below this mean silhouette, segments overlap more than they separate."""
+WEAK_STABILITY = 0.75
+"""Below this mean adjusted Rand index, resampling the data reshuffles segments."""
+STABILITY_SAMPLE = 5_000
+
+
+@dataclass(frozen=True)
+class KScore:
+    k: int
+    inertia: float
+    silhouette: float
+    calinski_harabasz: float
+    davies_bouldin: float
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    labels: np.ndarray
+    """Segment id (1..k) of every customer, in the order of the clean data."""
+    k: int
+    fixed: bool
+    """k was given (config or --k) rather than chosen."""
+    votes: dict[str, int]
+    """The k each criterion prefers: silhouette, calinski_harabasz, davies_bouldin, knee."""
+    reason: str
+    scores: tuple[KScore, ...]
+    centroids: np.ndarray
+    """Scaled centroids, row i is segment i + 1."""
+    silhouette: float
+    stability: float | None
+    stability_runs: int
+    sample_size: int
+    n_init: int
+    seed: int
+    warnings: tuple[str, ...]
+    """weak_separation and/or unstable: the report must say the structure is weak."""
+
+
+def _sample(n: int, size: int, seed: int) -> np.ndarray:
+    if n <= size:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, size=size, replace=False))
+
+
+def _score(points: np.ndarray, k: int, settings: SegmentationSettings) -> tuple[KScore, KMeans]:
+    model = KMeans(n_clusters=k, n_init=N_INIT, random_state=settings.seed).fit(points)
+    labels = model.labels_
+    if len(np.unique(labels)) < 2:
+        return KScore(k, float(model.inertia_), float("nan"), float("nan"), float("nan")), model
+    silhouette = silhouette_score(
+        points,
+        labels,
+        sample_size=min(settings.silhouette_sample, len(points)),
+        random_state=settings.seed,
+    )
+    return KScore(
+        k=k,
+        inertia=float(model.inertia_),
+        silhouette=float(silhouette),
+        calinski_harabasz=float(calinski_harabasz_score(points, labels)),
+        davies_bouldin=float(davies_bouldin_score(points, labels)),
+    ), model
+
+
+def _knee(scores: list[KScore]) -> int:
+    """The k farthest below the straight line from the first to the last inertia."""
+    if len(scores) < 3:
+        return scores[0].k
+    ks = np.array([s.k for s in scores], dtype=float)
+    inertia = np.array([s.inertia for s in scores])
+    x = (ks - ks[0]) / (ks[-1] - ks[0])
+    spread = inertia[0] - inertia[-1]
+    y = (inertia - inertia[-1]) / spread if spread > 0 else np.zeros_like(inertia)
+    return int(ks[np.argmax((1 - x) - y)])
+
+
+def _votes(scores: list[KScore]) -> dict[str, int]:
+    valid = [s for s in scores if not np.isnan(s.silhouette)] or scores
+    return {
+        "silhouette": max(valid, key=lambda s: s.silhouette).k,
+        "calinski_harabasz": max(valid, key=lambda s: s.calinski_harabasz).k,
+        "davies_bouldin": min(valid, key=lambda s: s.davies_bouldin).k,
+        "knee": _knee(scores),
+    }
+
+
+_CRITERIA = {
+    "silhouette": "silhouette",
+    "calinski_harabasz": "Calinski–Harabasz",
+    "davies_bouldin": "Davies–Bouldin",
+    "knee": "the inertia knee",
+}
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _choose(votes: dict[str, int], scores: list[KScore]) -> tuple[int, str]:
+    counts = Counter(votes.values())
+    top = max(counts.values())
+    tied = [k for k, c in counts.items() if c == top]
+    by_k = {s.k: s for s in scores}
+    k = max(tied, key=lambda k: (by_k[k].silhouette, -k))
+    backers = [_CRITERIA[c] for c, v in votes.items() if v == k]
+    others = [f"{_CRITERIA[c]} preferred {v}" for c, v in votes.items() if v != k]
+    reason = f"k = {k} was preferred by {_join(backers)} ({len(backers)} of 4 criteria)"
+    if len(tied) > 1:
+        reason += "; the tie was broken by the higher silhouette"
+    if others:
+        reason += f"; {_join(others)}"
+    return k, reason + "."
+
+
+def _stability(
+    points: np.ndarray, k: int, reference: np.ndarray, settings: SegmentationSettings
+) -> float | None:
+    """Mean adjusted Rand index between the reference labels and refits on bootstrap samples."""
+    if settings.stability_runs == 0:
+        return None
+    rng = np.random.default_rng(settings.seed + 1)
+    subset = _sample(len(points), STABILITY_SAMPLE, settings.seed + 2)
+    agreements = []
+    for run in range(settings.stability_runs):
+        boot = rng.choice(len(points), size=len(points), replace=True)
+        model = KMeans(n_clusters=k, n_init=N_INIT, random_state=settings.seed + 3 + run)
+        model.fit(points[boot])
+        agreements.append(adjusted_rand_score(reference[subset], model.predict(points[subset])))
+    return float(np.mean(agreements))
+
+
+def _order(labels: np.ndarray, k: int, order_values: np.ndarray | None) -> np.ndarray:
+    """New id (0-based) for each K-Means label: by descending mean spend, then size."""
+    sizes = np.bincount(labels, minlength=k)
+    if order_values is None:
+        means = np.zeros(k)
+    else:
+        means = np.bincount(labels, weights=order_values, minlength=k) / np.maximum(sizes, 1)
+    ranking = sorted(range(k), key=lambda c: (-means[c], -sizes[c], c))
+    new_id = np.empty(k, dtype=int)
+    new_id[ranking] = np.arange(k)
+    return new_id
+
+
+def segment(
+    features: Features,
+    settings: SegmentationSettings,
+    k: int | None = None,
+    order_values: np.ndarray | None = None,
+) -> Segmentation:
+    """Fit the segmentation. `k` (from --k) overrides the config; `order_values` is spend."""
+    points = features.matrix
+    n = len(points)
+    distinct = len(np.unique(points, axis=0)) if n <= 200_000 else n
+    fixed_k = k if k is not None else settings.k
+    if fixed_k is not None and fixed_k >= n:
+        raise SegmentationError(
+            f"k = {fixed_k} is not smaller than the number of customers ({n}); choose a k of at "
+            f"most {max(2, n - 1)}"
+        )
+    if fixed_k is not None and fixed_k > distinct:
+        raise SegmentationError(
+            f"k = {fixed_k} is more than the {distinct} distinct customer profiles in the data; "
+            "choose a smaller k"
+        )
+    if distinct < 3:
+        raise SegmentationError(
+            f"only {distinct} distinct customer profile(s) among {n} customers: too few to "
+            "segment (need at least 3)"
+        )
+    sample = _sample(n, settings.sample_size, settings.seed)
+    points_sample = points[sample]
+    k_high = min(settings.k_max, distinct - 1, len(points_sample) - 1)
+    k_low = min(settings.k_min, k_high)
+    candidates = list(range(k_low, k_high + 1))
+    if fixed_k is not None and fixed_k not in candidates:
+        candidates = sorted({*candidates, fixed_k})
+    scored = [_score(points_sample, c, settings) for c in candidates]
+    scores = [s for s, _ in scored]
+    in_range = [s for s in scores if k_low <= s.k <= k_high]
+    votes = _votes(in_range)
+    auto_k, reason = _choose(votes, in_range)
+    if fixed_k is not None:
+        chosen = fixed_k
+        reason = f"k = {fixed_k} was set by the user; the criteria alone would choose {auto_k}."
+    else:
+        chosen = auto_k
+    sample_model = dict(zip(candidates, (m for _, m in scored), strict=True))[chosen]
+    if len(sample) == n:
+        model = sample_model
+    else:
+        model = KMeans(
+            n_clusters=chosen,
+            init=sample_model.cluster_centers_,
+            n_init=1,
+            random_state=settings.seed,
+        ).fit(points)
+    raw = model.labels_
+    new_id = _order(raw, chosen, order_values)
+    labels = new_id[raw] + 1
+    centroids = np.empty_like(model.cluster_centers_)
+    centroids[new_id] = model.cluster_centers_
+    silhouette = next(s.silhouette for s in scores if s.k == chosen)
+    stability = _stability(points_sample, chosen, model.predict(points_sample), settings)
+    warnings = []
+    if not silhouette >= WEAK_SILHOUETTE:
+        warnings.append("weak_separation")
+    if stability is not None and stability < WEAK_STABILITY:
+        warnings.append("unstable")
+    return Segmentation(
+        labels=labels.astype(np.int64),
+        k=chosen,
+        fixed=fixed_k is not None,
+        votes=votes,
+        reason=reason,
+        scores=tuple(scores),
+        centroids=centroids,
+        silhouette=silhouette,
+        stability=stability,
+        stability_runs=settings.stability_runs,
+        sample_size=len(sample),
+        n_init=N_INIT,
+        seed=settings.seed,
+        warnings=tuple(warnings),
+    )
+
+
+def model_record(features: Features, segmentation: Segmentation) -> dict:
+    """Everything needed to score new customers with this model, and the evidence for k."""
+    in_units = features.to_units(segmentation.centroids.copy())
+    return {
+        "k": segmentation.k,
+        "seed": segmentation.seed,
+        "n_init": segmentation.n_init,
+        "features": list(features.names),
+        "feature_roles": list(features.roles),
+        "dropped_constant": list(features.dropped_constant),
+        "scaler": {
+            "kind": features.scaling,
+            "center": features.center.tolist(),
+            "scale": features.scale.tolist(),
+            "log1p": list(features.log1p),
+        },
+        "centroids": [
+            {
+                "segment": i + 1,
+                "scaled": dict(zip(features.names, row.tolist(), strict=True)),
+                "units": dict(zip(features.names, unit.tolist(), strict=True)),
+            }
+            for i, (row, unit) in enumerate(zip(segmentation.centroids, in_units, strict=True))
+        ],
+        "selection": {
+            "fixed": segmentation.fixed,
+            "votes": segmentation.votes,
+            "reason": segmentation.reason,
+            "sample_size": segmentation.sample_size,
+            "scores": [vars(s) for s in segmentation.scores],
+        },
+        "silhouette": segmentation.silhouette,
+        "stability": {"mean_ari": segmentation.stability, "runs": segmentation.stability_runs},
+        "warnings": list(segmentation.warnings),
+    }

@@ -373,12 +373,14 @@ class RoleMap:
 
 
 def _words(name: str) -> list[str]:
-    return re.sub(r"[^a-z0-9]+", " ", name.lower()).split()
+    """Lowercase words with a plural "s" dropped, so "orders" and "Order Count" meet."""
+    words = re.sub(r"[^a-z0-9]+", " ", name.lower()).split()
+    return [w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words]
 
 
 def _hint_score(hint: str, column: str) -> int:
     """How well a hint phrase fits a column name: 0 none, 2 all words present, 3 exact."""
-    hint_words, column_words = hint.split(), _words(column)
+    hint_words, column_words = _words(hint), _words(column)
     if hint_words == column_words:
         return 3
     return 2 if all(word in column_words for word in hint_words) else 0

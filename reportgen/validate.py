@@ -74,7 +74,8 @@ class CleanData:
 
 
 def _examples(values: pd.Series, mask: pd.Series) -> tuple[Example, ...]:
-    hits = values[mask].head(MAX_EXAMPLES)
+    # The mask may cover only the rows still kept (after duplicates were dropped).
+    hits = values.loc[mask.index[mask.to_numpy(dtype=bool)][:MAX_EXAMPLES]]
     return tuple(Example(row=int(i) + 2, value=str(v)) for i, v in hits.items())
 
 

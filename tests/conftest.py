@@ -1,0 +1,78 @@
+"""Shared helpers: the real data set (when present), CLI runners, tiny in-memory tables."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from reportgen.config import Config, parse
+from reportgen.ingest import Dataset
+from reportgen.validate import CleanData, validate
+
+REPO = Path(__file__).resolve().parent.parent
+REAL_DATA = REPO.parent / "shared" / "data" / "ecommerce_customer_behavior.csv"
+REAL_COLUMNS = [
+    "Customer ID",
+    "Gender",
+    "Age",
+    "City",
+    "Membership Type",
+    "Total Spend",
+    "Items Purchased",
+    "Average Rating",
+    "Discount Applied",
+    "Days Since Last Purchase",
+    "Satisfaction Level",
+]
+
+needs_real_data = pytest.mark.skipif(
+    not REAL_DATA.is_file(),
+    reason=f"the real data set {REAL_DATA} is not here (it is not shipped with the project)",
+)
+
+
+def run_cli(
+    *args: str | Path, cwd: Path, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m reportgen` as a real process, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "reportgen", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+
+
+def dataset(frame: pd.DataFrame, path: str = "table.csv") -> Dataset:
+    """A Dataset as ingest would return it, for stage tests that need no file."""
+    return Dataset(frame=frame, path=Path(path), sha256="0" * 64, format="csv")
+
+
+def config(**tables: dict) -> Config:
+    return parse(tables)
+
+
+def clean(frame: pd.DataFrame, **tables: dict) -> CleanData:
+    return validate(dataset(frame), config(**tables))
+
+
+@pytest.fixture
+def tiny_table() -> pd.DataFrame:
+    """Six customers as text, the way ingest reads a CSV."""
+    return pd.DataFrame(
+        {
+            "Customer ID": ["1", "2", "3", "4", "5", "6"],
+            "Total Spend": ["100", "200", "300", "1000", "1100", "1200"],
+            "Items Purchased": ["1", "2", "3", "10", "11", "12"],
+            "Days Since Last Purchase": ["50", "40", "60", "5", "6", "4"],
+        },
+        dtype="string",
+    )

@@ -1,0 +1,65 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from reportgen.config import FeatureSettings
+from reportgen.errors import DataError
+from reportgen.features import build_features
+from tests.conftest import clean
+
+
+def test_standard_scaling_exact_values(tiny_table):
+    features = build_features(clean(tiny_table), FeatureSettings())
+    assert features.names == ("recency", "spend", "frequency")
+    spend = np.array([100, 200, 300, 1000, 1100, 1200.0])
+    np.testing.assert_allclose(features.center[1], 650.0)
+    np.testing.assert_allclose(features.scale[1], spend.std())
+    np.testing.assert_allclose(features.matrix[:, 1], (spend - 650) / spend.std())
+    np.testing.assert_allclose(features.matrix.mean(axis=0), 0, atol=1e-12)
+
+
+def test_robust_scaling_uses_median_and_quartiles(tiny_table):
+    features = build_features(clean(tiny_table), FeatureSettings(scaling="robust"))
+    # spend quartiles with linear interpolation: 225 and 1075, median 650
+    np.testing.assert_allclose(features.center[1], 650.0)
+    np.testing.assert_allclose(features.scale[1], 850.0)
+
+
+def test_log_spend_and_back_to_units(tiny_table):
+    features = build_features(clean(tiny_table), FeatureSettings(log_spend=True))
+    assert features.log1p == ("spend",)
+    back = features.to_units(features.matrix.copy())
+    np.testing.assert_allclose(back[:, 1], [100, 200, 300, 1000, 1100, 1200])
+    np.testing.assert_allclose(back[:, 0], [50, 40, 60, 5, 6, 4])
+
+
+def test_constant_driver_is_dropped_with_a_note(tiny_table):
+    data = clean(tiny_table.assign(**{"Average Rating": ["4"] * 6}))
+    features = build_features(data, FeatureSettings())
+    assert "rating" not in features.names
+    assert features.dropped_constant == ("rating",)
+
+
+def test_categorical_driver_one_hot_or_codes():
+    frame = pd.DataFrame(
+        {
+            "id": ["1", "2", "3", "4"],
+            "spend": ["1", "2", "3", "4"],
+            "tier": ["Gold", "Bronze", "Gold", "Silver"],
+        },
+        dtype="string",
+    )
+    data = clean(frame, features={"drivers": ["spend", "tier"]})
+    hot = build_features(data, FeatureSettings(drivers=("spend", "tier")))
+    assert hot.names == ("spend", "tier=Bronze", "tier=Gold", "tier=Silver")
+    assert hot.roles == ("spend", "tier", "tier", "tier")
+    coded = build_features(data, FeatureSettings(drivers=("spend", "tier"), one_hot=False))
+    assert coded.names == ("spend", "tier")
+    units = coded.to_units(coded.matrix.copy())
+    assert units[:, 1].tolist() == pytest.approx([1, 0, 1, 2])  # Bronze 0, Gold 1, Silver 2
+
+
+def test_all_constant_drivers_is_an_error():
+    frame = pd.DataFrame({"id": ["1", "2"], "spend": ["5", "5"]}, dtype="string")
+    with pytest.raises(DataError, match="every driver column has the same value"):
+        build_features(clean(frame), FeatureSettings())

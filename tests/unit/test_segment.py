@@ -1,0 +1,138 @@
+import numpy as np
+import pytest
+
+from reportgen.config import SegmentationSettings
+from reportgen.errors import SegmentationError
+from reportgen.features import Features
+from reportgen.segment import KScore, _choose, _knee, segment
+
+SETTINGS = SegmentationSettings(k_min=2, k_max=6, stability_runs=5)
+
+
+def blobs(sizes=(30, 20, 10), centres=((0, 0), (10, 0), (0, 10)), seed=0):
+    rng = np.random.default_rng(seed)
+    points = np.vstack(
+        [rng.normal(c, 0.3, size=(n, 2)) for n, c in zip(sizes, centres, strict=True)]
+    )
+    truth = np.repeat(np.arange(len(sizes)), sizes)
+    return points, truth
+
+
+def features_of(points):
+    return Features(
+        matrix=points,
+        names=("a", "b"),
+        roles=("a", "b"),
+        scaling="standard",
+        center=np.zeros(2),
+        scale=np.ones(2),
+        log1p=(),
+        dropped_constant=(),
+    )
+
+
+def test_three_clear_groups_are_found_and_numbered_by_spend():
+    points, truth = blobs()
+    spend = np.array([100.0, 900.0, 500.0])[truth]  # group 1 spends most, then 2, then 0
+    result = segment(features_of(points), SETTINGS, order_values=spend)
+    assert result.k == 3
+    assert set(result.votes.values()) == {3}
+    assert result.reason == (
+        "k = 3 was preferred by silhouette, Calinski–Harabasz, Davies–Bouldin and the inertia "
+        "knee (4 of 4 criteria)."
+    )
+    expected = np.array([3, 1, 2])[truth]
+    assert result.labels.tolist() == expected.tolist()
+    np.testing.assert_allclose(result.centroids[0], [10, 0], atol=0.2)
+    assert [s.k for s in result.scores] == [2, 3, 4, 5, 6]
+    assert result.silhouette > 0.8 and result.stability == pytest.approx(1.0)
+    assert result.warnings == ()
+
+
+def test_same_input_same_labels_and_fixed_k():
+    points, _ = blobs()
+    first = segment(features_of(points), SETTINGS)
+    assert np.array_equal(first.labels, segment(features_of(points), SETTINGS).labels)
+    fixed = segment(features_of(points), SETTINGS, k=5)
+    assert fixed.k == 5 and fixed.fixed
+    assert fixed.reason == "k = 5 was set by the user; the criteria alone would choose 3."
+    assert sorted(set(fixed.labels.tolist())) == [1, 2, 3, 4, 5]
+
+
+def test_fixed_k_outside_the_range_is_still_scored():
+    points, _ = blobs()
+    result = segment(
+        features_of(points), SegmentationSettings(k_min=2, k_max=3, k=5, stability_runs=0)
+    )
+    assert [s.k for s in result.scores] == [2, 3, 5]
+    assert result.k == 5 and result.stability is None
+
+
+def test_no_structure_is_flagged_as_weak():
+    rng = np.random.default_rng(1)
+    noise = rng.normal(size=(400, 6))  # one round cloud: any split is arbitrary
+    names = tuple("abcdef")
+    result = segment(
+        Features(
+            matrix=noise,
+            names=names,
+            roles=names,
+            scaling="standard",
+            center=np.zeros(6),
+            scale=np.ones(6),
+            log1p=(),
+            dropped_constant=(),
+        ),
+        SETTINGS,
+    )
+    assert result.silhouette < 0.25
+    assert "weak_separation" in result.warnings
+
+
+def test_k_not_smaller_than_customers_is_an_error():
+    points, _ = blobs()
+    with pytest.raises(
+        SegmentationError,
+        match=r"k = 60 is not smaller than the number of "
+        r"customers \(60\); choose a k of at most 59",
+    ):
+        segment(features_of(points), SETTINGS, k=60)
+
+
+def test_too_few_distinct_customers():
+    points = np.array([[0.0, 0], [0, 0], [1, 1], [1, 1]])
+    with pytest.raises(SegmentationError, match="only 2 distinct customer profile"):
+        segment(features_of(points), SETTINGS)
+    with pytest.raises(SegmentationError, match="k = 3 is more than the 2 distinct"):
+        segment(features_of(points), SETTINGS, k=3)
+
+
+def test_knee_of_a_hand_made_curve():
+    scores = [
+        KScore(k, inertia, 0, 0, 0) for k, inertia in [(2, 100), (3, 40), (4, 20), (5, 15), (6, 12)]
+    ]
+    assert _knee(scores) == 3
+
+
+def test_votes_tie_is_broken_by_silhouette():
+    scores = [KScore(2, 0, 0.5, 0, 0), KScore(3, 0, 0.6, 0, 0), KScore(4, 0, 0.4, 0, 0)]
+    k, reason = _choose(
+        {"silhouette": 3, "calinski_harabasz": 2, "davies_bouldin": 3, "knee": 2}, scores
+    )
+    assert k == 3
+    assert reason == (
+        "k = 3 was preferred by silhouette and Davies–Bouldin (2 of 4 criteria); "
+        "the tie was broken by the higher silhouette; Calinski–Harabasz preferred 2 "
+        "and the inertia knee preferred 2."
+    )
+
+
+def test_large_data_is_chosen_on_a_sample_and_fitted_on_all_rows():
+    points, _truth = blobs(sizes=(3000, 2000, 1000))
+    settings = SegmentationSettings(
+        k_min=2, k_max=4, sample_size=500, silhouette_sample=200, stability_runs=2
+    )
+    result = segment(features_of(points), settings)
+    assert result.sample_size == 500 and result.k == 3
+    assert len(result.labels) == 6000
+    assert np.bincount(result.labels).tolist() == [0, 3000, 2000, 1000]

@@ -60,6 +60,13 @@ def _positive(text: str) -> int:
     return value
 
 
+def _segments(text: str) -> int:
+    value = _positive(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"a segmentation needs at least 2 segments, got {value}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="reportgen",
@@ -77,7 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--config", type=Path, help="config file (default: ./reportgen.toml if present)"
     )
-    run.add_argument("--k", type=_positive, help="number of segments, instead of choosing it")
+    run.add_argument("--k", type=_segments, help="number of segments, instead of choosing it")
     run.add_argument(
         "--period",
         default=date.today().strftime("%Y-%m"),

@@ -64,7 +64,7 @@ class SegmentationSettings:
     k_max: int = 8
     seed: int = 42
     sample_size: int = 20_000
-    silhouette_sample: int = 5_000
+    silhouette_sample: int = 4_000
     stability_runs: int = 10
 
 

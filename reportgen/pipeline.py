@@ -26,7 +26,7 @@ from reportgen.features import Features, build_features
 from reportgen.ingest import Dataset, read_table
 from reportgen.profile import Profiles, build_profiles
 from reportgen.segment import Segmentation, model_record, segment
-from reportgen.spreadsheet import neutralise
+from reportgen.spreadsheet import csv_bytes
 from reportgen.validate import CleanData, validate
 
 STAGES = ("ingest", "validate", "features", "segment", "profile", "archive")
@@ -112,13 +112,14 @@ def _versions() -> dict[str, str]:
 
 
 def _assignments_csv(analysis: Analysis) -> bytes:
-    table = pd.DataFrame(
-        {
-            "customer_id": neutralise(analysis.clean.frame["customer_id"]),
-            "segment": analysis.segmentation.labels,
-        }
+    return csv_bytes(
+        pd.DataFrame(
+            {
+                "customer_id": analysis.clean.frame["customer_id"],
+                "segment": analysis.segmentation.labels,
+            }
+        )
     )
-    return table.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
 def _manifest(analysis: Analysis, config: Config, slug: str, period: str) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from sklearn.metrics import (
     adjusted_rand_score,
     calinski_harabasz_score,
     davies_bouldin_score,
+    pairwise_distances,
     silhouette_score,
 )
 
@@ -31,6 +32,7 @@ WEAK_SILHOUETTE = 0.25
 WEAK_STABILITY = 0.75
 """Below this mean adjusted Rand index, resampling the data reshuffles segments."""
 STABILITY_SAMPLE = 5_000
+"""Bootstrap refits for stability are drawn from at most this many customers."""
 
 
 @dataclass(frozen=True)
@@ -71,21 +73,22 @@ def _sample(n: int, size: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, size=size, replace=False))
 
 
-def _score(points: np.ndarray, k: int, settings: SegmentationSettings) -> tuple[KScore, KMeans]:
+def _score(
+    points: np.ndarray,
+    distances: np.ndarray,
+    subset: np.ndarray,
+    k: int,
+    settings: SegmentationSettings,
+) -> tuple[KScore, KMeans]:
+    """Fit k clusters and score them; silhouette uses precomputed distances of one subset."""
     model = KMeans(n_clusters=k, n_init=N_INIT, random_state=settings.seed).fit(points)
     labels = model.labels_
-    if len(np.unique(labels)) < 2:
+    if len(np.unique(labels)) < 2 or len(np.unique(labels[subset])) < 2:
         return KScore(k, float(model.inertia_), float("nan"), float("nan"), float("nan")), model
-    silhouette = silhouette_score(
-        points,
-        labels,
-        sample_size=min(settings.silhouette_sample, len(points)),
-        random_state=settings.seed,
-    )
     return KScore(
         k=k,
         inertia=float(model.inertia_),
-        silhouette=float(silhouette),
+        silhouette=float(silhouette_score(distances, labels[subset], metric="precomputed")),
         calinski_harabasz=float(calinski_harabasz_score(points, labels)),
         davies_bouldin=float(davies_bouldin_score(points, labels)),
     ), model
@@ -149,12 +152,13 @@ def _stability(
         return None
     rng = np.random.default_rng(settings.seed + 1)
     subset = _sample(len(points), STABILITY_SAMPLE, settings.seed + 2)
+    base, expected = points[subset], reference[subset]
     agreements = []
     for run in range(settings.stability_runs):
-        boot = rng.choice(len(points), size=len(points), replace=True)
+        boot = rng.choice(len(base), size=len(base), replace=True)
         model = KMeans(n_clusters=k, n_init=N_INIT, random_state=settings.seed + 3 + run)
-        model.fit(points[boot])
-        agreements.append(adjusted_rand_score(reference[subset], model.predict(points[subset])))
+        model.fit(base[boot])
+        agreements.append(adjusted_rand_score(expected, model.predict(base)))
     return float(np.mean(agreements))
 
 
@@ -204,7 +208,12 @@ def segment(
     candidates = list(range(k_low, k_high + 1))
     if fixed_k is not None and fixed_k not in candidates:
         candidates = sorted({*candidates, fixed_k})
-    scored = [_score(points_sample, c, settings) for c in candidates]
+    # One silhouette subset for every k: the scores compare like with like, and the
+    # pairwise distances (the costly part) are computed once.
+    subset = _sample(len(points_sample), settings.silhouette_sample, settings.seed + 4)
+    distances = pairwise_distances(points_sample[subset])
+    scored = [_score(points_sample, distances, subset, c, settings) for c in candidates]
+    del distances
     scores = [s for s, _ in scored]
     in_range = [s for s in scores if k_low <= s.k <= k_high]
     votes = _votes(in_range)

@@ -79,51 +79,88 @@ def _examples(values: pd.Series, mask: pd.Series) -> tuple[Example, ...]:
     return tuple(Example(row=int(i) + 2, value=str(v)) for i, v in hits.items())
 
 
+@dataclass(frozen=True)
+class _Distinct:
+    """A text column as its distinct values plus a code per row.
+
+    Exports repeat values endlessly (three satisfaction labels over a million
+    rows), so each distinct value is parsed once and the result spread back.
+    """
+
+    codes: np.ndarray
+    values: pd.Series
+
+    @classmethod
+    def of(cls, series: pd.Series) -> _Distinct:
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        return cls(codes, pd.Series(uniques, dtype="object"))
+
+    def spread(self, parsed: np.ndarray, index: pd.Index) -> pd.Series:
+        """Per-row values from one parsed value per distinct text (missing stays NaN)."""
+        padded = np.append(np.asarray(parsed, dtype="float64"), np.nan)  # code -1 -> NaN
+        return pd.Series(padded[self.codes], index=index)
+
+    def blank(self, index: pd.Index) -> pd.Series:
+        empty = self.values.astype(str).str.strip().eq("").to_numpy(dtype=bool)
+        return pd.Series(np.append(empty, True)[self.codes], index=index)
+
+
 def _is_blank(series: pd.Series) -> pd.Series:
     if series.dtype.kind in "biufcmM":
         return series.isna()
-    return series.isna() | series.astype("string").str.strip().eq("").fillna(True)
+    return _Distinct.of(series).blank(series.index)
 
 
-def _parse_numbers(series: pd.Series) -> pd.Series:
-    """Numbers as float; "1,234" and "$1,234.50" are understood; anything else is NaN."""
-    if series.dtype.kind in "biuf":
-        return series.astype("float64")
-    if series.dtype.kind == "b" or series.dtype == "boolean":
-        return series.astype("float64")
-    parsed = pd.to_numeric(series, errors="coerce").astype("float64")
-    retry = parsed.isna() & ~_is_blank(series)
+def _numbers_of_texts(texts: pd.Series) -> np.ndarray:
+    """Each text as a float; "1,234" and "$1,234.50" are understood; anything else is NaN."""
+    parsed = pd.to_numeric(texts, errors="coerce").to_numpy(dtype="float64", copy=True)
+    retry = np.isnan(parsed)
     if retry.any():
-        text = series[retry].astype(str)
-        parts = text.str.extract(_MONEY)
-        ok = parts[1].notna()
+        parts = texts[retry].astype(str).str.extract(_MONEY)
+        ok = parts[1].notna().to_numpy()
         cleaned = parts[0].fillna("") + parts[1].str.replace(",", "") + parts[2].fillna("")
-        parsed.loc[retry[retry].index[ok.to_numpy()]] = cleaned[ok].astype("float64").to_numpy()
+        found = np.full(int(retry.sum()), np.nan)
+        found[ok] = cleaned[ok].astype("float64").to_numpy()
+        parsed[retry] = found
     return parsed
 
 
+def _parse_numbers(series: pd.Series) -> pd.Series:
+    """Numbers as float64; text that is not a number becomes NaN."""
+    if series.dtype.kind in "biufb" or series.dtype == "boolean":
+        return series.astype("float64")
+    distinct = _Distinct.of(series)
+    return distinct.spread(_numbers_of_texts(distinct.values), series.index)
+
+
 def _parse_booleans(series: pd.Series) -> pd.Series:
-    """True / False / NaN; accepts TRUE/FALSE, Yes/No, Y/N, T/F and 1/0."""
+    """1.0 / 0.0 / NaN; accepts TRUE/FALSE, Yes/No, Y/N, T/F and 1/0 in any case."""
     if series.dtype.kind == "b":
         return series.astype("float64")
-    text = series.astype("string").str.strip().str.lower()
-    result = pd.Series(np.nan, index=series.index, dtype="float64")
-    result[text.isin(_TRUE).fillna(False).to_numpy(dtype=bool)] = 1.0
-    result[text.isin(_FALSE).fillna(False).to_numpy(dtype=bool)] = 0.0
-    return result
+    distinct = _Distinct.of(series)
+    words = distinct.values.astype(str).str.strip().str.lower()
+    parsed = np.where(words.isin(_TRUE), 1.0, np.where(words.isin(_FALSE), 0.0, np.nan))
+    return distinct.spread(parsed, series.index)
 
 
 def _parse_ordinal(series: pd.Series, levels: tuple[str, ...]) -> pd.Series:
     """Labels matched to the configured levels (ignoring case), or numbers kept as numbers."""
-    numbers = _parse_numbers(series)
-    present = ~_is_blank(series)
-    if present.any() and numbers[present].notna().mean() > 0.5:
-        return numbers
-    lookup = {level.strip().lower(): level for level in levels}
-    labels = series.astype("string").str.strip().str.lower().map(lookup)
-    return pd.Series(
-        pd.Categorical(labels, categories=list(levels), ordered=True), index=series.index
+    if series.dtype.kind in "biuf":
+        return series.astype("float64")
+    distinct = _Distinct.of(series)
+    numbers = _numbers_of_texts(distinct.values)
+    present = ~distinct.blank(series.index)
+    if present.any() and (distinct.codes >= 0).any():
+        as_numbers = distinct.spread(numbers, series.index)
+        if as_numbers[present].notna().mean() > 0.5:
+            return as_numbers
+    position = {level.strip().lower(): i for i, level in enumerate(levels)}
+    words = distinct.values.astype(str).str.strip().str.lower()
+    codes = distinct.spread(words.map(position).to_numpy(dtype="float64"), series.index)
+    categorical = pd.Categorical.from_codes(
+        codes.fillna(-1).astype(int), categories=list(levels), ordered=True
     )
+    return pd.Series(categorical, index=series.index)
 
 
 def _missing_required(role: Role, roles: RoleMap, config: Config, columns: list[str]) -> DataError:
@@ -162,10 +199,10 @@ def _clean_ids(raw: pd.Series) -> pd.Series:
     """Ids as text, so leading zeros survive; 101.0 from a spreadsheet becomes "101"."""
     if raw.dtype.kind == "f":
         whole = raw.notna() & (raw == np.floor(raw))
-        text = raw.astype("string")
-        text[whole] = raw[whole].astype("int64").astype("string")
+        text = raw.astype("string[pyarrow]")
+        text[whole] = raw[whole].astype("int64").astype("string[pyarrow]")
         return text.str.strip()
-    return raw.astype("string").str.strip().replace("", pd.NA)
+    return raw.astype("string[pyarrow]").str.strip().replace("", pd.NA)
 
 
 class _Cleaner:
@@ -202,7 +239,7 @@ class _Cleaner:
                 "customer_id",
                 missing.sum(),
                 "rows without a customer id dropped",
-                _examples(raw.astype("string").fillna(""), missing),
+                _examples(raw.astype("string[pyarrow]").fillna(""), missing),
             )
         return ids
 
@@ -290,7 +327,7 @@ class _Cleaner:
                 "values outside [validation] satisfaction_levels treated as missing",
             )
             return values
-        return raw.astype("string").str.strip().replace("", pd.NA)
+        return raw.astype("string[pyarrow]").str.strip().replace("", pd.NA)
 
     def impossible(self, role: Role, values: pd.Series) -> pd.Series:
         if role.name == "rating":
@@ -347,7 +384,7 @@ class _Cleaner:
                 column.isna().sum(),
                 f"missing values filled with the {how} ({shown})",
                 _examples(
-                    self.source[self.roles.column(role_name)].astype("string").fillna(""),
+                    self.source[self.roles.column(role_name)].astype("string[pyarrow]").fillna(""),
                     column.isna(),
                 ),
             )

@@ -213,3 +213,42 @@ def test_sample_command_is_reproducible(tmp_path):
     assert len((tmp_path / "a.csv").read_text().splitlines()) == 51
     refused = run_cli("sample", "--out", "a.csv", cwd=tmp_path)
     assert refused.returncode == 2 and "already exists; pass --force" in refused.stderr
+
+
+def test_progress_is_shown_on_a_terminal_only(tmp_path):
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    main, secondary = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reportgen", "run", "--period", PERIOD],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=secondary,
+        env={**os.environ, "TERM": "xterm"},
+    )
+    os.close(secondary)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:  # the terminal closes when the process ends
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    assert process.wait(timeout=120) == 0
+    shown = b"".join(chunks).decode(errors="replace")
+    for stage in ("ingest", "validate", "features", "segment", "profile", "archive"):
+        assert f"✓ {stage}" in shown, shown
+    piped = run_cli("run", "--period", "2026-10", cwd=tmp_path)  # stderr is a pipe here
+    assert "✓" not in piped.stderr and "Columns matched by name" in piped.stderr
+
+
+def test_k_must_be_at_least_two(tmp_path):
+    result = run_cli("run", "--k", "1", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "argument --k: a segmentation needs at least 2 segments, got 1" in result.stderr
+    assert not (tmp_path / "output").exists()

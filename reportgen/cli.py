@@ -166,8 +166,10 @@ def _run(args: argparse.Namespace, err: Console) -> int:
         err.print(f"{seg.k} segments: {seg.reason}")
         for warning in seg.warnings:
             err.print(f"warning: {_WARNINGS[warning]}")
+        for warning in result.brief.report.warnings:
+            err.print(f"warning: the PDF layout: {warning}")
     if args.verbose:
-        for stage, seconds in analysis.timings.items():
+        for stage, seconds in {**analysis.timings, **result.brief.timings}.items():
             err.print(f"  {stage:<9} {seconds:8.3f} s")
     print(result.snapshot.path)
     return 0

@@ -11,7 +11,7 @@ import json
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,16 @@ class ReportSettings:
     company: str = ""
     currency: str = "USD"
     slug: str = "customer-segments"
+    decimal_mark: str = "."
+    thousands_separator: str = ","
+    primary_color: str = "#1f4e79"
+    logo: Path | None = None
+    paper: str = "A4"
+    min_segment_size: int = 10
+    templates: Path | None = None
+    """A folder whose templates override the default ones by name."""
+    personas: Path | None = None
+    """A persona library file; default: personas.yaml from the template folders."""
 
 
 @dataclass(frozen=True)
@@ -83,7 +93,10 @@ class Config:
     def as_dict(self) -> dict[str, Any]:
         """The config as used, for the manifest: plain JSON-able values."""
         return {
-            "report": vars(self.report).copy(),
+            "report": {
+                key: str(value) if isinstance(value, Path) else value
+                for key, value in vars(self.report).items()
+            },
             "data": {**vars(self.data), "path": str(self.data.path) if self.data.path else None},
             "columns": dict(self.columns),
             "validation": {
@@ -158,6 +171,24 @@ def _slug(where: str, value: Any) -> str:
     return text
 
 
+def _currency(where: str, value: Any) -> str:
+    text = _string(where, value)
+    if not re.fullmatch(r"[A-Z]{3}", text):
+        raise _fail(where, f'{text!r} is not a three-letter currency code such as "USD"')
+    return text
+
+
+def _color(where: str, value: Any) -> str:
+    text = _string(where, value)
+    if not re.fullmatch(r"#[0-9a-fA-F]{6}", text):
+        raise _fail(where, f'{text!r} is not a colour; use #rrggbb, such as "#1f4e79"')
+    return text.lower()
+
+
+def _path(where: str, value: Any) -> Path:
+    return Path(_string(where, value))
+
+
 def _k(where: str, value: Any) -> int | None:
     if value == "auto":
         return None
@@ -204,8 +235,16 @@ _SCHEMA: dict[str, tuple[type, dict[str, Check]]] = {
         {
             "title": _string,
             "company": _string,
-            "currency": _string,
+            "currency": _currency,
             "slug": _slug,
+            "decimal_mark": _choice(".", ","),
+            "thousands_separator": _choice(",", ".", " ", "\u202f", "'", ""),
+            "primary_color": _color,
+            "logo": _path,
+            "paper": _choice("A4", "Letter"),
+            "min_segment_size": _integer(1),
+            "templates": _path,
+            "personas": _path,
         },
     ),
     "data": (
@@ -311,6 +350,18 @@ def parse(raw: Mapping[str, Any], source: Path | None = None) -> Config:
         if source is not None and not path.is_absolute():
             path = source.parent / path  # relative to the config file, not the working folder
         data = DataSettings(path=path, kind=data.kind, date_format=data.date_format)
+    report: ReportSettings = sections.get("report", ReportSettings())
+    if source is not None:
+        report = replace(
+            report,
+            **{
+                name: source.parent / value
+                for name in ("logo", "templates", "personas")
+                if (value := getattr(report, name)) is not None and not value.is_absolute()
+            },
+        )
+    if report.decimal_mark == report.thousands_separator:
+        raise _fail("[report] thousands_separator", "must differ from decimal_mark")
     segmentation: SegmentationSettings = sections.get("segmentation", SegmentationSettings())
     if segmentation.k_min > segmentation.k_max:
         raise _fail(
@@ -318,7 +369,7 @@ def parse(raw: Mapping[str, Any], source: Path | None = None) -> Config:
             f"k_min ({segmentation.k_min}) is larger than k_max ({segmentation.k_max})",
         )
     return Config(
-        report=sections.get("report", ReportSettings()),
+        report=report,
         data=data,
         columns=_columns(raw.get("columns", {})),
         validation=sections.get("validation", ValidationSettings()),

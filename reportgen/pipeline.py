@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -21,16 +21,31 @@ import pandas as pd
 
 from reportgen import __version__
 from reportgen.archive import Snapshot, check_target, to_json, write_snapshot
+from reportgen.charts import Charts, build_charts
 from reportgen.config import Config
 from reportgen.features import Features, build_features
+from reportgen.formatting import Formatter
 from reportgen.ingest import Dataset, read_table
+from reportgen.personas import Personas, assign_personas, load_library
 from reportgen.profile import Profiles, build_profiles
+from reportgen.render import Report, render_report
+from reportgen.resources import find_template
 from reportgen.segment import Segmentation, model_record, segment
 from reportgen.spreadsheet import csv_bytes
 from reportgen.validate import CleanData, validate
 
-STAGES = ("ingest", "validate", "features", "segment", "profile", "archive")
-_PACKAGES = ("numpy", "pandas", "pyarrow", "scikit-learn", "jinja2", "openpyxl")
+_PACKAGES = (
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "scikit-learn",
+    "scipy",
+    "jinja2",
+    "openpyxl",
+    "matplotlib",
+    "weasyprint",
+    "pyyaml",
+)
 T = TypeVar("T")
 
 
@@ -57,8 +72,19 @@ class Analysis:
 
 
 @dataclass(frozen=True)
+class Brief:
+    """What people read: personas, charts and the rendered report."""
+
+    personas: Personas
+    charts: Charts
+    report: Report
+    timings: dict[str, float]
+
+
+@dataclass(frozen=True)
 class RunResult:
     analysis: Analysis
+    brief: Brief
     snapshot: Snapshot
 
 
@@ -101,6 +127,52 @@ def analyse(
     return Analysis(dataset, clean, features, segmentation, profiles, timer.timings)
 
 
+def write_brief(
+    analysis: Analysis,
+    config: Config,
+    period: str,
+    generated: date,
+    reporter: Reporter | None = None,
+) -> Brief:
+    """Personas, charts and the HTML and PDF report from an analysis."""
+    timer = _Timer(reporter or _Silent())
+    report = config.report
+    formatter = Formatter(report.currency, report.decimal_mark, report.thousands_separator)
+    library_path = report.personas or find_template("personas.yaml", report.templates)
+    personas = timer(
+        "personas",
+        lambda: assign_personas(analysis.profiles, load_library(library_path, formatter)),
+    )
+    charts = timer(
+        "charts",
+        lambda: build_charts(
+            analysis.clean,
+            analysis.features,
+            analysis.segmentation,
+            analysis.profiles,
+            personas,
+            find_template("charts.yaml", report.templates),
+            formatter,
+        ),
+    )
+    rendered = timer(
+        "render",
+        lambda: render_report(
+            config,
+            period,
+            generated,
+            analysis.profiles,
+            personas,
+            charts,
+            analysis.segmentation,
+            analysis.clean.quality,
+            analysis.clean.roles.columns,
+            analysis.clean.drivers,
+        ),
+    )
+    return Brief(personas, charts, rendered, timer.timings)
+
+
 def _versions() -> dict[str, str]:
     found = {"python": platform.python_version(), "reportgen": __version__}
     for name in _PACKAGES:
@@ -122,7 +194,9 @@ def _assignments_csv(analysis: Analysis) -> bytes:
     )
 
 
-def _manifest(analysis: Analysis, config: Config, slug: str, period: str) -> dict[str, Any]:
+def _manifest(
+    analysis: Analysis, brief: Brief, config: Config, slug: str, period: str
+) -> dict[str, Any]:
     dataset, clean = analysis.dataset, analysis.clean
     return {
         "reportgen_version": __version__,
@@ -150,7 +224,9 @@ def _manifest(analysis: Analysis, config: Config, slug: str, period: str) -> dic
         "seed": analysis.segmentation.seed,
         "k": analysis.segmentation.k,
         "versions": _versions(),
-        "timings": analysis.timings,
+        "timings": {**analysis.timings, **brief.timings},
+        "persona_library": str(brief.personas.library),
+        "render_warnings": list(brief.report.warnings),
     }
 
 
@@ -162,24 +238,39 @@ def run(
     k: int | None = None,
     force: bool = False,
     reporter: Reporter | None = None,
+    generated: date | None = None,
 ) -> RunResult:
     """Analyse `path` and write the snapshot `<out>/<slug>/<period>/`."""
     reporter = reporter or _Silent()
     target = check_target(out, config.report.slug, period, force)
     analysis = analyse(path, config, k, reporter)
+    brief = write_brief(analysis, config, period, generated or date.today(), reporter)
     files = {
+        "report.html": brief.report.html.encode("utf-8"),
+        "report.pdf": brief.report.pdf,
         "assignments.csv": _assignments_csv(analysis),
         "profiles.json": to_json(
             {
                 "report": config.report.slug,
                 "period": period,
                 "k": analysis.segmentation.k,
-                **analysis.profiles.to_dict(),
+                **_with_personas(analysis.profiles.to_dict(), brief.personas),
             }
         ),
         "model.json": to_json(model_record(analysis.features, analysis.segmentation)),
     }
     with reporter.stage("archive"):
-        manifest = _manifest(analysis, config, config.report.slug, period)
+        manifest = _manifest(analysis, brief, config, config.report.slug, period)
         snapshot = write_snapshot(target, files, manifest, force)
-    return RunResult(analysis=analysis, snapshot=snapshot)
+    return RunResult(analysis=analysis, brief=brief, snapshot=snapshot)
+
+
+def _with_personas(profiles: dict[str, Any], personas: Personas) -> dict[str, Any]:
+    for entry, persona in zip(profiles["segments"], personas.segments, strict=True):
+        entry.update(
+            persona=persona.name,
+            persona_key=persona.key,
+            description=persona.description,
+            recommendations=list(persona.recommendations),
+        )
+    return profiles

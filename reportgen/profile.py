@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from reportgen.roles import ROLE_BY_NAME, Kind
+from reportgen.roles import DISPLAY_ORDER, ROLE_BY_NAME, Kind
 from reportgen.segment import Segmentation
 from reportgen.validate import CleanData
 
@@ -81,10 +81,17 @@ def level(role: str, z: float) -> str:
     return "high" if z >= LEVEL_Z else "low" if z <= -LEVEL_Z else "typical"
 
 
+def _reading_order(frame: pd.DataFrame) -> list[str]:
+    return sorted(
+        frame.columns,
+        key=lambda role: DISPLAY_ORDER.index(role) if role in DISPLAY_ORDER else len(DISPLAY_ORDER),
+    )
+
+
 def _numeric_view(frame: pd.DataFrame) -> pd.DataFrame:
     """Every role that has a mean: numbers, yes/no as 0/1, ordinal labels as positions."""
     columns = {}
-    for role_name in frame.columns:
+    for role_name in _reading_order(frame):
         values = frame[role_name]
         kind = ROLE_BY_NAME[role_name].kind
         if isinstance(values.dtype, pd.CategoricalDtype) and values.cat.ordered:
@@ -98,16 +105,23 @@ def _categorical_view(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[
         [
             role_name
-            for role_name in frame.columns
+            for role_name in _reading_order(frame)
             if ROLE_BY_NAME[role_name].kind is Kind.CATEGORICAL
             or isinstance(frame[role_name].dtype, pd.CategoricalDtype)
         ]
     ]
 
 
-def _shares(counts: pd.Series) -> dict[str, float]:
+def _shares(counts: pd.Series, order: list[str]) -> dict[str, float]:
     total = counts.sum()
-    return {str(value): float(count / total) for value, count in counts.items() if count}
+    return {value: float(counts.get(value, 0) / total) for value in order if counts.get(value, 0)}
+
+
+def _order(values: pd.Series) -> list[str]:
+    """Ordered labels in their own order (Unsatisfied → Satisfied); others most common first."""
+    if isinstance(values.dtype, pd.CategoricalDtype) and values.cat.ordered:
+        return [str(c) for c in values.cat.categories]
+    return [str(v) for v in values.astype("string").fillna("(missing)").value_counts().index]
 
 
 def build_profiles(clean: CleanData, segmentation: Segmentation) -> Profiles:
@@ -142,6 +156,7 @@ def build_profiles(clean: CleanData, segmentation: Segmentation) -> Profiles:
         for role in categorical.columns
     }
 
+    orders = {role: _order(categorical[role]) for role in categorical.columns}
     segments = []
     for segment_id in range(1, segmentation.k + 1):
         stats = {}
@@ -171,11 +186,16 @@ def build_profiles(clean: CleanData, segmentation: Segmentation) -> Profiles:
                     revenue / total_revenue if revenue is not None and total_revenue else None
                 ),
                 stats=stats,
-                mix={role: _shares(table.loc[segment_id]) for role, table in mixes.items()},
+                mix={
+                    role: _shares(table.loc[segment_id], orders[role])
+                    for role, table in mixes.items()
+                },
             )
         )
     base_mix = {
-        role: _shares(categorical[role].astype("string").fillna("(missing)").value_counts())
+        role: _shares(
+            categorical[role].astype("string").fillna("(missing)").value_counts(), orders[role]
+        )
         for role in categorical.columns
     }
     return Profiles(
@@ -184,4 +204,39 @@ def build_profiles(clean: CleanData, segmentation: Segmentation) -> Profiles:
         segments=tuple(segments),
         base=base,
         base_mix=base_mix,
+    )
+
+
+@dataclass(frozen=True)
+class Highlights:
+    """The segments an executive summary names (ids), chosen among reportable segments."""
+
+    largest: int | None
+    most_valuable: int | None
+    at_risk: int | None
+    """The segment with most revenue among those lapsed or dissatisfied; None if none is."""
+
+
+_RISK_LEVELS = {"recency": "lapsed", "satisfaction": "low", "rating": "low"}
+
+
+def highlights(profiles: Profiles, min_size: int) -> Highlights:
+    """Pick the segments worth naming; segments below `min_size` are never named."""
+    shown = [s for s in profiles.segments if s.size >= min_size]
+    if not shown:
+        return Highlights(None, None, None)
+    largest = max(shown, key=lambda s: (s.size, -s.id))
+    valuable = max(shown, key=lambda s: (s.revenue_share or 0.0, -s.id))
+    risky = [
+        s
+        for s in shown
+        if any(
+            s.stats[role].level == level for role, level in _RISK_LEVELS.items() if role in s.stats
+        )
+    ]
+    at_risk = max(risky, key=lambda s: (s.revenue_share or 0.0, s.size, -s.id)) if risky else None
+    return Highlights(
+        largest=largest.id,
+        most_valuable=valuable.id if profiles.revenue is not None else None,
+        at_risk=at_risk.id if at_risk else None,
     )

@@ -29,3 +29,10 @@ def templates_dir() -> Path:
 def sample_data_path() -> Path:
     """The bundled sample customer table, used when `run` is given no data."""
     return _bundled("data/sample_customers.csv")
+
+
+def find_template(name: str, user_dir: Path | None) -> Path:
+    """A template file by name: the user's folder first, then the default set."""
+    if user_dir is not None and (user_dir / name).is_file():
+        return user_dir / name
+    return templates_dir() / name

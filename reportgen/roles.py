@@ -130,3 +130,17 @@ ROLES: tuple[Role, ...] = (
 
 ROLE_BY_NAME: dict[str, Role] = {role.name: role for role in ROLES}
 DEFAULT_DRIVERS: tuple[str, ...] = tuple(role.name for role in ROLES if role.driver)
+
+DISPLAY_ORDER: tuple[str, ...] = (
+    "spend",
+    "frequency",
+    "recency",
+    "rating",
+    "satisfaction",
+    "discount",
+    "tier",
+    "age",
+    "gender",
+    "city",
+)
+"""The order in which people read roles: value first, demographics last."""

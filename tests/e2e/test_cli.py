@@ -1,6 +1,7 @@
 """The CLI as a user runs it: real processes, real files, exit codes and messages."""
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -30,6 +31,8 @@ def test_run_with_no_arguments_uses_the_bundled_sample(tmp_path):
         "manifest.json",
         "model.json",
         "profiles.json",
+        "report.html",
+        "report.pdf",
     ]
     manifest = load(folder, "manifest.json")
     assert manifest["input"]["path"] == str(sample_data_path().resolve())
@@ -202,7 +205,16 @@ def test_verbose_prints_stage_timings_and_parquet_input_works(tmp_path):
     result = run_cli("run", "--data", parquet, "--period", PERIOD, "--verbose", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     timed = [line.split()[0] for line in result.stderr.splitlines() if line.endswith(" s")]
-    assert timed == ["ingest", "validate", "features", "segment", "profile"]
+    assert timed == [
+        "ingest",
+        "validate",
+        "features",
+        "segment",
+        "profile",
+        "personas",
+        "charts",
+        "render",
+    ]
     assert load(snapshot(tmp_path), "manifest.json")["input"]["format"] == "parquet"
 
 
@@ -240,8 +252,19 @@ def test_progress_is_shown_on_a_terminal_only(tmp_path):
             break
         chunks.append(chunk)
     assert process.wait(timeout=120) == 0
-    shown = b"".join(chunks).decode(errors="replace")
-    for stage in ("ingest", "validate", "features", "segment", "profile", "archive"):
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", b"".join(chunks).decode(errors="replace"))
+    stages = (
+        "ingest",
+        "validate",
+        "features",
+        "segment",
+        "profile",
+        "personas",
+        "charts",
+        "render",
+        "archive",
+    )
+    for stage in stages:
         assert f"✓ {stage}" in shown, shown
     piped = run_cli("run", "--period", "2026-10", cwd=tmp_path)  # stderr is a pipe here
     assert "✓" not in piped.stderr and "Columns matched by name" in piped.stderr

@@ -1,0 +1,422 @@
+"""Every figure of the report, each with a title and alt text, as inline SVG.
+
+Charts use matplotlib's Agg backend and one colour per segment id from the
+Okabe–Ito palette (safe for colour-blind readers), so a segment has the same
+colour in every chart and every month. Large data is plotted from a seeded
+sample; every number quoted in alt text comes from `profile`, on all rows.
+Titles and alt text are templates (templates/charts.yaml), not code.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import seaborn as sns
+import yaml
+from matplotlib.figure import Figure
+
+from reportgen.errors import ConfigError
+from reportgen.features import Features
+from reportgen.formatting import Formatter
+from reportgen.personas import Personas, sandbox
+from reportgen.profile import Profiles
+from reportgen.roles import ROLES
+from reportgen.segment import Segmentation
+from reportgen.validate import CleanData
+
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000")
+SCATTER_POINTS = 3_000
+BOX_POINTS = 20_000
+DISTRIBUTION_ROLES = ("spend", "frequency", "recency", "rating")
+MIX_ROLES = ("tier", "satisfaction")
+_STYLE = {
+    "font.family": "DejaVu Sans",
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.labelsize": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "svg.fonttype": "none",  # text stays text: small files, searchable PDFs
+    "svg.hashsalt": "reportgen",  # stable ids: the same data gives the same SVG
+}
+
+
+@dataclass(frozen=True)
+class Chart:
+    key: str
+    title: str
+    alt: str
+    svg: str
+
+
+@dataclass(frozen=True)
+class Charts:
+    sizes: Chart
+    """Customers and revenue per segment (executive summary)."""
+    overview: tuple[Chart, ...]
+    """Charts comparing all segments."""
+    selection: Chart
+    """The evidence for k (method section)."""
+    per_segment: Mapping[int, Chart]
+    colors: Mapping[int, str]
+    role_labels: Mapping[str, str]
+    """How each role is named for people (from the chart wording)."""
+
+
+def color(segment_id: int) -> str:
+    return PALETTE[(segment_id - 1) % len(PALETTE)]
+
+
+def _svg(figure: Figure) -> str:
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(figure)
+    text = buffer.getvalue()
+    return text[text.index("<svg") :]  # drop the XML prolog and DOCTYPE: inlined as is
+
+
+class _Wording:
+    """Chart titles and alt text, rendered from the charts.yaml templates."""
+
+    def __init__(self, path: Path, formatter: Formatter) -> None:
+        try:
+            self.text = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError(f"chart wording {path} cannot be read: {exc}") from None
+        self.path = path
+        self.environment = sandbox(formatter)
+
+    def __call__(self, *keys: str, **context: Any) -> str:
+        try:
+            value = self.text
+            for key in keys:
+                value = value[key]
+            return " ".join(self.environment.from_string(str(value)).render(context).split())
+        except (KeyError, TypeError) as exc:
+            raise ConfigError(f"chart wording {self.path}: {'.'.join(keys)} is missing") from exc
+        except Exception as exc:  # a template error in a user's file
+            raise ConfigError(f"chart wording {self.path}: {'.'.join(keys)}: {exc}") from None
+
+    def role(self, role: str) -> str:
+        return str(self.text.get("role_labels", {}).get(role, role))
+
+
+def _names(profiles: Profiles, personas: Personas) -> list[str]:
+    return [f"{s.id} · {p.name}" for s, p in zip(profiles.segments, personas.segments, strict=True)]
+
+
+def _sizes(profiles: Profiles, names: list[str], words: _Wording, context: dict) -> Chart:
+    k = len(names)
+    figure, axis = plt.subplots(figsize=(7, 0.45 * k + 1.2))
+    y = np.arange(k)
+    shares = [s.share for s in profiles.segments]
+    colors = [color(s.id) for s in profiles.segments]
+    axis.barh(y - 0.2, shares, height=0.38, color=colors, label=words("sizes", "customers"))
+    if profiles.revenue is not None:
+        revenue = [s.revenue_share or 0 for s in profiles.segments]
+        axis.barh(
+            y + 0.2,
+            revenue,
+            height=0.38,
+            color=colors,
+            alpha=0.45,
+            hatch="///",
+            edgecolor="white",
+            label=words("sizes", "revenue"),
+        )
+        for i, value in enumerate(revenue):
+            axis.text(value + 0.005, i + 0.2, f"{value:.0%}", va="center", fontsize=8)
+    for i, value in enumerate(shares):
+        axis.text(value + 0.005, i - 0.2, f"{value:.0%}", va="center", fontsize=8)
+    axis.set_yticks(y, names)
+    axis.invert_yaxis()
+    axis.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+    axis.legend(loc="lower right", frameon=False)
+    return Chart("sizes", words("sizes", "title"), words("sizes", "alt", **context), _svg(figure))
+
+
+def _heatmap(profiles: Profiles, names: list[str], words: _Wording, context: dict) -> Chart:
+    roles = list(profiles.segments[0].stats)
+    z = np.array([[s.stats[r].z for r in roles] for s in profiles.segments])
+    figure, axis = plt.subplots(figsize=(7, 0.45 * len(names) + 1.6))
+    limit = max(1.0, float(np.abs(z).max()))
+    sns.heatmap(
+        z,
+        ax=axis,
+        cmap="RdBu_r",
+        vmin=-limit,
+        vmax=limit,
+        center=0,
+        annot=True,
+        fmt="+.1f",
+        annot_kws={"fontsize": 8},
+        linewidths=0.5,
+        linecolor="white",
+        xticklabels=[words.role(r) for r in roles],
+        yticklabels=names,
+        cbar_kws={"fraction": 0.03, "pad": 0.02},
+    )
+    axis.set_xticklabels(axis.get_xticklabels(), rotation=30, ha="right")
+    axis.tick_params(length=0)
+    return Chart(
+        "heatmap", words("heatmap", "title"), words("heatmap", "alt", **context), _svg(figure)
+    )
+
+
+def _sample(n: int, size: int, seed: int) -> np.ndarray:
+    if n <= size:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, size=size, replace=False))
+
+
+def _scatter(
+    features: Features, segmentation: Segmentation, words: _Wording, context: dict
+) -> Chart:
+    from sklearn.decomposition import PCA
+
+    rows = _sample(len(features.matrix), SCATTER_POINTS, segmentation.seed)
+    pca = PCA(n_components=2, random_state=segmentation.seed).fit(features.matrix[rows])
+    points = pca.transform(features.matrix[rows])
+    centres = pca.transform(segmentation.centroids)
+    labels = segmentation.labels[rows]
+    figure, axis = plt.subplots(figsize=(7, 4.2))
+    for segment_id in range(1, segmentation.k + 1):
+        mine = labels == segment_id
+        axis.scatter(
+            points[mine, 0],
+            points[mine, 1],
+            s=7,
+            alpha=0.55,
+            color=color(segment_id),
+            linewidths=0,
+            rasterized=True,
+            label=str(segment_id),
+        )
+        axis.scatter(
+            *centres[segment_id - 1],
+            s=140,
+            marker="X",
+            color=color(segment_id),
+            edgecolor="white",
+            linewidth=1.2,
+        )
+    ratio = pca.explained_variance_ratio_
+    label = words("scatter", "axis")
+    axis.set_xlabel(f"{label} 1 ({ratio[0]:.0%})")
+    axis.set_ylabel(f"{label} 2 ({ratio[1]:.0%})")
+    axis.legend(title="", loc="best", frameon=False, markerscale=2, fontsize=8)
+    return Chart(
+        "scatter",
+        words("scatter", "title"),
+        words("scatter", "alt", plotted=len(rows), **context),
+        _svg(figure),
+    )
+
+
+def _distribution(
+    role: str,
+    clean: CleanData,
+    segmentation: Segmentation,
+    names: list[str],
+    profiles: Profiles,
+    words: _Wording,
+    formatter: Formatter,
+) -> Chart:
+    rows = _sample(len(clean.frame), BOX_POINTS, segmentation.seed)
+    values = clean.frame[role].to_numpy(dtype="float64")[rows]
+    labels = segmentation.labels[rows]
+    groups = [values[labels == s] for s in range(1, segmentation.k + 1)]
+    figure, axis = plt.subplots(figsize=(7, 0.42 * len(names) + 1.0))
+    boxes = axis.boxplot(
+        groups,
+        orientation="horizontal",
+        patch_artist=True,
+        widths=0.6,
+        showfliers=False,
+        medianprops={"color": "black"},
+    )
+    for patch, segment in zip(boxes["boxes"], profiles.segments, strict=True):
+        patch.set_facecolor(color(segment.id))
+        patch.set_alpha(0.8)
+    axis.set_yticks(range(1, len(names) + 1), names)
+    axis.invert_yaxis()
+    axis.set_xlabel(words.role(role))
+    show = formatter.money if role == "spend" else formatter.number
+    medians = [
+        {"name": n, "median": show(s.stats[role].median)}
+        for n, s in zip(names, profiles.segments, strict=True)
+    ]
+    return Chart(
+        f"distribution-{role}",
+        words("distribution", "title", role=words.role(role)),
+        words("distribution", "alt", role=words.role(role), segments=medians),
+        _svg(figure),
+    )
+
+
+def _mix(
+    role: str, profiles: Profiles, names: list[str], words: _Wording, formatter: Formatter
+) -> Chart:
+    values = list(profiles.base_mix[role])
+    figure, axis = plt.subplots(figsize=(7, 0.42 * len(names) + 1.2))
+    left = np.zeros(len(names))
+    shades = plt.get_cmap("Greys")(np.linspace(0.25, 0.85, len(values)))
+    for value, shade in zip(values, shades, strict=True):
+        widths = np.array([s.mix[role].get(value, 0.0) for s in profiles.segments])
+        axis.barh(range(len(names)), widths, left=left, color=shade, edgecolor="white", label=value)
+        for i, (start, width) in enumerate(zip(left, widths, strict=True)):
+            if width >= 0.08:
+                axis.text(
+                    start + width / 2,
+                    i,
+                    f"{width:.0%}",
+                    ha="center",
+                    va="center",
+                    fontsize=7.5,
+                    color="white" if shade[0] < 0.5 else "black",
+                )
+        left += widths
+    axis.set_yticks(range(len(names)), names)
+    axis.invert_yaxis()
+    axis.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+    axis.legend(
+        loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=min(len(values), 5), frameon=False
+    )
+    mixes = [{"name": n, "mix": s.mix[role]} for n, s in zip(names, profiles.segments, strict=True)]
+    return Chart(
+        f"mix-{role}",
+        words("mix", "title", role=words.role(role)),
+        words("mix", "alt", role=words.role(role), segments=mixes),
+        _svg(figure),
+    )
+
+
+def _selection(segmentation: Segmentation, words: _Wording) -> Chart:
+    criteria = ("inertia", "silhouette", "calinski_harabasz", "davies_bouldin")
+    ks = [s.k for s in segmentation.scores]
+    figure, axes = plt.subplots(1, 4, figsize=(7.2, 2.1))
+    for axis, criterion in zip(axes, criteria, strict=True):
+        values = [getattr(s, criterion) for s in segmentation.scores]
+        axis.plot(ks, values, marker="o", markersize=3.5, color="#555555")
+        chosen = ks.index(segmentation.k)
+        axis.plot(
+            ks[chosen],
+            values[chosen],
+            marker="o",
+            markersize=8,
+            color=PALETTE[3],
+            label=words("selection", "chosen"),
+        )
+        axis.set_title(words("selection", "criteria", criterion), fontsize=7.5)
+        axis.set_xticks(ks)
+        axis.tick_params(labelsize=7)
+        if criterion in ("inertia", "calinski_harabasz"):
+            axis.ticklabel_format(axis="y", style="sci", scilimits=(0, 3))
+            axis.yaxis.get_offset_text().set_fontsize(6.5)
+        axis.set_xlabel("k", fontsize=8)
+    figure.tight_layout()
+    return Chart(
+        "selection",
+        words("selection", "title"),
+        words(
+            "selection", "alt", ks=ks, chosen_k=segmentation.k, silhouette=segmentation.silhouette
+        ),
+        _svg(figure),
+    )
+
+
+def _profile(segment_id: int, name: str, stats: Mapping, words: _Wording) -> Chart:
+    roles = list(stats)
+    z = [stats[r].z for r in roles]
+    figure, axis = plt.subplots(figsize=(6.2, 0.32 * len(roles) + 0.9))
+    axis.barh(range(len(roles)), z, color=color(segment_id), height=0.6)
+    axis.axvline(0, color="#333333", linewidth=0.8)
+    axis.set_yticks(range(len(roles)), [words.role(r) for r in roles])
+    axis.invert_yaxis()
+    limit = max(1.0, max(abs(v) for v in z) * 1.15)
+    axis.set_xlim(-limit, limit)
+    axis.set_xlabel("z")
+    for i, value in enumerate(z):
+        axis.text(
+            value + (0.04 if value >= 0 else -0.04),
+            i,
+            f"{value:+.1f}",
+            va="center",
+            ha="left" if value >= 0 else "right",
+            fontsize=8,
+        )
+    context = {"name": name, "stats": stats, "roles": {r: words.role(r) for r in roles}}
+    return Chart(
+        f"profile-{segment_id}",
+        words("profile", "title", name=name),
+        words("profile", "alt", **context),
+        _svg(figure),
+    )
+
+
+def build_charts(
+    clean: CleanData,
+    features: Features,
+    segmentation: Segmentation,
+    profiles: Profiles,
+    personas: Personas,
+    wording: Path,
+    formatter: Formatter,
+) -> Charts:
+    """Draw every chart of the report from the analysis results."""
+    words = _Wording(wording, formatter)
+    names = _names(profiles, personas)
+    roles = list(profiles.segments[0].stats)
+    context = {
+        "segments": [
+            {
+                "id": s.id,
+                "name": p.name,
+                "size": s.size,
+                "share": s.share,
+                "revenue_share": s.revenue_share,
+                "stats": s.stats,
+            }
+            for s, p in zip(profiles.segments, personas.segments, strict=True)
+        ],
+        "k": segmentation.k,
+        "roles": {r: words.role(r) for r in roles},
+    }
+    with plt.rc_context(_STYLE):
+        sizes = _sizes(profiles, names, words, context)
+        overview = [
+            _heatmap(profiles, names, words, context),
+            _scatter(features, segmentation, words, context),
+        ]
+        overview += [
+            _distribution(role, clean, segmentation, names, profiles, words, formatter)
+            for role in DISTRIBUTION_ROLES
+            if role in clean.frame
+        ]
+        overview += [
+            _mix(role, profiles, names, words, formatter)
+            for role in MIX_ROLES
+            if role in profiles.base_mix
+        ]
+        selection = _selection(segmentation, words)
+        per_segment = {
+            s.id: _profile(s.id, p.name, s.stats, words)
+            for s, p in zip(profiles.segments, personas.segments, strict=True)
+        }
+    return Charts(
+        sizes=sizes,
+        overview=tuple(overview),
+        selection=selection,
+        per_segment=per_segment,
+        colors={s.id: color(s.id) for s in profiles.segments},
+        role_labels={role.name: words.role(role.name) for role in ROLES},
+    )

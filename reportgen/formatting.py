@@ -1,0 +1,74 @@
+"""How numbers look to people: money, counts, shares, ratios and days.
+
+One formatter serves persona descriptions, the report and (later) the email, so
+a figure reads the same everywhere. Currency and separators come from `[report]`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CNY": "¥"}
+
+
+@dataclass(frozen=True)
+class Formatter:
+    currency: str = "USD"
+    decimal_mark: str = "."
+    thousands_separator: str = ","
+
+    def _group(self, value: float, decimals: int) -> str:
+        text = f"{value:,.{decimals}f}"
+        return text.translate({ord(","): "\0", ord("."): self.decimal_mark}).replace(
+            "\0", self.thousands_separator
+        )
+
+    def number(self, value: float | None, decimals: int | None = None) -> str:
+        """1234.5 -> "1,234.5"; whole numbers lose their ".0"; None -> "–"."""
+        if value is None:
+            return "–"
+        if decimals is None:
+            decimals = 0 if abs(value) >= 100 or float(value).is_integer() else 1
+            if decimals and round(value, 1).is_integer():
+                decimals = 0
+        return self._group(value, decimals)
+
+    def money(self, value: float | None) -> str:
+        """Whole currency units below a million ("$1,450"); "$2.4M" above."""
+        if value is None:
+            return "–"
+        symbol = _SYMBOLS.get(self.currency.upper())
+        sign = "−" if value < 0 else ""
+        amount = abs(value)
+        text = (self._group(amount / 1e6, 1) + "M") if amount >= 1e6 else self._group(amount, 0)
+        return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {self.currency}"
+
+    def percent(self, share: float | None) -> str:
+        """0.2861 -> "28.6%"; 1.0 -> "100%"."""
+        if share is None:
+            return "–"
+        value = share * 100
+        return self._group(value, 0 if round(value, 1).is_integer() else 1) + "%"
+
+    def times(self, ratio: float | None) -> str:
+        """1.73 -> "1.7×"."""
+        if ratio is None:
+            return "–"
+        return self._group(ratio, 1) + "×"
+
+    def days(self, value: float | None) -> str:
+        """11.2 -> "11 days"."""
+        if value is None:
+            return "–"
+        whole = round(value)
+        return f"{self._group(whole, 0)} day" + ("" if whole == 1 else "s")
+
+    def filters(self) -> dict:
+        """The formatters as Jinja filters."""
+        return {
+            "money": self.money,
+            "number": self.number,
+            "percent": self.percent,
+            "times": self.times,
+            "days": self.days,
+        }

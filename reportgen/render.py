@@ -1,0 +1,232 @@
+"""The brief as HTML (Jinja2) and PDF (WeasyPrint).
+
+Templates are looked up through a chain: the user's folder (`[report]
+templates`) first, then the default set, which is also reachable as
+`default/<name>` so a user template can extend the default one and override a
+single block. Every value is autoescaped. The HTML is self-contained (CSS and
+images inline), and the PDF renderer gets a URL fetcher that serves only
+`data:` URLs and files inside the template folders: it never touches the
+network, and a missing asset is an error rather than a silent gap.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import mimetypes
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from weasyprint import HTML
+from weasyprint.urls import FatalURLFetchingError, URLFetcher
+
+from reportgen.charts import Chart, Charts
+from reportgen.config import Config
+from reportgen.errors import ConfigError
+from reportgen.formatting import Formatter
+from reportgen.personas import Personas
+from reportgen.profile import Profiles, highlights
+from reportgen.resources import templates_dir
+from reportgen.roles import ROLE_BY_NAME, Kind
+from reportgen.segment import Segmentation
+from reportgen.validate import DataQuality
+
+REPORT_TEMPLATE = "report.html.j2"
+_FORMATS = {"spend": "money", "recency": "days"}
+
+
+@dataclass(frozen=True)
+class Report:
+    html: str
+    pdf: bytes
+    warnings: tuple[str, ...]
+    """What WeasyPrint complained about while laying out the PDF (empty when all is well)."""
+
+
+class _ConfinedFetcher(URLFetcher):
+    """Serves data: URLs and files inside the allowed folders; refuses everything else."""
+
+    def __init__(self, allowed: tuple[Path, ...]) -> None:
+        super().__init__(fail_on_errors=True, allowed_protocols={"data", "file"})
+        self.allowed = tuple(folder.resolve() for folder in allowed)
+        self.requested: list[str] = []
+
+    def fetch(self, url: str, headers: Mapping[str, str] | None = None) -> Any:
+        self.requested.append(url)
+        if url.startswith("file:"):
+            path = Path(url.removeprefix("file://").split("?")[0]).resolve()
+            if not any(path.is_relative_to(folder) for folder in self.allowed):
+                raise FatalURLFetchingError(f"refused to read {url}: outside the template folders")
+            if not path.is_file():
+                raise FatalURLFetchingError(f"asset {path} does not exist")
+        elif not url.startswith("data:"):
+            raise FatalURLFetchingError(f"refused to fetch {url}: reports never use the network")
+        return super().fetch(url, headers)
+
+
+def environment(config: Config, formatter: Formatter) -> jinja2.Environment:
+    """The report's Jinja environment: user folder, then defaults; autoescaped."""
+    default = jinja2.FileSystemLoader(templates_dir())
+    chain: list[jinja2.BaseLoader] = []
+    if config.report.templates is not None:
+        if not config.report.templates.is_dir():
+            raise ConfigError(f"[report] templates: {config.report.templates} is not a folder")
+        chain.append(jinja2.FileSystemLoader(config.report.templates))
+    chain += [default, jinja2.PrefixLoader({"default": default})]
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(chain),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(formatter.filters())
+    env.filters["data_uri"] = _svg_uri
+    return env
+
+
+def _svg_uri(chart: Chart) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(chart.svg.encode()).decode()
+
+
+def _logo(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"[report] logo: {path} cannot be read ({exc.strerror})") from None
+    kind = mimetypes.guess_type(path.name)[0]
+    if kind not in ("image/png", "image/jpeg", "image/svg+xml", "image/gif"):
+        raise ConfigError(f"[report] logo: {path} is not a PNG, JPEG, GIF or SVG image")
+    return f"data:{kind};base64,{base64.b64encode(data).decode()}"
+
+
+def _figures(profiles: Profiles) -> list[dict[str, str]]:
+    """Which filter formats each summarised role, and whether it has a ratio to the base."""
+    rows = []
+    for role in profiles.segments[0].stats:
+        kind = ROLE_BY_NAME[role].kind
+        if kind is Kind.BOOLEAN:
+            rows.append({"role": role, "format": "percent"})
+        elif kind is Kind.NUMERIC or role not in profiles.base_mix:
+            rows.append({"role": role, "format": _FORMATS.get(role, "number")})
+    return rows
+
+
+def _context(
+    config: Config,
+    period: str,
+    generated: date,
+    profiles: Profiles,
+    personas: Personas,
+    charts: Charts,
+    segmentation: Segmentation,
+    quality: DataQuality,
+    roles: Mapping[str, str],
+    drivers: tuple[str, ...],
+) -> dict[str, Any]:
+    minimum = config.report.min_segment_size
+    segments = [
+        {
+            "profile": s,
+            "persona": p,
+            "color": charts.colors[s.id],
+            "chart": charts.per_segment[s.id],
+            "suppressed": s.size < minimum,
+        }
+        for s, p in zip(profiles.segments, personas.segments, strict=True)
+    ]
+    marks = highlights(profiles, minimum)
+    by_id = {s["profile"].id: s for s in segments}
+    return {
+        "report": config.report,
+        "period": period,
+        "generated": generated,
+        "logo": _logo(config.report.logo),
+        "profiles": profiles,
+        "segments": segments,
+        "largest": by_id.get(marks.largest),
+        "most_valuable": by_id.get(marks.most_valuable),
+        "at_risk": by_id.get(marks.at_risk),
+        "charts": charts,
+        "segmentation": segmentation,
+        "quality": quality,
+        "figures": _figures(profiles),
+        "mix_roles": list(profiles.base_mix),
+        "labels": charts.role_labels,
+        "columns": roles,
+        "drivers": drivers,
+        "minimum": minimum,
+    }
+
+
+@contextmanager
+def _collect_warnings() -> Iterator[list[str]]:
+    """WeasyPrint reports layout problems through logging; keep them for the caller."""
+    seen: list[str] = []
+
+    class Handler(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record.getMessage())
+
+    logger = logging.getLogger("weasyprint")
+    handler = Handler(level=logging.WARNING)
+    logger.addHandler(handler)
+    try:
+        yield seen
+    finally:
+        logger.removeHandler(handler)
+
+
+def render_report(
+    config: Config,
+    period: str,
+    generated: date,
+    profiles: Profiles,
+    personas: Personas,
+    charts: Charts,
+    segmentation: Segmentation,
+    quality: DataQuality,
+    roles: Mapping[str, str],
+    drivers: tuple[str, ...],
+) -> Report:
+    """Fill the report template and lay it out as a PDF."""
+    formatter = Formatter(
+        config.report.currency, config.report.decimal_mark, config.report.thousands_separator
+    )
+    env = environment(config, formatter)
+    try:
+        template = env.get_template(REPORT_TEMPLATE)
+        html = template.render(
+            _context(
+                config,
+                period,
+                generated,
+                profiles,
+                personas,
+                charts,
+                segmentation,
+                quality,
+                roles,
+                drivers,
+            )
+        )
+    except jinja2.TemplateError as exc:
+        where = getattr(exc, "filename", None) or REPORT_TEMPLATE
+        raise ConfigError(f"report template {where}: {exc}") from None
+    folders = (templates_dir(),) + ((config.report.templates,) if config.report.templates else ())
+    fetcher = _ConfinedFetcher(folders)
+    with _collect_warnings() as warnings:
+        try:
+            pdf = HTML(
+                string=html, base_url=str(templates_dir()) + "/", url_fetcher=fetcher
+            ).write_pdf()
+        except FatalURLFetchingError as exc:
+            raise ConfigError(f"report template: {exc.__cause__ or exc}") from None
+    return Report(html=html, pdf=pdf, warnings=tuple(warnings))

@@ -1,0 +1,277 @@
+"""The brief as a stakeholder gets it: the PDF and HTML read back and checked against
+the numbers in profiles.json."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from pypdf import PdfReader
+
+from reportgen.formatting import Formatter
+from reportgen.resources import sample_data_path
+from tests.conftest import REAL_DATA, needs_real_data, run_cli
+
+PERIOD = "2026-11"
+FMT = Formatter()
+
+
+class Snapshot:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.profiles = json.loads((folder / "profiles.json").read_text())
+        self.manifest = json.loads((folder / "manifest.json").read_text())
+        self.html = (folder / "report.html").read_text()
+        self.pdf = PdfReader(folder / "report.pdf")
+        self.pages = [" ".join((page.extract_text() or "").split()) for page in self.pdf.pages]
+        self.text = " ".join(self.pages)
+
+
+def produce(tmp_path: Path, *args: str | Path, config: str | None = None) -> Snapshot:
+    if config is not None:
+        (tmp_path / "reportgen.toml").write_text(config)
+    result = run_cli("run", "--period", PERIOD, "--quiet", *args, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    return Snapshot(Path(tmp_path / result.stdout.strip()))
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory) -> Snapshot:
+    return produce(tmp_path_factory.mktemp("sample"))
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory) -> Snapshot:
+    if not REAL_DATA.is_file():
+        pytest.skip(f"the real data set {REAL_DATA} is not here")
+    return produce(tmp_path_factory.mktemp("real"), "--data", REAL_DATA)
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def parse(html: str) -> _Tags:
+    parser = _Tags()
+    parser.feed(html)
+    return parser
+
+
+def check_figures_match(snapshot: Snapshot) -> None:
+    html_text = " ".join(" ".join(parse(snapshot.html).text).split())
+    for segment in snapshot.profiles["segments"]:
+        expected = (
+            f"{FMT.number(segment['size'])} customers · {FMT.percent(segment['share'])} of the base"
+        )
+        assert segment["persona"] in snapshot.text
+        assert expected in snapshot.text, expected
+        assert segment["persona"] in html_text
+        assert expected in html_text
+        assert segment["description"] in html_text
+        for recommendation in segment["recommendations"]:
+            assert recommendation in html_text
+
+
+def test_sample_report_figures_are_the_computed_ones(sample):
+    check_figures_match(sample)
+    customers = FMT.number(sample.profiles["customers"])
+    assert (
+        f"We analysed {customers} customers and found {len(sample.profiles['segments'])} "
+        "segments" in sample.text
+    )
+
+
+@needs_real_data
+def test_real_report_figures_are_the_computed_ones(real):
+    check_figures_match(real)
+    assert "We analysed 350 customers" in real.text
+
+
+@needs_real_data
+def test_real_personas_agree_with_the_numbers(real):
+    segments = real.profiles["segments"]
+    names = [s["persona"] for s in segments]
+    assert len(set(names)) == len(names)
+    stats = lambda s, role: s["stats"][role]["mean"]  # noqa: E731
+    best = max(segments, key=lambda s: stats(s, "spend"))
+    assert best is min(segments, key=lambda s: stats(s, "recency"))  # true of this data set
+    assert best["persona_key"] not in {"valuable_at_risk", "hibernating"}
+    assert best["persona"] == "Champions"
+    longest = max(segments, key=lambda s: stats(s, "recency"))
+    assert longest["persona_key"] not in {"champions", "loyal_regulars"}
+
+
+def test_layout_produces_no_warnings(sample):
+    assert sample.manifest["render_warnings"] == []
+
+
+def test_pdf_structure_header_footer_contents_and_metadata(sample):
+    count = len(sample.pages)
+    assert "Page" not in sample.pages[0]  # the cover has no running header or footer
+    for number, page in enumerate(sample.pages[1:], start=2):
+        assert f"Page {number} of {count}" in page
+        assert "Customer segments — 2026-11" in page
+    contents = sample.pages[1]
+    entries = re.findall(
+        r"(Executive summary|All segments compared|Definitions)"
+        r"[ .]*?(\d+)(?= |$)",
+        contents,
+    )
+    assert [title for title, _ in entries] == [
+        "Executive summary",
+        "All segments compared",
+        "Definitions",
+    ]
+    for title, start in entries:
+        heading_page = next(
+            i for i, page in enumerate(sample.pages[2:], start=3) if page.startswith(title)
+        )
+        assert int(start) == heading_page, title
+    meta = sample.pdf.metadata
+    assert meta.title == "Customer segments — 2026-11"
+    assert meta.creation_date is not None
+    fonts = set()
+    for page in sample.pdf.pages:
+        for font in (page["/Resources"].get("/Font") or {}).values():
+            descriptor = font.get_object().get("/FontDescriptor")
+            if descriptor is None:
+                descriptor = font.get_object()["/DescendantFonts"][0].get_object()[
+                    "/FontDescriptor"
+                ]
+            descriptor = descriptor.get_object()
+            fonts.add(str(descriptor["/FontName"]))
+            assert {"/FontFile", "/FontFile2", "/FontFile3"} & set(descriptor), descriptor
+    assert fonts
+    assert "/EmbeddedFiles" not in sample.pdf.trailer["/Root"].get("/Names", {})
+
+
+def test_html_is_self_contained_and_every_image_has_alt_text(sample):
+    tags = parse(sample.html).tags
+    images = [attrs for tag, attrs in tags if tag == "img"]
+    assert len(images) >= 10
+    for attrs in images:
+        assert attrs["src"].startswith("data:image/svg+xml;base64,")
+        assert attrs.get("alt") and len(attrs["alt"]) > 20
+        base64.b64decode(attrs["src"].split(",", 1)[1], validate=True)
+    for tag, attrs in tags:
+        assert tag not in {"script", "link", "iframe", "object", "embed"}
+        for name, value in attrs.items():
+            if name in {"src", "href", "srcset", "poster", "action", "data"} and value:
+                assert value.startswith(("data:", "#")), (tag, name, value)
+    assert "url(" not in sample.html.split("</style>")[-1]
+
+
+def test_no_customer_row_reaches_the_report(sample):
+    ids = pd.read_csv(sample_data_path(), dtype=str)["Customer ID"].head(200)
+    for customer_id in ids:
+        assert customer_id not in sample.html
+        assert customer_id not in sample.text
+
+
+def test_files_are_small_enough_to_email(sample):
+    for name in ("report.html", "report.pdf"):
+        assert (sample.folder / name).stat().st_size < 5 * 1024 * 1024
+
+
+def test_hostile_text_in_data_stays_inert(tmp_path):
+    table = pd.read_csv(sample_data_path(), dtype=str)
+    hostile = ["<script>alert(1)</script>", "{{ 7*7 }}", '" onmouseover="x']
+    table["City"] = [hostile[i % 3] for i in range(len(table))]
+    table.to_csv(tmp_path / "hostile.csv", index=False)
+    snapshot = produce(tmp_path, "--data", "hostile.csv")
+    assert "<script>alert(1)</script>" not in snapshot.html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in snapshot.html
+    assert "{{ 7*7 }}" in snapshot.html and "49" not in " ".join(parse(snapshot.html).text)
+    assert '" onmouseover="x' not in snapshot.html
+    assert not any("onmouseover" in attrs for _, attrs in parse(snapshot.html).tags)
+    assert "<script>alert(1)</script>" in snapshot.text  # shown as text in the PDF
+    assert "{{ 7*7 }}" in snapshot.text
+
+
+def test_branding_and_paper_come_from_the_config(tmp_path):
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(
+        base64.b64decode(
+            "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+        )
+    )
+    snapshot = produce(
+        tmp_path,
+        config=(
+            '[report]\ntitle = "Monthly brief"\ncompany = "Acme GmbH"\ncurrency = "EUR"\n'
+            'decimal_mark = ","\nthousands_separator = "."\nprimary_color = "#7a1f5c"\n'
+            'logo = "logo.png"\npaper = "Letter"\n'
+        ),
+    )
+    box = snapshot.pdf.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (612, 792)
+    assert snapshot.pdf.metadata.title == "Monthly brief — 2026-11"
+    assert snapshot.pdf.metadata.author == "Acme GmbH"
+    assert "--primary: #7a1f5c" in snapshot.html
+    assert 'class="logo" src="data:image/png;base64,' in snapshot.html
+    spend = snapshot.profiles["segments"][0]["stats"]["spend"]["mean"]
+    euros = Formatter("EUR", ",", ".").money(spend)
+    assert euros.startswith("€") and euros in snapshot.text
+
+
+def test_small_segments_are_listed_without_figures(tmp_path):
+    snapshot = produce(tmp_path, config="[report]\nmin_segment_size = 350\n")
+    small = [s for s in snapshot.profiles["segments"] if s["size"] < 350]
+    large = [s for s in snapshot.profiles["segments"] if s["size"] >= 350]
+    assert small and large
+    for segment in small:
+        assert segment["description"] not in snapshot.html
+        assert f"{FMT.number(segment['size'])} customers · " in snapshot.text
+    for segment in large:
+        assert segment["description"] in " ".join(" ".join(parse(snapshot.html).text).split())
+    assert "fewer than 350 customers, so its figures are not shown" in snapshot.text
+
+
+def test_user_templates_override_and_extend_the_default(tmp_path):
+    folder = tmp_path / "mytemplates"
+    folder.mkdir()
+    (folder / "report.html.j2").write_text(
+        '{% extends "default/report.html.j2" %}'
+        '{% block definitions %}<section id="definitions"><h2>Definitions</h2>'
+        "<p>Our own glossary.</p></section>{% endblock %}"
+    )
+    snapshot = produce(tmp_path, config='[report]\ntemplates = "mytemplates"\n')
+    assert "Our own glossary." in snapshot.text
+    assert "Executive summary" in snapshot.text  # the rest is the default report
+    assert "Calinski–Harabasz, Davies–Bouldin, inertia" not in snapshot.html
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("file:///etc/passwd", "refused to read file:///etc/passwd: outside the template folders"),
+        ("http://169.254.169.254/latest", "refused to fetch http://169.254.169.254/latest"),
+        ("missing.png", "does not exist"),
+    ],
+)
+def test_the_pdf_renderer_fetches_nothing_it_should_not(tmp_path, source, message):
+    folder = tmp_path / "mytemplates"
+    folder.mkdir()
+    (folder / "report.html.j2").write_text(
+        '{% extends "default/report.html.j2" %}'
+        f'{{% block definitions %}}<img src="{source}" alt="x">{{% endblock %}}'
+    )
+    (tmp_path / "reportgen.toml").write_text(f'[report]\ntemplates = "{folder}"\n')
+    result = run_cli("run", "--period", PERIOD, cwd=tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert not (tmp_path / "output").exists()

@@ -1,4 +1,5 @@
-"""Whole-run figures for `reportgen run` against the notebook-style baseline, in one run.
+"""Whole-run figures for `reportgen run` (HTML and PDF included) against the notebook-style
+baseline, in one run.
 
 For each size it generates a customer table with reportgen's own generator,
 then runs each command as a separate process and reads its wall time and peak
@@ -8,6 +9,7 @@ only run up to --baseline-max rows; larger sizes print why it was skipped.
 
 Usage: python benchmarks/bench_customers.py [--sizes 10000 100000 1000000]
                                             [--baseline-max 100000] [--repeat 3]
+                                            [--files ../shared/data/ecommerce_customer_behavior.csv]
 """
 
 from __future__ import annotations
@@ -48,6 +50,13 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--baseline-max", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--files",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="existing customer tables to measure too, such as the real 350-customer data set",
+    )
     args = parser.parse_args()
 
     print(
@@ -60,9 +69,12 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
+        inputs = [(path.resolve(), sum(1 for _ in path.open()) - 1) for path in args.files]
         for rows in args.sizes:
             data = work / f"customers_{rows}.csv"
             data.write_bytes(sample.to_csv_bytes(sample.generate(rows, seed=11)))
+            inputs.append((data, rows))
+        for data, rows in inputs:
             ours = [
                 sys.executable,
                 "-m",

@@ -44,11 +44,11 @@ class Formatter:
         return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {self.currency}"
 
     def percent(self, share: float | None) -> str:
-        """0.2861 -> "28.6%"; 1.0 -> "100%"."""
+        """0.2861 -> "28.6%" (one decimal, so columns line up); exactly 0 or 1 -> "0%", "100%"."""
         if share is None:
             return "–"
         value = share * 100
-        return self._group(value, 0 if round(value, 1).is_integer() else 1) + "%"
+        return self._group(value, 0 if value in (0, 100) else 1) + "%"
 
     def times(self, ratio: float | None) -> str:
         """1.73 -> "1.7×"."""

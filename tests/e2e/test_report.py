@@ -144,6 +144,7 @@ def test_pdf_structure_header_footer_contents_and_metadata(sample):
     meta = sample.pdf.metadata
     assert meta.title == "Customer segments — 2026-11"
     assert meta.creation_date is not None
+    assert meta.subject == "Customer segmentation brief for 2026-11: 2,000 customers in 5 segments"
     fonts = set()
     for page in sample.pdf.pages:
         for font in (page["/Resources"].get("/Font") or {}).values():

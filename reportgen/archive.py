@@ -2,19 +2,22 @@
 
 The files are written into a hidden temporary sibling folder, flushed, and the
 folder is renamed into place in one step, so a crash or an error never leaves
-half a snapshot and never touches an earlier one.
+half a snapshot and never touches an earlier one. A lock per report keeps two
+runs apart, and the archive can be listed, verified against its manifests and
+pruned.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import re
 import secrets
 import shutil
-import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,8 +55,6 @@ def check_target(out: Path, slug: str, period: str, force: bool) -> Path:
         raise SnapshotError(
             f"{target} already exists; pass --force to replace it, or choose another --period"
         )
-    if out.exists() and not out.is_dir():
-        raise SnapshotError(f"output folder {out} is a file, not a folder")
     return target
 
 
@@ -64,18 +65,19 @@ def to_json(value: Any) -> bytes:
 def write_snapshot(
     target: Path, files: Mapping[str, bytes], manifest: Mapping[str, Any], force: bool
 ) -> Snapshot:
-    """Write `files` plus a manifest listing their hashes into `target`, atomically."""
+    """Write `files` plus a manifest listing their hashes into `target`, atomically.
+
+    Call it while holding `report_lock` for the report, so that no other run renames
+    the same folder at the same moment.
+    """
     parent = target.parent
-    missing = [p for p in (parent, *parent.parents) if not p.exists()]
-    created = missing[-1] if missing else None  # the outermost folder this write creates
     parent.mkdir(parents=True, exist_ok=True)
-    tmp = parent / f".tmp-{target.name}-{secrets.token_hex(6)}"
+    tmp = parent / f"{_TMP}{target.name}-{secrets.token_hex(6)}"
     tmp.mkdir()  # unlike mkdtemp, honours the umask: the snapshot gets normal permissions
     try:
         listing = {}
         for name, data in files.items():
-            path = tmp / name
-            with path.open("wb") as handle:
+            with (tmp / name).open("wb") as handle:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
@@ -85,8 +87,8 @@ def write_snapshot(
         if target.exists():
             if not force:
                 raise SnapshotError(f"{target} already exists; pass --force to replace it")
-            old = Path(tempfile.mkdtemp(prefix=f".old-{target.name}-", dir=parent))
-            target.replace(old / target.name)
+            old = parent / f"{_OLD}{target.name}-{secrets.token_hex(6)}"
+            target.replace(old)  # if we crash now, the next run puts it back (see _recover)
             tmp.replace(target)
             shutil.rmtree(old)
         else:
@@ -94,7 +96,163 @@ def write_snapshot(
         fsync_dir(parent)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
-        if created is not None:
-            shutil.rmtree(created, ignore_errors=True)
         raise
     return Snapshot(path=target, files=listing)
+
+
+# --- one run at a time per report -------------------------------------------------------
+
+_TMP = ".tmp-"
+_OLD = ".old-"
+LOCK = ".lock"
+
+
+def _recover(folder: Path) -> list[str]:
+    """Clean what crashed runs left: half-written folders, and a snapshot moved aside
+    by an interrupted --force (put back when its replacement never arrived)."""
+    repaired = []
+    for leftover in sorted(folder.glob(f"{_OLD}*")):
+        period = leftover.name.removeprefix(_OLD).rsplit("-", 1)[0]
+        if leftover.is_dir() and not (folder / period).exists():
+            leftover.replace(folder / period)
+            repaired.append(f"restored {folder / period} after an interrupted --force")
+        else:
+            shutil.rmtree(leftover, ignore_errors=True)
+    for leftover in sorted(folder.glob(f"{_TMP}*")):
+        shutil.rmtree(leftover, ignore_errors=True)
+        repaired.append(f"removed {leftover.name}, left by an interrupted run")
+    return repaired
+
+
+@contextmanager
+def report_lock(out: Path, slug: str) -> Iterator[list[str]]:
+    """Hold the report's lock for a whole run; a second run fails at once, clearly.
+
+    The lock is an flock on `<out>/<slug>/.lock`: the kernel releases it when its
+    process ends, however it ends, so a killed run never leaves a stale lock. Yields
+    what was repaired from crashed runs. If the run fails and created the report's
+    folder, the folder is removed again, so a failed first run leaves nothing.
+    """
+    if out.exists() and not out.is_dir():
+        raise SnapshotError(f"output folder {out} is a file, not a folder")
+    folder = out / slug
+    missing = [p for p in (folder, *folder.parents) if not p.exists()]
+    created = missing[-1] if missing else None
+    folder.mkdir(parents=True, exist_ok=True)
+    handle = (folder / LOCK).open("a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise SnapshotError(
+                f"report {slug!r} in {out} is locked by a run in progress ({holder}); "
+                "wait for it to finish and run again"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        try:
+            yield _recover(folder)
+        except BaseException:
+            if created is not None and {p.name for p in folder.iterdir()} <= {LOCK}:
+                shutil.rmtree(created, ignore_errors=True)
+            raise
+    finally:
+        handle.close()
+
+
+# --- reading the archive ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    report: str
+    period: str
+    path: Path
+    manifest: Mapping[str, Any]
+
+    @property
+    def size(self) -> int:
+        return sum(int(f["bytes"]) for f in self.manifest.get("files", {}).values())
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    try:
+        return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SnapshotError(f"{folder} has no {MANIFEST}: it is not a reportgen snapshot") from None
+    except (OSError, ValueError) as exc:
+        raise SnapshotError(f"{folder / MANIFEST} cannot be read: {exc}") from None
+
+
+def entries(out: Path, slug: str | None = None) -> list[Entry]:
+    """Every snapshot under `out` (or of one report), oldest period first."""
+    found = []
+    if not out.is_dir():
+        return found
+    reports = [out / slug] if slug else sorted(p for p in out.iterdir() if p.is_dir())
+    for report in reports:
+        if not report.is_dir() or report.name.startswith("."):
+            continue
+        for folder in sorted(report.iterdir()):
+            if folder.is_dir() and PERIOD.match(folder.name) and (folder / MANIFEST).is_file():
+                found.append(Entry(report.name, folder.name, folder, read_manifest(folder)))
+    return found
+
+
+def find(out: Path, slug: str, period: str) -> Entry:
+    folder = snapshot_path(out, slug, period)
+    if not folder.is_dir():
+        periods = ", ".join(e.period for e in entries(out, slug)) or "none"
+        raise SnapshotError(f"no snapshot {folder}; periods archived for {slug!r}: {periods}")
+    return Entry(slug, period, folder, read_manifest(folder))
+
+
+@dataclass(frozen=True)
+class Verification:
+    entry: Entry
+    changed: tuple[str, ...]
+    missing: tuple[str, ...]
+    added: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not (self.changed or self.missing or self.added)
+
+
+def verify(entry: Entry) -> Verification:
+    """Re-hash every file against the manifest; name what changed, vanished or appeared."""
+    listed = entry.manifest.get("files", {})
+    present = {p.name for p in entry.path.iterdir() if p.name != MANIFEST}
+    changed = []
+    for name, recorded in listed.items():
+        path = entry.path / name
+        if name in present:
+            digest = hashlib.sha256()
+            with path.open("rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+            if digest.hexdigest() != recorded["sha256"]:
+                changed.append(name)
+    return Verification(
+        entry=entry,
+        changed=tuple(changed),
+        missing=tuple(sorted(set(listed) - present)),
+        added=tuple(sorted(present - set(listed))),
+    )
+
+
+def prunable(out: Path, slug: str, keep: int) -> list[Entry]:
+    """The snapshots beyond the newest `keep` periods of a report (keep = 0 keeps all)."""
+    found = entries(out, slug)
+    return found[:-keep] if keep and len(found) > keep else []
+
+
+def remove(entry: Entry) -> None:
+    """Delete a snapshot: renamed aside first, so a reader never sees half of one."""
+    aside = entry.path.parent / f"{_TMP}pruned-{entry.period}-{secrets.token_hex(6)}"
+    entry.path.replace(aside)
+    shutil.rmtree(aside)

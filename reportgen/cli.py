@@ -9,6 +9,10 @@ carries the result (the snapshot folder) for scripts.
 from __future__ import annotations
 
 import argparse
+import json
+import signal
+import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -18,8 +22,9 @@ from pathlib import Path
 import jinja2
 from rich.console import Console
 
-from reportgen import __version__, config, pipeline, sample
-from reportgen.errors import ConfigError, ReportgenError
+from reportgen import __version__, archive, config, pipeline, sample
+from reportgen.__main__ import EXIT_INTERRUPTED
+from reportgen.errors import ConfigError, ReportgenError, SnapshotError
 from reportgen.fsutil import write_bytes
 from reportgen.ingest import read_table
 from reportgen.resources import sample_data_path, templates_dir
@@ -27,11 +32,30 @@ from reportgen.roles import ROLES
 from reportgen.validate import CleanData
 
 EXIT_USER_ERROR = 2
-EXIT_INTERRUPTED = 130
+
+
+_INTERRUPTED = threading.Event()
+
+
+def _on_interrupt(signum: int, frame: object) -> None:
+    """Ctrl-C: remember it, then interrupt as Python normally does.
+
+    Python ignores a KeyboardInterrupt raised inside a garbage-collector callback,
+    so the flag makes sure the run still stops, at the next stage (see _Progress).
+    """
+    _INTERRUPTED.set()
+    raise KeyboardInterrupt
+
+
+def _quiet_unraisable(event: sys.UnraisableHookArgs) -> None:
+    """Python's report of a KeyboardInterrupt it ignored is noise: the flag handles it."""
+    if not isinstance(event.exc_value, KeyboardInterrupt):
+        sys.__unraisablehook__(event)
 
 
 class _Progress:
-    """Shows each stage as it runs (a spinner, then a tick and its time) on a terminal."""
+    """Shows each stage as it runs (a spinner, then a tick and its time) on a terminal,
+    and stops the run at the start of a stage once Ctrl-C was pressed."""
 
     def __init__(self, console: Console, show: bool) -> None:
         self.console = console
@@ -39,6 +63,8 @@ class _Progress:
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
+        if _INTERRUPTED.is_set():
+            raise KeyboardInterrupt
         if not self.show:
             yield
             return
@@ -112,6 +138,24 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--data", type=Path, help="customer table (default: as for run)")
     check.add_argument("--config", type=Path, help="config file (default: ./reportgen.toml)")
 
+    store = commands.add_parser("archive", help="list, show, verify or prune snapshots")
+    actions = store.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help="every snapshot, oldest first")
+    show = actions.add_parser("show", help="what one snapshot holds")
+    show.add_argument("period", help="YYYY-MM")
+    check_files = actions.add_parser("verify", help="re-hash snapshots against their manifests")
+    check_files.add_argument("period", nargs="?", help="YYYY-MM (default: every period)")
+    prune = actions.add_parser("prune", help="remove periods beyond [archive] keep")
+    prune.add_argument("--yes", action="store_true", help="really remove (default: dry run)")
+    for action in (listing, show, check_files, prune):
+        action.add_argument(
+            "--out", type=Path, default=Path("output"), help="output folder (default: ./output)"
+        )
+        action.add_argument(
+            "--config", type=Path, help="config file (default: ./reportgen.toml if present)"
+        )
+        action.add_argument("--report", help="report slug (default: [report] slug)")
+
     make = commands.add_parser("sample", help="generate a realistic sample customer table")
     make.add_argument(
         "--rows",
@@ -159,6 +203,8 @@ def _run(args: argparse.Namespace, err: Console) -> int:
     )
     analysis = result.analysis
     if not args.quiet:
+        for repair in result.repaired:
+            err.print(f"note: {repair}")
         _describe_roles(analysis.clean.roles, err)
         for line in _quality_lines(analysis.clean):
             err.print(line)
@@ -226,12 +272,106 @@ def _sample(args: argparse.Namespace, err: Console) -> int:
     return 0
 
 
-_COMMANDS = {"run": _run, "init": _init, "validate": _validate, "sample": _sample}
+def _size(count: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if count < 1024 or unit == "GB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1024
+    raise AssertionError("unreachable")
+
+
+def _archive(args: argparse.Namespace, err: Console) -> int:
+    cfg = config.load(args.config)
+    slug = args.report or cfg.report.slug
+    if args.action == "list":
+        found = archive.entries(args.out, args.report)
+        if not found:
+            err.print(f"No snapshots under {args.out}")
+            return 0
+        print(f"{'report':<24} {'period':<8} {'customers':>10} {'k':>3} {'created':<26} size")
+        for entry in found:
+            m = entry.manifest
+            print(
+                f"{entry.report:<24} {entry.period:<8} {m['input']['rows_out']:>10,} "
+                f"{m['k']:>3} {m['created']:<26} {_size(entry.size)}"
+            )
+        return 0
+    if args.action == "show":
+        entry = archive.find(args.out, slug, args.period)
+        m = entry.manifest
+        profiles = json.loads((entry.path / "profiles.json").read_text(encoding="utf-8"))
+        print(f"{entry.path}\ncreated {m['created']} by reportgen {m['reportgen_version']}")
+        print(
+            f"input {m['input']['path']} (sha256 {m['input']['sha256'][:16]}…), "
+            f"{m['input']['rows_in']:,} rows read, {m['input']['rows_out']:,} customers"
+        )
+        print(f"{m['k']} segments, seed {m['seed']}:")
+        for segment in profiles["segments"]:
+            print(
+                f"  {segment['id']}  {segment.get('persona', ''):<30} "
+                f"{segment['size']:>10,} customers  {segment['share']:6.1%}"
+            )
+        print("files:")
+        for name, info in m["files"].items():
+            print(f"  {name:<18} {_size(int(info['bytes'])):>10}  sha256 {info['sha256'][:16]}…")
+        return 0
+    if args.action == "verify":
+        found = (
+            [archive.find(args.out, slug, args.period)]
+            if args.period
+            else archive.entries(args.out, slug)
+        )
+        if not found:
+            raise SnapshotError(f"no snapshots of {slug!r} under {args.out}")
+        failed = 0
+        for result in map(archive.verify, found):
+            if result.ok:
+                print(f"ok      {result.entry.path}")
+                continue
+            failed += 1
+            problems = [
+                f"{what}: {', '.join(names)}"
+                for what, names in (
+                    ("changed", result.changed),
+                    ("missing", result.missing),
+                    ("added", result.added),
+                )
+                if names
+            ]
+            print(f"FAILED  {result.entry.path}: {'; '.join(problems)}")
+        return EXIT_USER_ERROR if failed else 0
+    keep = cfg.archive.keep
+    if keep == 0:
+        err.print("Nothing to prune: [archive] keep is 0, which keeps every period.")
+        return 0
+    with archive.report_lock(args.out, slug):
+        doomed = archive.prunable(args.out, slug, keep)
+        for entry in doomed:
+            if args.yes:
+                archive.remove(entry)
+            print(f"{'removed' if args.yes else 'would remove'} {entry.path}")
+    if doomed and not args.yes:
+        err.print(f"Dry run: pass --yes to remove these {len(doomed)} snapshot(s).")
+    if not doomed:
+        err.print(f"Nothing to prune: {slug!r} has at most {keep} period(s).")
+    return 0
+
+
+_COMMANDS = {
+    "run": _run,
+    "init": _init,
+    "validate": _validate,
+    "sample": _sample,
+    "archive": _archive,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _on_interrupt)
+        sys.unraisablehook = _quiet_unraisable
     try:
         return _COMMANDS[args.command](args, err)
     except ReportgenError as exc:

@@ -79,6 +79,12 @@ class SegmentationSettings:
 
 
 @dataclass(frozen=True)
+class ArchiveSettings:
+    keep: int = 0
+    """Periods to keep per report when pruning; 0 keeps every period."""
+
+
+@dataclass(frozen=True)
 class Config:
     report: ReportSettings = field(default_factory=ReportSettings)
     data: DataSettings = field(default_factory=DataSettings)
@@ -87,6 +93,7 @@ class Config:
     validation: ValidationSettings = field(default_factory=ValidationSettings)
     features: FeatureSettings = field(default_factory=FeatureSettings)
     segmentation: SegmentationSettings = field(default_factory=SegmentationSettings)
+    archive: ArchiveSettings = field(default_factory=ArchiveSettings)
     source: Path | None = None
     """The file this config was read from, if any."""
 
@@ -109,6 +116,7 @@ class Config:
                 "drivers": list(self.features.drivers) if self.features.drivers else None,
             },
             "segmentation": {**vars(self.segmentation), "k": self.segmentation.k or "auto"},
+            "archive": vars(self.archive).copy(),
             "source": str(self.source) if self.source else None,
         }
 
@@ -287,6 +295,7 @@ _SCHEMA: dict[str, tuple[type, dict[str, Check]]] = {
             "stability_runs": _integer(0, 100),
         },
     ),
+    "archive": (ArchiveSettings, {"keep": _integer(0)}),
 }
 _TABLES = (*_SCHEMA, "columns")
 
@@ -375,6 +384,7 @@ def parse(raw: Mapping[str, Any], source: Path | None = None) -> Config:
         validation=sections.get("validation", ValidationSettings()),
         features=sections.get("features", FeatureSettings()),
         segmentation=segmentation,
+        archive=sections.get("archive", ArchiveSettings()),
         source=source,
     )
 

@@ -20,7 +20,14 @@ from typing import Any, Protocol, TypeVar
 import pandas as pd
 
 from reportgen import __version__
-from reportgen.archive import Snapshot, check_target, to_json, write_snapshot
+from reportgen.archive import (
+    Snapshot,
+    check_period,
+    check_target,
+    report_lock,
+    to_json,
+    write_snapshot,
+)
 from reportgen.charts import Charts, build_charts
 from reportgen.config import Config
 from reportgen.features import Features, build_features
@@ -86,6 +93,8 @@ class RunResult:
     analysis: Analysis
     brief: Brief
     snapshot: Snapshot
+    repaired: tuple[str, ...] = ()
+    """Leftovers of crashed runs that this run cleaned up."""
 
 
 class _Timer:
@@ -168,6 +177,7 @@ def write_brief(
             analysis.clean.quality,
             analysis.clean.roles.columns,
             analysis.clean.drivers,
+            analysis.features.dropped_constant,
         ),
     )
     return Brief(personas, charts, rendered, timer.timings)
@@ -240,29 +250,36 @@ def run(
     reporter: Reporter | None = None,
     generated: date | None = None,
 ) -> RunResult:
-    """Analyse `path` and write the snapshot `<out>/<slug>/<period>/`."""
+    """Analyse `path` and write the snapshot `<out>/<slug>/<period>/`.
+
+    The whole run holds the report's lock, so a second run of the same report fails
+    at once instead of racing this one; leftovers of crashed runs are cleaned first.
+    """
     reporter = reporter or _Silent()
-    target = check_target(out, config.report.slug, period, force)
-    analysis = analyse(path, config, k, reporter)
-    brief = write_brief(analysis, config, period, generated or date.today(), reporter)
-    files = {
-        "report.html": brief.report.html.encode("utf-8"),
-        "report.pdf": brief.report.pdf,
-        "assignments.csv": _assignments_csv(analysis),
-        "profiles.json": to_json(
-            {
-                "report": config.report.slug,
-                "period": period,
-                "k": analysis.segmentation.k,
-                **_with_personas(analysis.profiles.to_dict(), brief.personas),
-            }
-        ),
-        "model.json": to_json(model_record(analysis.features, analysis.segmentation)),
-    }
-    with reporter.stage("archive"):
-        manifest = _manifest(analysis, brief, config, config.report.slug, period)
-        snapshot = write_snapshot(target, files, manifest, force)
-    return RunResult(analysis=analysis, brief=brief, snapshot=snapshot)
+    slug = config.report.slug
+    check_period(period)
+    with report_lock(out, slug) as repaired:
+        target = check_target(out, slug, period, force)
+        analysis = analyse(path, config, k, reporter)
+        brief = write_brief(analysis, config, period, generated or date.today(), reporter)
+        files = {
+            "report.html": brief.report.html.encode("utf-8"),
+            "report.pdf": brief.report.pdf,
+            "assignments.csv": _assignments_csv(analysis),
+            "profiles.json": to_json(
+                {
+                    "report": slug,
+                    "period": period,
+                    "k": analysis.segmentation.k,
+                    **_with_personas(analysis.profiles.to_dict(), brief.personas),
+                }
+            ),
+            "model.json": to_json(model_record(analysis.features, analysis.segmentation)),
+        }
+        with reporter.stage("archive"):
+            manifest = _manifest(analysis, brief, config, slug, period)
+            snapshot = write_snapshot(target, files, manifest, force)
+    return RunResult(analysis=analysis, brief=brief, snapshot=snapshot, repaired=tuple(repaired))
 
 
 def _with_personas(profiles: dict[str, Any], personas: Personas) -> dict[str, Any]:

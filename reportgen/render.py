@@ -130,6 +130,7 @@ def _context(
     quality: DataQuality,
     roles: Mapping[str, str],
     drivers: tuple[str, ...],
+    dropped: tuple[str, ...],
 ) -> dict[str, Any]:
     minimum = config.report.min_segment_size
     segments = [
@@ -161,7 +162,13 @@ def _context(
         "mix_roles": list(profiles.base_mix),
         "labels": charts.role_labels,
         "columns": roles,
-        "drivers": drivers,
+        "drivers": [role for role in drivers if role not in dropped],
+        "dropped": [
+            f"{charts.role_labels[name.split('=')[0]]} = {name.split('=', 1)[1]}"
+            if "=" in name
+            else charts.role_labels[name]
+            for name in dropped
+        ],
         "minimum": minimum,
     }
 
@@ -195,6 +202,7 @@ def render_report(
     quality: DataQuality,
     roles: Mapping[str, str],
     drivers: tuple[str, ...],
+    dropped: tuple[str, ...] = (),
 ) -> Report:
     """Fill the report template and lay it out as a PDF."""
     formatter = Formatter(
@@ -215,6 +223,7 @@ def render_report(
                 quality,
                 roles,
                 drivers,
+                dropped,
             )
         )
     except jinja2.TemplateError as exc:

@@ -37,7 +37,9 @@ def produce(tmp_path: Path, *args: str | Path, config: str | None = None) -> Sna
         (tmp_path / "reportgen.toml").write_text(config)
     result = run_cli("run", "--period", PERIOD, "--quiet", *args, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    return Snapshot(Path(tmp_path / result.stdout.strip()))
+    snapshot = Snapshot(Path(tmp_path / result.stdout.strip()))
+    assert snapshot.manifest["render_warnings"] == []  # WeasyPrint layout warnings fail
+    return snapshot
 
 
 @pytest.fixture(scope="module")
@@ -113,10 +115,6 @@ def test_real_personas_agree_with_the_numbers(real):
     assert best["persona"] == "Champions"
     longest = max(segments, key=lambda s: stats(s, "recency"))
     assert longest["persona_key"] not in {"champions", "loyal_regulars"}
-
-
-def test_layout_produces_no_warnings(sample):
-    assert sample.manifest["render_warnings"] == []
 
 
 def test_pdf_structure_header_footer_contents_and_metadata(sample):
@@ -276,3 +274,13 @@ def test_the_pdf_renderer_fetches_nothing_it_should_not(tmp_path, source, messag
     assert result.returncode == 2
     assert message in result.stderr
     assert not (tmp_path / "output").exists()
+
+
+def test_a_constant_driver_is_named_in_the_method_section(tmp_path):
+    table = pd.read_csv(sample_data_path(), dtype=str)
+    table["Average Rating"] = "4.0"
+    table.to_csv(tmp_path / "flat.csv", index=False)
+    snapshot = produce(tmp_path, "--data", "flat.csv")
+    assert (
+        "Average rating had the same value for every customer and could not separate segments."
+    ) in snapshot.text

@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
-import sys
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -22,11 +19,11 @@ from pathlib import Path
 import jinja2
 from rich.console import Console
 
-from reportgen import __version__, archive, config, pipeline, sample
-from reportgen.__main__ import EXIT_INTERRUPTED
+from reportgen import __version__, archive, config, interrupt, pipeline, sample
 from reportgen.errors import ConfigError, ReportgenError, SnapshotError
 from reportgen.fsutil import write_bytes
 from reportgen.ingest import read_table
+from reportgen.interrupt import EXIT_INTERRUPTED
 from reportgen.resources import sample_data_path, templates_dir
 from reportgen.roles import ROLES
 from reportgen.validate import CleanData
@@ -34,28 +31,9 @@ from reportgen.validate import CleanData
 EXIT_USER_ERROR = 2
 
 
-_INTERRUPTED = threading.Event()
-
-
-def _on_interrupt(signum: int, frame: object) -> None:
-    """Ctrl-C: remember it, then interrupt as Python normally does.
-
-    Python ignores a KeyboardInterrupt raised inside a garbage-collector callback,
-    so the flag makes sure the run still stops, at the next stage (see _Progress).
-    """
-    _INTERRUPTED.set()
-    raise KeyboardInterrupt
-
-
-def _quiet_unraisable(event: sys.UnraisableHookArgs) -> None:
-    """Python's report of a KeyboardInterrupt it ignored is noise: the flag handles it."""
-    if not isinstance(event.exc_value, KeyboardInterrupt):
-        sys.__unraisablehook__(event)
-
-
 class _Progress:
     """Shows each stage as it runs (a spinner, then a tick and its time) on a terminal,
-    and stops the run at the start of a stage once Ctrl-C was pressed."""
+    and stops the run at the start of a stage once Ctrl-C was pressed (see interrupt)."""
 
     def __init__(self, console: Console, show: bool) -> None:
         self.console = console
@@ -63,8 +41,7 @@ class _Progress:
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
-        if _INTERRUPTED.is_set():
-            raise KeyboardInterrupt
+        interrupt.check()
         if not self.show:
             yield
             return
@@ -369,10 +346,9 @@ _COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, _on_interrupt)
-        sys.unraisablehook = _quiet_unraisable
+    interrupt.install()
     try:
+        interrupt.check()  # pressed while the CLI was loading, and lost on the way
         return _COMMANDS[args.command](args, err)
     except ReportgenError as exc:
         err.print(f"reportgen: error: {exc}")

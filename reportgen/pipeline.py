@@ -35,7 +35,7 @@ from reportgen.formatting import Formatter
 from reportgen.ingest import Dataset, read_table
 from reportgen.personas import Personas, assign_personas, load_library
 from reportgen.profile import Profiles, build_profiles
-from reportgen.render import Report, render_report
+from reportgen.render import Report, ReportInputs, render_report
 from reportgen.resources import find_template
 from reportgen.segment import Segmentation, model_record, segment
 from reportgen.spreadsheet import csv_bytes
@@ -164,22 +164,19 @@ def write_brief(
             formatter,
         ),
     )
-    rendered = timer(
-        "render",
-        lambda: render_report(
-            config,
-            period,
-            generated,
-            analysis.profiles,
-            personas,
-            charts,
-            analysis.segmentation,
-            analysis.clean.quality,
-            analysis.clean.roles.columns,
-            analysis.clean.drivers,
-            analysis.features.dropped_constant,
-        ),
+    inputs = ReportInputs(
+        period=period,
+        generated=generated,
+        profiles=analysis.profiles,
+        personas=personas,
+        charts=charts,
+        segmentation=analysis.segmentation,
+        quality=analysis.clean.quality,
+        columns=analysis.clean.roles.columns,
+        drivers=analysis.clean.drivers,
+        dropped=analysis.features.dropped_constant,
     )
+    rendered = timer("render", lambda: render_report(config, inputs))
     return Brief(personas, charts, rendered, timer.timings)
 
 

@@ -214,10 +214,11 @@ class Highlights:
     largest: int | None
     most_valuable: int | None
     at_risk: int | None
-    """The segment with most revenue among those lapsed or dissatisfied; None if none is."""
+    """The segment with most revenue among the lapsed ones, else among the dissatisfied."""
 
 
-_RISK_LEVELS = {"recency": "lapsed", "satisfaction": "low", "rating": "low"}
+_RISKS = ({"recency": "lapsed"}, {"satisfaction": "low", "rating": "low"})
+"""Warning signs, most urgent first: customers leaving, then customers unhappy."""
 
 
 def highlights(profiles: Profiles, min_size: int) -> Highlights:
@@ -227,14 +228,19 @@ def highlights(profiles: Profiles, min_size: int) -> Highlights:
         return Highlights(None, None, None)
     largest = max(shown, key=lambda s: (s.size, -s.id))
     valuable = max(shown, key=lambda s: (s.revenue_share or 0.0, -s.id))
-    risky = [
-        s
-        for s in shown
-        if any(
-            s.stats[role].level == level for role, level in _RISK_LEVELS.items() if role in s.stats
-        )
-    ]
-    at_risk = max(risky, key=lambda s: (s.revenue_share or 0.0, s.size, -s.id)) if risky else None
+    at_risk = None
+    for signs in _RISKS:
+        risky = [
+            s
+            for s in shown
+            if any(
+                role in s.stats and s.stats[role].level == level for role, level in signs.items()
+            )
+        ]
+        if risky:
+            at_risk = max(risky, key=lambda s: (s.revenue_share or 0.0, s.size, -s.id))
+            break
+
     return Highlights(
         largest=largest.id,
         most_valuable=valuable.id if profiles.revenue is not None else None,

@@ -119,19 +119,26 @@ def _figures(profiles: Profiles) -> list[dict[str, str]]:
     return rows
 
 
-def _context(
-    config: Config,
-    period: str,
-    generated: date,
-    profiles: Profiles,
-    personas: Personas,
-    charts: Charts,
-    segmentation: Segmentation,
-    quality: DataQuality,
-    roles: Mapping[str, str],
-    drivers: tuple[str, ...],
-    dropped: tuple[str, ...],
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ReportInputs:
+    """Everything the brief shows, from the earlier stages."""
+
+    period: str
+    generated: date
+    profiles: Profiles
+    personas: Personas
+    charts: Charts
+    segmentation: Segmentation
+    quality: DataQuality
+    columns: Mapping[str, str]
+    """Role -> the user's column name."""
+    drivers: tuple[str, ...]
+    dropped: tuple[str, ...] = ()
+    """Driver features left out because they were constant."""
+
+
+def _context(config: Config, inputs: ReportInputs) -> dict[str, Any]:
+    profiles, personas, charts = inputs.profiles, inputs.personas, inputs.charts
     minimum = config.report.min_segment_size
     segments = [
         {
@@ -147,8 +154,8 @@ def _context(
     by_id = {s["profile"].id: s for s in segments}
     return {
         "report": config.report,
-        "period": period,
-        "generated": generated,
+        "period": inputs.period,
+        "generated": inputs.generated,
         "logo": _logo(config.report.logo),
         "profiles": profiles,
         "segments": segments,
@@ -156,18 +163,18 @@ def _context(
         "most_valuable": by_id.get(marks.most_valuable),
         "at_risk": by_id.get(marks.at_risk),
         "charts": charts,
-        "segmentation": segmentation,
-        "quality": quality,
+        "segmentation": inputs.segmentation,
+        "quality": inputs.quality,
         "figures": _figures(profiles),
         "mix_roles": list(profiles.base_mix),
         "labels": charts.role_labels,
-        "columns": roles,
-        "drivers": [role for role in drivers if role not in dropped],
+        "columns": inputs.columns,
+        "drivers": [role for role in inputs.drivers if role not in inputs.dropped],
         "dropped": [
             f"{charts.role_labels[name.split('=')[0]]} = {name.split('=', 1)[1]}"
             if "=" in name
             else charts.role_labels[name]
-            for name in dropped
+            for name in inputs.dropped
         ],
         "minimum": minimum,
     }
@@ -191,19 +198,7 @@ def _collect_warnings() -> Iterator[list[str]]:
         logger.removeHandler(handler)
 
 
-def render_report(
-    config: Config,
-    period: str,
-    generated: date,
-    profiles: Profiles,
-    personas: Personas,
-    charts: Charts,
-    segmentation: Segmentation,
-    quality: DataQuality,
-    roles: Mapping[str, str],
-    drivers: tuple[str, ...],
-    dropped: tuple[str, ...] = (),
-) -> Report:
+def render_report(config: Config, inputs: ReportInputs) -> Report:
     """Fill the report template and lay it out as a PDF."""
     formatter = Formatter(
         config.report.currency, config.report.decimal_mark, config.report.thousands_separator
@@ -211,21 +206,7 @@ def render_report(
     env = environment(config, formatter)
     try:
         template = env.get_template(REPORT_TEMPLATE)
-        html = template.render(
-            _context(
-                config,
-                period,
-                generated,
-                profiles,
-                personas,
-                charts,
-                segmentation,
-                quality,
-                roles,
-                drivers,
-                dropped,
-            )
-        )
+        html = template.render(_context(config, inputs))
     except jinja2.TemplateError as exc:
         where = getattr(exc, "filename", None) or REPORT_TEMPLATE
         raise ConfigError(f"report template {where}: {exc}") from None

@@ -121,7 +121,7 @@ def test_a_run_killed_at_any_moment_leaves_the_archive_as_it_was(tmp_path):
     assert (earlier / "manifest.json").is_file()
 
 
-@pytest.mark.parametrize("delay", [0.3, 3.0])  # while importing, and while working
+@pytest.mark.parametrize("delay", [0.1, 0.3, 1.0, 3.0])  # starting, importing, working
 def test_interrupt_with_ctrl_c_writes_nothing(tmp_path, delay):
     # 150,000 customers keep the run busy well past the moment of the interrupt.
     made = run_cli("sample", "--rows", "150000", "--out", "big.csv", cwd=tmp_path)

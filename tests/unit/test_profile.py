@@ -69,3 +69,28 @@ def test_profiles_serialise_to_plain_json(tiny_table):
     assert again["segments"][0]["stats"]["spend"]["mean"] == 1100
     assert [s["size"] for s in again["segments"]] == [3, 3]
     assert isinstance(pd.Series(again["segments"][0]["mix"]), pd.Series)
+
+
+def _segment(segment_id, revenue_share, **levels):
+    from reportgen.profile import RoleStats, SegmentProfile
+
+    stats = {role: RoleStats(1.0, 1.0, 1.0, 0.0, levels.get(role, "typical"))
+             for role in ("spend", "recency", "satisfaction")}
+    return SegmentProfile(segment_id, 100, 0.25, 1.0, revenue_share, stats, {})
+
+
+def test_highlights_name_lapsed_customers_before_unhappy_ones_and_skip_small_segments():
+    from reportgen.profile import Profiles, highlights
+
+    segments = (
+        _segment(1, 0.40),
+        _segment(2, 0.30, satisfaction="low"),
+        _segment(3, 0.20, recency="lapsed"),
+        _segment(4, 0.10, recency="lapsed"),
+    )
+    profiles = Profiles(400, 1.0, segments, {}, {})
+    marks = highlights(profiles, min_size=10)
+    assert (marks.largest, marks.most_valuable, marks.at_risk) == (1, 1, 3)
+    unhappy_only = Profiles(400, 1.0, segments[:2], {}, {})
+    assert highlights(unhappy_only, min_size=10).at_risk == 2
+    assert highlights(profiles, min_size=101) == highlights(Profiles(0, 1.0, (), {}, {}), 1)

@@ -1,0 +1,42 @@
+"""Ctrl-C that always stops a run, even when Python swallows the KeyboardInterrupt.
+
+Python ignores a KeyboardInterrupt raised inside a garbage-collector callback,
+and some imports swallow it too, so an interrupt could be lost and the run
+carry on. The handler installed here also records the interrupt; the CLI checks
+the record at the start of every stage and before any work, so a lost interrupt
+still stops the run before it writes anything. Kept free of heavy imports: it
+is installed before pandas and friends load.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+
+EXIT_INTERRUPTED = 130
+_REQUESTED = threading.Event()
+
+
+def _on_interrupt(signum: int, frame: object) -> None:
+    _REQUESTED.set()
+    raise KeyboardInterrupt
+
+
+def _quiet_unraisable(event: sys.UnraisableHookArgs) -> None:
+    """Python's report of a KeyboardInterrupt it ignored is noise: the record handles it."""
+    if not isinstance(event.exc_value, KeyboardInterrupt):
+        sys.__unraisablehook__(event)
+
+
+def install() -> None:
+    """Route Ctrl-C through the recording handler (main thread only, as signals are)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _on_interrupt)
+        sys.unraisablehook = _quiet_unraisable
+
+
+def check() -> None:
+    """Raise KeyboardInterrupt if Ctrl-C was pressed at any time, even if it was lost."""
+    if _REQUESTED.is_set():
+        raise KeyboardInterrupt

@@ -30,7 +30,7 @@ from reportgen.formatting import Formatter
 from reportgen.personas import Personas, sandbox
 from reportgen.profile import Profiles
 from reportgen.roles import ROLES
-from reportgen.segment import Segmentation
+from reportgen.segment import Segmentation, sample_rows
 from reportgen.validate import CleanData
 
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000")
@@ -172,18 +172,12 @@ def _heatmap(profiles: Profiles, names: list[str], words: _Wording, context: dic
     )
 
 
-def _sample(n: int, size: int, seed: int) -> np.ndarray:
-    if n <= size:
-        return np.arange(n)
-    return np.sort(np.random.default_rng(seed).choice(n, size=size, replace=False))
-
-
 def _scatter(
     features: Features, segmentation: Segmentation, words: _Wording, context: dict
 ) -> Chart:
     from sklearn.decomposition import PCA
 
-    rows = _sample(len(features.matrix), SCATTER_POINTS, segmentation.seed)
+    rows = sample_rows(len(features.matrix), SCATTER_POINTS, segmentation.seed)
     pca = PCA(n_components=2, random_state=segmentation.seed).fit(features.matrix[rows])
     points = pca.transform(features.matrix[rows])
     centres = pca.transform(segmentation.centroids)
@@ -231,7 +225,7 @@ def _distribution(
     words: _Wording,
     formatter: Formatter,
 ) -> Chart:
-    rows = _sample(len(clean.frame), BOX_POINTS, segmentation.seed)
+    rows = sample_rows(len(clean.frame), BOX_POINTS, segmentation.seed)
     values = clean.frame[role].to_numpy(dtype="float64")[rows]
     labels = segmentation.labels[rows]
     groups = [values[labels == s] for s in range(1, segmentation.k + 1)]

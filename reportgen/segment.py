@@ -67,7 +67,8 @@ class Segmentation:
     """weak_separation and/or unstable: the report must say the structure is weak."""
 
 
-def _sample(n: int, size: int, seed: int) -> np.ndarray:
+def sample_rows(n: int, size: int, seed: int) -> np.ndarray:
+    """Sorted indices of a seeded sample of at most `size` of `n` rows (all rows if fewer)."""
     if n <= size:
         return np.arange(n)
     return np.sort(np.random.default_rng(seed).choice(n, size=size, replace=False))
@@ -151,7 +152,7 @@ def _stability(
     if settings.stability_runs == 0:
         return None
     rng = np.random.default_rng(settings.seed + 1)
-    subset = _sample(len(points), STABILITY_SAMPLE, settings.seed + 2)
+    subset = sample_rows(len(points), STABILITY_SAMPLE, settings.seed + 2)
     base, expected = points[subset], reference[subset]
     agreements = []
     for run in range(settings.stability_runs):
@@ -184,7 +185,11 @@ def segment(
     """Fit the segmentation. `k` (from --k) overrides the config; `order_values` is spend."""
     points = features.matrix
     n = len(points)
-    distinct = len(np.unique(points, axis=0)) if n <= 200_000 else n
+    sample = sample_rows(n, settings.sample_size, settings.seed)
+    points_sample = points[sample]
+    # Counted on the sample (all rows when small): sorting a million rows to count them
+    # would cost seconds, and the sample is what k is chosen on.
+    distinct = len(np.unique(points_sample, axis=0))
     fixed_k = k if k is not None else settings.k
     if fixed_k is not None and fixed_k >= n:
         raise SegmentationError(
@@ -201,8 +206,6 @@ def segment(
             f"only {distinct} distinct customer profile(s) among {n} customers: too few to "
             "segment (need at least 3)"
         )
-    sample = _sample(n, settings.sample_size, settings.seed)
-    points_sample = points[sample]
     k_high = min(settings.k_max, distinct - 1, len(points_sample) - 1)
     k_low = min(settings.k_min, k_high)
     candidates = list(range(k_low, k_high + 1))
@@ -210,7 +213,7 @@ def segment(
         candidates = sorted({*candidates, fixed_k})
     # One silhouette subset for every k: the scores compare like with like, and the
     # pairwise distances (the costly part) are computed once.
-    subset = _sample(len(points_sample), settings.silhouette_sample, settings.seed + 4)
+    subset = sample_rows(len(points_sample), settings.silhouette_sample, settings.seed + 4)
     distances = pairwise_distances(points_sample[subset])
     scored = [_score(points_sample, distances, subset, c, settings) for c in candidates]
     del distances

@@ -163,13 +163,16 @@ def _parse_ordinal(series: pd.Series, levels: tuple[str, ...]) -> pd.Series:
     return pd.Series(categorical, index=series.index)
 
 
-def _missing_required(role: Role, roles: RoleMap, config: Config, columns: list[str]) -> DataError:
+def _absent_column(role: str, column: str, columns: list[str]) -> DataError:
     found = ", ".join(repr(c) for c in columns)
-    if config.columns.get(role.name):
-        return DataError(
-            f"required role {role.name!r}: column {config.columns[role.name]!r} (from [columns] "
-            f"{role.name}) is not in the data; columns found: {found}"
-        )
+    return DataError(
+        f"role {role!r}: column {column!r} (from [columns] {role}) is not in the data; "
+        f"columns found: {found}"
+    )
+
+
+def _unmatched_required(role: Role, columns: list[str]) -> DataError:
+    found = ", ".join(repr(c) for c in columns)
     hints = ", ".join(repr(h) for h in role.hints)
     return DataError(
         f"required role {role.name!r}: no column looks like it (looked for names with {hints}); "
@@ -182,10 +185,10 @@ def _resolve(dataset: Dataset, config: Config) -> RoleMap:
     roles = infer_roles(columns, config.columns)
     for role_name, column in roles.columns.items():
         if column not in columns:
-            raise _missing_required(ROLE_BY_NAME[role_name], roles, config, columns)
+            raise _absent_column(role_name, column, columns)
     for role in ROLE_BY_NAME.values():
         if role.required and not roles.has(role.name):
-            raise _missing_required(role, roles, config, columns)
+            raise _unmatched_required(role, columns)
     for role_name in drivers_for(config, roles):
         if not roles.has(role_name):
             raise DataError(

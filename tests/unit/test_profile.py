@@ -74,8 +74,10 @@ def test_profiles_serialise_to_plain_json(tiny_table):
 def _segment(segment_id, revenue_share, **levels):
     from reportgen.profile import RoleStats, SegmentProfile
 
-    stats = {role: RoleStats(1.0, 1.0, 1.0, 0.0, levels.get(role, "typical"))
-             for role in ("spend", "recency", "satisfaction")}
+    stats = {
+        role: RoleStats(1.0, 1.0, 1.0, 0.0, levels.get(role, "typical"))
+        for role in ("spend", "recency", "satisfaction")
+    }
     return SegmentProfile(segment_id, 100, 0.25, 1.0, revenue_share, stats, {})
 
 

@@ -170,7 +170,7 @@ def test_missing_required_role_names_role_hint_and_columns_found():
     with pytest.raises(DataError) as caught:
         clean(table(id=["1"], visits=["3"]), columns={"spend": "Total Spend"})
     assert (
-        "required role 'spend': column 'Total Spend' (from [columns] spend) is not in "
+        "role 'spend': column 'Total Spend' (from [columns] spend) is not in "
         "the data; columns found: 'id', 'visits'"
     ) in str(caught.value)
 
@@ -178,3 +178,12 @@ def test_missing_required_role_names_role_hint_and_columns_found():
 def test_a_driver_without_a_column_is_an_error():
     with pytest.raises(DataError, match=r"\[features\] drivers names 'rating'"):
         clean(table(id=["1"], spend=["3"]), features={"drivers": ["spend", "rating"]})
+
+
+def test_a_mapped_column_that_is_absent_is_named_without_calling_it_required():
+    with pytest.raises(DataError) as caught:
+        clean(table(id=["1"], spend=["3"]), columns={"rating": "Ratings"})
+    assert str(caught.value) == (
+        "role 'rating': column 'Ratings' (from [columns] rating) is not "
+        "in the data; columns found: 'id', 'spend'"
+    )

@@ -22,8 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from reportgen.errors import SnapshotError
 from reportgen.fsutil import fsync_dir
+from reportgen.history import PreviousPeriod
+from reportgen.spreadsheet import restore
 
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 MANIFEST = "manifest.json"
@@ -256,3 +260,33 @@ def remove(entry: Entry) -> None:
     aside = entry.path.parent / f"{_TMP}pruned-{entry.period}-{secrets.token_hex(6)}"
     entry.path.replace(aside)
     shutil.rmtree(aside)
+
+
+def load_previous(out: Path, slug: str, period: str) -> PreviousPeriod | None:
+    """The latest snapshot of the report before `period`, as history needs it; None if none.
+
+    Only a snapshot that verifies is used: comparing against altered files would
+    report changes that never happened.
+    """
+    earlier = [e for e in entries(out, slug) if e.period < period]
+    if not earlier:
+        return None
+    entry = earlier[-1]
+    checked = verify(entry)
+    damaged = ", ".join((*checked.changed, *checked.missing))
+    if damaged:
+        raise SnapshotError(
+            f"the previous snapshot {entry.path} fails verification ({damaged} changed or "
+            "missing); restore it from a backup, or move it out of the output folder"
+        )
+    assignments = pd.read_csv(
+        entry.path / "assignments.csv", dtype={"customer_id": "string"}, keep_default_na=False
+    )
+    assignments["customer_id"] = restore(assignments["customer_id"])
+    profiles = json.loads((entry.path / "profiles.json").read_text(encoding="utf-8"))
+    names = {
+        int(s["id"]): str(s.get("persona") or f"Segment {s['id']}") for s in profiles["segments"]
+    }
+    return PreviousPeriod(
+        period=entry.period, assignments=assignments[["customer_id", "segment"]], names=names
+    )

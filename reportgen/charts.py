@@ -27,6 +27,7 @@ from matplotlib.figure import Figure
 from reportgen.errors import ConfigError
 from reportgen.features import Features
 from reportgen.formatting import Formatter
+from reportgen.history import Migration
 from reportgen.personas import Personas, sandbox
 from reportgen.profile import Profiles
 from reportgen.roles import ROLES
@@ -67,6 +68,8 @@ class Charts:
     selection: Chart
     """The evidence for k (method section)."""
     per_segment: Mapping[int, Chart]
+    migration: Chart | None
+    """Customers by previous and current segment; None without a previous period."""
     colors: Mapping[int, str]
     role_labels: Mapping[str, str]
     """How each role is named for people (from the chart wording)."""
@@ -357,6 +360,54 @@ def _profile(segment_id: int, name: str, stats: Mapping, words: _Wording) -> Cha
     )
 
 
+def _migration(migration: Migration, names: list[str], words: _Wording) -> Chart:
+    sources = sorted(migration.previous_names)
+    targets = list(range(1, len(names) + 1))
+    counts = np.zeros((len(sources), len(targets)), dtype=int)
+    for move in migration.moves:
+        counts[sources.index(move.source), targets.index(move.target)] = move.customers
+    rows = [f"{i} · {migration.previous_names[i]}" for i in sources]
+    figure, axis = plt.subplots(figsize=(7, 0.45 * len(rows) + 2.2))
+    sns.heatmap(
+        counts,
+        ax=axis,
+        cmap="Blues",
+        annot=True,
+        fmt=",d",
+        annot_kws={"fontsize": 8},
+        linewidths=0.5,
+        linecolor="white",
+        xticklabels=names,
+        yticklabels=rows,
+        cbar=False,
+    )
+    axis.set_xticklabels(axis.get_xticklabels(), rotation=30, ha="right")
+    axis.set_xlabel(words("migration", "now"))
+    axis.set_ylabel(words("migration", "before", period=migration.previous_period))
+    axis.tick_params(length=0)
+    moves = [
+        {
+            "source": rows[sources.index(m.source)],
+            "target": names[m.target - 1],
+            "customers": m.customers,
+        }
+        for m in migration.moves
+        if m.source != m.target
+    ]
+    return Chart(
+        "migration",
+        words("migration", "title", period=migration.previous_period),
+        words(
+            "migration",
+            "alt",
+            period=migration.previous_period,
+            stayed=migration.stayed,
+            moves=moves[:5],
+        ),
+        _svg(figure),
+    )
+
+
 def build_charts(
     clean: CleanData,
     features: Features,
@@ -365,6 +416,7 @@ def build_charts(
     personas: Personas,
     wording: Path,
     formatter: Formatter,
+    migration: Migration | None = None,
 ) -> Charts:
     """Draw every chart of the report from the analysis results."""
     words = _Wording(wording, formatter)
@@ -411,6 +463,7 @@ def build_charts(
         overview=tuple(overview),
         selection=selection,
         per_segment=per_segment,
+        migration=_migration(migration, names, words) if migration else None,
         colors={s.id: color(s.id) for s in profiles.segments},
         role_labels={role.name: words.role(role.name) for role in ROLES},
     )

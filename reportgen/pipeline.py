@@ -24,6 +24,7 @@ from reportgen.archive import (
     Snapshot,
     check_period,
     check_target,
+    load_previous,
     report_lock,
     to_json,
     write_snapshot,
@@ -32,6 +33,7 @@ from reportgen.charts import Charts, build_charts
 from reportgen.config import Config
 from reportgen.features import Features, build_features
 from reportgen.formatting import Formatter
+from reportgen.history import Migration, PreviousPeriod, migrate
 from reportgen.ingest import Dataset, read_table
 from reportgen.personas import Personas, assign_personas, load_library
 from reportgen.profile import Profiles, build_profiles
@@ -74,6 +76,8 @@ class Analysis:
     clean: CleanData
     features: Features
     segmentation: Segmentation
+    migration: Migration | None
+    """Where customers went since the previous period; None when there is none."""
     profiles: Profiles
     timings: dict[str, float]
 
@@ -123,7 +127,11 @@ def check(path: Path, config: Config, reporter: Reporter | None = None) -> Clean
 
 
 def analyse(
-    path: Path, config: Config, k: int | None = None, reporter: Reporter | None = None
+    path: Path,
+    config: Config,
+    k: int | None = None,
+    reporter: Reporter | None = None,
+    previous: PreviousPeriod | None = None,
 ) -> Analysis:
     """Every stage from reading the file to the segment profiles; nothing is written."""
     timer = _Timer(reporter or _Silent())
@@ -132,8 +140,16 @@ def analyse(
     features = timer("features", lambda: build_features(clean, config.features))
     spend = clean.frame["spend"].to_numpy(dtype="float64") if "spend" in clean.frame else None
     segmentation = timer("segment", lambda: segment(features, config.segmentation, k, spend))
+    migration = timer(
+        "history",
+        lambda: (
+            previous and migrate(previous, clean.frame["customer_id"], segmentation.labels, spend)
+        ),
+    )
     profiles = timer("profile", lambda: build_profiles(clean, segmentation))
-    return Analysis(dataset, clean, features, segmentation, profiles, timer.timings)
+    return Analysis(
+        dataset, clean, features, segmentation, migration or None, profiles, timer.timings
+    )
 
 
 def write_brief(
@@ -162,6 +178,7 @@ def write_brief(
             personas,
             find_template("charts.yaml", report.templates),
             formatter,
+            analysis.migration,
         ),
     )
     inputs = ReportInputs(
@@ -175,6 +192,7 @@ def write_brief(
         columns=analysis.clean.roles.columns,
         drivers=analysis.clean.drivers,
         dropped=analysis.features.dropped_constant,
+        migration=analysis.migration,
     )
     rendered = timer("render", lambda: render_report(config, inputs))
     return Brief(personas, charts, rendered, timer.timings)
@@ -257,7 +275,8 @@ def run(
     check_period(period)
     with report_lock(out, slug) as repaired:
         target = check_target(out, slug, period, force)
-        analysis = analyse(path, config, k, reporter)
+        previous = load_previous(out, slug, period)
+        analysis = analyse(path, config, k, reporter, previous)
         brief = write_brief(analysis, config, period, generated or date.today(), reporter)
         files = {
             "report.html": brief.report.html.encode("utf-8"),
@@ -273,6 +292,8 @@ def run(
             ),
             "model.json": to_json(model_record(analysis.features, analysis.segmentation)),
         }
+        if analysis.migration is not None:
+            files["migration.json"] = to_json(analysis.migration.to_dict())
         with reporter.stage("archive"):
             manifest = _manifest(analysis, brief, config, slug, period)
             snapshot = write_snapshot(target, files, manifest, force)

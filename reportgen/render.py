@@ -29,6 +29,7 @@ from reportgen.charts import Chart, Charts
 from reportgen.config import Config
 from reportgen.errors import ConfigError
 from reportgen.formatting import Formatter
+from reportgen.history import Migration
 from reportgen.personas import Personas
 from reportgen.profile import Profiles, highlights
 from reportgen.resources import templates_dir
@@ -135,6 +136,7 @@ class ReportInputs:
     drivers: tuple[str, ...]
     dropped: tuple[str, ...] = ()
     """Driver features left out because they were constant."""
+    migration: Migration | None = None
 
 
 def _context(config: Config, inputs: ReportInputs) -> dict[str, Any]:
@@ -177,6 +179,8 @@ def _context(config: Config, inputs: ReportInputs) -> dict[str, Any]:
             for name in inputs.dropped
         ],
         "minimum": minimum,
+        "migration": inputs.migration,
+        "current_names": {s["profile"].id: s["persona"].name for s in segments},
     }
 
 

@@ -40,3 +40,11 @@ def csv_bytes(table: pd.DataFrame) -> bytes:
     sink = io.BytesIO()
     pa_csv.write_csv(safe, sink, write_options=pa_csv.WriteOptions(quoting_style="needed"))
     return sink.getvalue()
+
+
+def restore(values: pd.Series) -> pd.Series:
+    """Undo `neutralise` when reading an export back: "'=x" becomes "=x" again."""
+    text = pa.array(values.astype("string[pyarrow]"), type=pa.string())
+    guarded = pc.match_substring_regex(text, "^'" + _FORMULA_START.removeprefix("^"))
+    original = pc.if_else(guarded, pc.utf8_slice_codeunits(text, 1), text)
+    return pd.Series(original, index=values.index, dtype="string[pyarrow]", name=values.name)

@@ -16,6 +16,7 @@ STAGES = (
     "validate",
     "features",
     "segment",
+    "history",
     "profile",
     "personas",
     "charts",

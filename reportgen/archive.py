@@ -287,6 +287,14 @@ def load_previous(out: Path, slug: str, period: str) -> PreviousPeriod | None:
     names = {
         int(s["id"]): str(s.get("persona") or f"Segment {s['id']}") for s in profiles["segments"]
     }
+    model = json.loads((entry.path / "model.json").read_text(encoding="utf-8"))
+    centroids = {int(c["segment"]): c["units"] for c in model["centroids"]}
     return PreviousPeriod(
-        period=entry.period, assignments=assignments[["customer_id", "segment"]], names=names
+        period=entry.period,
+        assignments=assignments[["customer_id", "segment"]],
+        names=names,
+        features=tuple(model["features"]),
+        centroids=centroids,
+        max_id=int(model.get("max_id", max(centroids))),
+        persona_keys={int(s["id"]): s.get("persona_key") for s in profiles["segments"]},
     )

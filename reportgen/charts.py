@@ -186,7 +186,7 @@ def _scatter(
     centres = pca.transform(segmentation.centroids)
     labels = segmentation.labels[rows]
     figure, axis = plt.subplots(figsize=(7, 4.2))
-    for segment_id in range(1, segmentation.k + 1):
+    for row, segment_id in enumerate(segmentation.ids):
         mine = labels == segment_id
         axis.scatter(
             points[mine, 0],
@@ -199,7 +199,7 @@ def _scatter(
             label=str(segment_id),
         )
         axis.scatter(
-            *centres[segment_id - 1],
+            *centres[row],
             s=140,
             marker="X",
             color=color(segment_id),
@@ -231,7 +231,7 @@ def _distribution(
     rows = sample_rows(len(clean.frame), BOX_POINTS, segmentation.seed)
     values = clean.frame[role].to_numpy(dtype="float64")[rows]
     labels = segmentation.labels[rows]
-    groups = [values[labels == s] for s in range(1, segmentation.k + 1)]
+    groups = [values[labels == s] for s in segmentation.ids]
     figure, axis = plt.subplots(figsize=(7, 0.42 * len(names) + 1.0))
     boxes = axis.boxplot(
         groups,
@@ -360,9 +360,11 @@ def _profile(segment_id: int, name: str, stats: Mapping, words: _Wording) -> Cha
     )
 
 
-def _migration(migration: Migration, names: list[str], words: _Wording) -> Chart:
+def _migration(
+    migration: Migration, ids: tuple[int, ...], names: list[str], words: _Wording
+) -> Chart:
     sources = sorted(migration.previous_names)
-    targets = list(range(1, len(names) + 1))
+    targets = list(ids)
     counts = np.zeros((len(sources), len(targets)), dtype=int)
     for move in migration.moves:
         counts[sources.index(move.source), targets.index(move.target)] = move.customers
@@ -388,7 +390,7 @@ def _migration(migration: Migration, names: list[str], words: _Wording) -> Chart
     moves = [
         {
             "source": rows[sources.index(m.source)],
-            "target": names[m.target - 1],
+            "target": names[targets.index(m.target)],
             "customers": m.customers,
         }
         for m in migration.moves
@@ -463,7 +465,7 @@ def build_charts(
         overview=tuple(overview),
         selection=selection,
         per_segment=per_segment,
-        migration=_migration(migration, names, words) if migration else None,
+        migration=_migration(migration, segmentation.ids, names, words) if migration else None,
         colors={s.id: color(s.id) for s in profiles.segments},
         role_labels={role.name: words.role(role.name) for role in ROLES},
     )

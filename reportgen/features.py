@@ -35,6 +35,14 @@ class Features:
     dropped_constant: tuple[str, ...]
     """Driver features removed because every customer has the same value."""
 
+    def to_scaled(self, units: np.ndarray) -> np.ndarray:
+        """Points in the data's own units (e.g. an earlier period's centroids) in this scale."""
+        values = np.array(units, dtype="float64")
+        for i, name in enumerate(self.names):
+            if name in self.log1p:
+                values[:, i] = np.log1p(values[:, i])
+        return (values - self.center) / self.scale
+
     def to_units(self, scaled: np.ndarray) -> np.ndarray:
         """Scaled points (e.g. centroids) back in the data's own units."""
         values = scaled * self.scale + self.center

@@ -1,19 +1,32 @@
 """What changed since the previous period: where each customer went.
 
-The previous snapshot of the same report gives, per customer, the segment they
-were in; this period's segmentation gives where they are now. The migration
-matrix counts both, and customers only in one period are new or gone. Reading
-the archive is `archive`'s job; this stage only compares.
+First, segments keep their identity: this period's centroids are matched
+one-to-one to the previous period's (Hungarian method on the distance between
+centres, in this period's scale), and a segment whose centre moved less than
+MATCH_DISTANCE keeps its id, and so its colour and persona; any other segment
+gets a new id, and an unmatched old one is gone. Then the previous snapshot's
+assignments give, per customer, the segment they were in, and the migration
+matrix counts where they are now; customers only in one period are new or gone.
+Reading the archive is `archive`'s job; this stage only compares.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import linear_sum_assignment
+from scipy.spatial.distance import cdist
+
+from reportgen.features import Features
+from reportgen.segment import Segmentation
+
+MATCH_DISTANCE = 1.0
+"""Largest move of a segment's centre, in standard deviations of this period's data,
+for it to count as the same segment as last period."""
 
 
 @dataclass(frozen=True)
@@ -25,6 +38,25 @@ class PreviousPeriod:
     """customer_id (text) and segment (int)."""
     names: Mapping[int, str]
     """Segment id -> persona name, as that period's brief called them."""
+    features: tuple[str, ...] = ()
+    centroids: Mapping[int, Mapping[str, float]] | None = None
+    """Segment id -> feature -> centre in the data's units (from model.json)."""
+    max_id: int = 0
+    """The largest segment id the report has used, so a new segment gets a fresh one."""
+    persona_keys: Mapping[int, str | None] | None = None
+
+
+@dataclass(frozen=True)
+class Identity:
+    kept: Mapping[int, float]
+    """Segment id kept from last period -> how far its centre moved."""
+    new: tuple[int, ...]
+    gone: tuple[int, ...]
+    comparable: bool
+    """False when the driver features changed, so centres cannot be compared."""
+    max_id: int
+    personas: Mapping[int, str]
+    """Kept segment id -> the persona key it had, to keep while it still fits."""
 
 
 @dataclass(frozen=True)
@@ -109,4 +141,54 @@ def migrate(
         moves=tuple(moves),
         new=len(now) - len(both),
         churned=len(before) - len(both),
+    )
+
+
+def keep_identities(
+    previous: PreviousPeriod, features: Features, segmentation: Segmentation
+) -> tuple[Segmentation, Identity]:
+    """Renumber this period's segments so that those matching last period keep their id."""
+    old_ids = sorted(previous.centroids or {})
+    start = max(previous.max_id, *old_ids, 0)
+    if not old_ids or tuple(features.names) != tuple(previous.features):
+        ids = [start + 1 + row for row in range(segmentation.k)]
+        identity = Identity({}, tuple(ids), tuple(old_ids), False, max(ids), {})
+        return _renumber(segmentation, ids), identity
+    old = features.to_scaled(
+        np.array([[previous.centroids[i][name] for name in features.names] for i in old_ids])
+    )
+    distances = cdist(segmentation.centroids, old)
+    # Every pair too far apart to match costs the same: otherwise a new group far from
+    # everything could take an old segment's partner just to shorten the total distance.
+    rows, cols = linear_sum_assignment(np.minimum(distances, 2 * MATCH_DISTANCE))
+    ids: list[int | None] = [None] * segmentation.k
+    kept = {}
+    for row, col in zip(rows, cols, strict=True):
+        if distances[row, col] <= MATCH_DISTANCE:
+            ids[row] = old_ids[col]
+            kept[old_ids[col]] = round(float(distances[row, col]), 4)
+    fresh = iter(range(start + 1, start + 1 + segmentation.k))
+    ids = [i if i is not None else next(fresh) for i in ids]
+    keys = previous.persona_keys or {}
+    identity = Identity(
+        kept=kept,
+        new=tuple(sorted(i for i in ids if i not in kept)),
+        gone=tuple(i for i in old_ids if i not in kept),
+        comparable=True,
+        max_id=max(start, *ids),
+        personas={i: keys[i] for i in kept if keys.get(i)},
+    )
+    return _renumber(segmentation, ids), identity
+
+
+def _renumber(segmentation: Segmentation, ids: list[int]) -> Segmentation:
+    """The same segmentation with row r's segment called ids[r], rows sorted by id."""
+    order = np.argsort(ids)
+    lookup = np.zeros(max(segmentation.ids) + 1, dtype=np.int64)
+    lookup[list(segmentation.ids)] = ids
+    return replace(
+        segmentation,
+        labels=lookup[segmentation.labels],
+        centroids=segmentation.centroids[order],
+        ids=tuple(int(ids[r]) for r in order),
     )

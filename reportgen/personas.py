@@ -248,15 +248,26 @@ def _traits(segment: SegmentProfile, library: Library) -> list[str]:
     ][:2]
 
 
-def assign_personas(profiles: Profiles, library: Library) -> Personas:
-    """Give every segment a distinct persona, or a name built from its traits."""
+KEEP_BONUS = 0.5
+"""Added to the score of the persona a segment had last period, while it still fits, so a
+segment keeps its name from month to month unless its profile has really changed."""
+
+
+def assign_personas(
+    profiles: Profiles, library: Library, keep: Mapping[int, str] | None = None
+) -> Personas:
+    """Give every segment a distinct persona, or a name built from its traits.
+
+    `keep` maps a segment id to the persona key it had last period.
+    """
     segments, entries = profiles.segments, library.entries
     scores = np.full((len(segments), max(len(entries), 1)), -np.inf)
     for i, segment in enumerate(segments):
         for j, entry in enumerate(entries):
             value = score(entry, segment)
             if value is not None:
-                scores[i, j] = value
+                kept = (keep or {}).get(segment.id) == entry.key and value >= MIN_FIT
+                scores[i, j] = value + (KEEP_BONUS if kept else 0.0)
     cost = np.where(np.isfinite(scores), -scores, 1e6)
     rows, cols = linear_sum_assignment(cost)
     chosen = {
@@ -278,7 +289,7 @@ def assign_personas(profiles: Profiles, library: Library) -> Personas:
                         entry.description, context, library.path, f"{entry.key}.description"
                     ),
                     recommendations=entry.recommendations,
-                    score=round(float(scores[i, chosen[i]]), 4),
+                    score=round(float(score(entry, segment)), 4),
                 )
             )
             continue

@@ -33,7 +33,7 @@ from reportgen.charts import Charts, build_charts
 from reportgen.config import Config
 from reportgen.features import Features, build_features
 from reportgen.formatting import Formatter
-from reportgen.history import Migration, PreviousPeriod, migrate
+from reportgen.history import Identity, Migration, PreviousPeriod, keep_identities, migrate
 from reportgen.ingest import Dataset, read_table
 from reportgen.personas import Personas, assign_personas, load_library
 from reportgen.profile import Profiles, build_profiles
@@ -76,6 +76,8 @@ class Analysis:
     clean: CleanData
     features: Features
     segmentation: Segmentation
+    identity: Identity | None
+    """Which segments kept their id from the previous period; None when there is none."""
     migration: Migration | None
     """Where customers went since the previous period; None when there is none."""
     profiles: Profiles
@@ -140,15 +142,17 @@ def analyse(
     features = timer("features", lambda: build_features(clean, config.features))
     spend = clean.frame["spend"].to_numpy(dtype="float64") if "spend" in clean.frame else None
     segmentation = timer("segment", lambda: segment(features, config.segmentation, k, spend))
-    migration = timer(
-        "history",
-        lambda: (
-            previous and migrate(previous, clean.frame["customer_id"], segmentation.labels, spend)
-        ),
-    )
+
+    def history() -> tuple[Segmentation, Identity | None, Migration | None]:
+        if previous is None:
+            return segmentation, None, None
+        kept, identity = keep_identities(previous, features, segmentation)
+        return kept, identity, migrate(previous, clean.frame["customer_id"], kept.labels, spend)
+
+    segmentation, identity, migration = timer("history", history)
     profiles = timer("profile", lambda: build_profiles(clean, segmentation))
     return Analysis(
-        dataset, clean, features, segmentation, migration or None, profiles, timer.timings
+        dataset, clean, features, segmentation, identity, migration, profiles, timer.timings
     )
 
 
@@ -166,7 +170,11 @@ def write_brief(
     library_path = report.personas or find_template("personas.yaml", report.templates)
     personas = timer(
         "personas",
-        lambda: assign_personas(analysis.profiles, load_library(library_path, formatter)),
+        lambda: assign_personas(
+            analysis.profiles,
+            load_library(library_path, formatter),
+            keep=analysis.identity.personas if analysis.identity else {},
+        ),
     )
     charts = timer(
         "charts",
@@ -193,6 +201,7 @@ def write_brief(
         drivers=analysis.clean.drivers,
         dropped=analysis.features.dropped_constant,
         migration=analysis.migration,
+        identity=analysis.identity,
     )
     rendered = timer("render", lambda: render_report(config, inputs))
     return Brief(personas, charts, rendered, timer.timings)
@@ -290,7 +299,13 @@ def run(
                     **_with_personas(analysis.profiles.to_dict(), brief.personas),
                 }
             ),
-            "model.json": to_json(model_record(analysis.features, analysis.segmentation)),
+            "model.json": to_json(
+                model_record(
+                    analysis.features,
+                    analysis.segmentation,
+                    analysis.identity.max_id if analysis.identity else None,
+                )
+            ),
         }
         if analysis.migration is not None:
             files["migration.json"] = to_json(analysis.migration.to_dict())

@@ -144,7 +144,7 @@ def build_profiles(clean: CleanData, segmentation: Segmentation) -> Profiles:
     }
     grouped = numeric.groupby(labels)
     means, medians = grouped.mean(), grouped.median()
-    sizes = labels.value_counts().reindex(range(1, segmentation.k + 1), fill_value=0)
+    sizes = labels.value_counts().reindex(segmentation.ids, fill_value=0)
     revenues = grouped["spend"].sum() if has_spend else None
     mixes = {
         role: categorical[role]
@@ -158,7 +158,7 @@ def build_profiles(clean: CleanData, segmentation: Segmentation) -> Profiles:
 
     orders = {role: _order(categorical[role]) for role in categorical.columns}
     segments = []
-    for segment_id in range(1, segmentation.k + 1):
+    for segment_id in segmentation.ids:
         stats = {}
         for role in numeric.columns:
             mean = float(means.at[segment_id, role])

@@ -29,7 +29,7 @@ from reportgen.charts import Chart, Charts
 from reportgen.config import Config
 from reportgen.errors import ConfigError
 from reportgen.formatting import Formatter
-from reportgen.history import Migration
+from reportgen.history import Identity, Migration
 from reportgen.personas import Personas
 from reportgen.profile import Profiles, highlights
 from reportgen.resources import templates_dir
@@ -137,6 +137,7 @@ class ReportInputs:
     dropped: tuple[str, ...] = ()
     """Driver features left out because they were constant."""
     migration: Migration | None = None
+    identity: Identity | None = None
 
 
 def _context(config: Config, inputs: ReportInputs) -> dict[str, Any]:
@@ -180,6 +181,7 @@ def _context(config: Config, inputs: ReportInputs) -> dict[str, Any]:
         ],
         "minimum": minimum,
         "migration": inputs.migration,
+        "identity": inputs.identity,
         "current_names": {s["profile"].id: s["persona"].name for s in segments},
     }
 

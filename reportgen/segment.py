@@ -56,7 +56,7 @@ class Segmentation:
     reason: str
     scores: tuple[KScore, ...]
     centroids: np.ndarray
-    """Scaled centroids, row i is segment i + 1."""
+    """Scaled centroids, row i is segment ids[i]."""
     silhouette: float
     stability: float | None
     stability_runs: int
@@ -65,6 +65,12 @@ class Segmentation:
     seed: int
     warnings: tuple[str, ...]
     """weak_separation and/or unstable: the report must say the structure is weak."""
+    ids: tuple[int, ...] = ()
+    """Segment id of each centroid row, ascending; 1..k unless history kept earlier ids."""
+
+    def __post_init__(self) -> None:
+        if not self.ids:
+            object.__setattr__(self, "ids", tuple(range(1, self.k + 1)))
 
 
 def sample_rows(n: int, size: int, seed: int) -> np.ndarray:
@@ -266,11 +272,13 @@ def segment(
     )
 
 
-def model_record(features: Features, segmentation: Segmentation) -> dict:
+def model_record(features: Features, segmentation: Segmentation, max_id: int | None = None) -> dict:
     """Everything needed to score new customers with this model, and the evidence for k."""
     in_units = features.to_units(segmentation.centroids.copy())
     return {
         "k": segmentation.k,
+        "ids": list(segmentation.ids),
+        "max_id": max(segmentation.ids) if max_id is None else max_id,
         "seed": segmentation.seed,
         "n_init": segmentation.n_init,
         "features": list(features.names),
@@ -284,7 +292,7 @@ def model_record(features: Features, segmentation: Segmentation) -> dict:
         },
         "centroids": [
             {
-                "segment": i + 1,
+                "segment": segmentation.ids[i],
                 "scaled": dict(zip(features.names, row.tolist(), strict=True)),
                 "units": dict(zip(features.names, unit.tolist(), strict=True)),
             }

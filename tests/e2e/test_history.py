@@ -13,6 +13,7 @@ GROUPS = {  # spend, items, days since last purchase
     "high": (1500.0, 20, 5),
     "mid": (800.0, 12, 25),
     "low": (200.0, 3, 60),
+    "vip": (4000.0, 45, 2),
 }
 
 
@@ -63,13 +64,43 @@ def test_two_months_migration_matches_the_construction(tmp_path):
     }
     assert (migration["stayed"], migration["moved"]) == (268, 20)
 
-    text = " ".join(
-        " ".join(p.extract_text().split())
-        for p in PdfReader(folder / "2026-11" / "report.pdf").pages
-    )
+    text = pdf_text(folder / "2026-11" / "report.pdf")
     assert "Since 2026-10, 15 customers are new, 12 are gone and 20 changed segment." in text
     assert "The largest move: 20 customers went from" in text
+
+    # December: a new behaviour appears. It spends most, yet the three known segments
+    # keep their numbers and names, and the new one gets number 4.
+    vips = [f"v{i:03d}" for i in range(40)]
+    behaviour.update(dict.fromkeys(vips, "vip"))
+    month(november + vips, behaviour, 3).to_csv(tmp_path / "dec.csv", index=False)
+    result = run_cli(
+        "run", "--data", "dec.csv", "--period", "2026-12", "--k", "4", "--quiet", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    model = json.loads((folder / "2026-12" / "model.json").read_text())
+    assert model["ids"] == [1, 2, 3, 4] and model["max_id"] == 4
+    spend = {c["segment"]: c["units"]["spend"] for c in model["centroids"]}
+    assert spend[4] > spend[1] > spend[2] > spend[3]  # numbered by identity, not by spend
+    december = json.loads((folder / "2026-12" / "migration.json").read_text())
+    assert december["new"] == 40 and december["churned"] == 0 and december["moved"] == 0
+    names = {
+        month: {
+            s["id"]: s["persona"]
+            for s in json.loads((folder / month / "profiles.json").read_text())["segments"]
+        }
+        for month in ("2026-11", "2026-12")
+    }
+    # Segments 2 and 3 still fit their personas and keep them; segment 1 no longer stands
+    # out next to the new group, so it may be renamed (the persona must still fit).
+    assert {i: names["2026-12"][i] for i in (2, 3)} == {i: names["2026-11"][i] for i in (2, 3)}
+    assert len(set(names["2026-12"].values())) == 4
+    text = pdf_text(folder / "2026-12" / "report.pdf")
+    assert f"New this period: segment 4, {names['2026-12'][4]}." in text
     assert run_cli("archive", "verify", cwd=tmp_path).returncode == 0
+
+
+def pdf_text(path) -> str:
+    return " ".join(" ".join(p.extract_text().split()) for p in PdfReader(path).pages)
 
 
 def test_a_tampered_previous_snapshot_is_not_compared_against(tmp_path):

@@ -213,3 +213,17 @@ def test_library_templates_cannot_reach_python_internals(tmp_path):
     )
     with pytest.raises(ConfigError):
         assign_personas(profiles(segment(1, spend=2.0)), load_library(path, Formatter()))
+
+
+def test_a_segment_keeps_last_periods_persona_while_it_still_fits():
+    both = profiles(
+        segment(1, spend=2.0, frequency=2.0, recency=-2.0),
+        segment(2, spend=1.6, frequency=1.6, recency=-1.6),
+    )
+    assert names(assign_personas(both, LIBRARY))[0] == "Champions"
+    kept = assign_personas(both, LIBRARY, keep={2: "champions"})
+    assert names(kept)[1] == "Champions" and names(kept)[0] != "Champions"
+    lapsed = profiles(segment(1, spend=2.0, recency=2.0))  # no longer fits Champions
+    assert names(assign_personas(lapsed, LIBRARY, keep={1: "champions"})) == [
+        "Valuable customers at risk"
+    ]

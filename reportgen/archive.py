@@ -297,4 +297,5 @@ def load_previous(out: Path, slug: str, period: str) -> PreviousPeriod | None:
         centroids=centroids,
         max_id=int(model.get("max_id", max(centroids))),
         persona_keys={int(s["id"]): s.get("persona_key") for s in profiles["segments"]},
+        profiles={int(s["id"]): s for s in profiles["segments"]},
     )

@@ -63,6 +63,20 @@ class Formatter:
         whole = round(value)
         return f"{self._group(whole, 0)} day" + ("" if whole == 1 else "s")
 
+    def change(self, relative: float | None) -> str:
+        """0.036 -> "+3.6%": a relative change, always signed."""
+        if relative is None:
+            return "–"
+        text = self.percent(abs(relative))
+        return ("+" if relative >= 0 else "−") + text
+
+    def points(self, difference: float | None) -> str:
+        """0.012 -> "+1.2 pts": a change of a share, in percentage points."""
+        if difference is None:
+            return "–"
+        sign = "+" if difference >= 0 else "−"
+        return f"{sign}{self._group(abs(difference) * 100, 1)} pts"
+
     def filters(self) -> dict:
         """The formatters as Jinja filters."""
         return {
@@ -71,4 +85,6 @@ class Formatter:
             "percent": self.percent,
             "times": self.times,
             "days": self.days,
+            "change": self.change,
+            "points": self.points,
         }

@@ -22,6 +22,7 @@ from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist
 
 from reportgen.features import Features
+from reportgen.profile import Profiles
 from reportgen.segment import Segmentation
 
 MATCH_DISTANCE = 1.0
@@ -44,6 +45,8 @@ class PreviousPeriod:
     max_id: int = 0
     """The largest segment id the report has used, so a new segment gets a fresh one."""
     persona_keys: Mapping[int, str | None] | None = None
+    profiles: Mapping[int, Mapping[str, Any]] | None = None
+    """Segment id -> that period's profiles.json entry (size, shares, stats)."""
 
 
 @dataclass(frozen=True)
@@ -192,3 +195,50 @@ def _renumber(segmentation: Segmentation, ids: list[int]) -> Segmentation:
         centroids=segmentation.centroids[order],
         ids=tuple(int(ids[r]) for r in order),
     )
+
+
+CHANGE_ROLES = ("spend", "frequency", "recency", "rating")
+
+
+@dataclass(frozen=True)
+class SegmentChange:
+    """One kept segment against itself last period."""
+
+    size: int
+    size_change: float | None
+    """Relative change in customers (0.05 = +5%)."""
+    share_change: float
+    """Change in share of customers, in shares (0.012 = +1.2 points)."""
+    revenue_share_change: float | None
+    mean_changes: Mapping[str, float]
+    """Role -> relative change of the segment mean."""
+
+
+def compare(
+    previous: PreviousPeriod, identity: Identity, profiles: Profiles
+) -> dict[int, SegmentChange]:
+    """Size, shares and key means of each kept segment against the previous period."""
+    before = previous.profiles or {}
+    changes = {}
+    for segment in profiles.segments:
+        old = before.get(segment.id)
+        if segment.id not in identity.kept or old is None:
+            continue
+        revenue = (
+            segment.revenue_share - old["revenue_share"]
+            if segment.revenue_share is not None and old.get("revenue_share") is not None
+            else None
+        )
+        means = {}
+        for role in CHANGE_ROLES:
+            was = old.get("stats", {}).get(role, {}).get("mean")
+            if role in segment.stats and was:
+                means[role] = segment.stats[role].mean / was - 1
+        changes[segment.id] = SegmentChange(
+            size=int(old["size"]),
+            size_change=segment.size / old["size"] - 1 if old["size"] else None,
+            share_change=segment.share - old["share"],
+            revenue_share_change=revenue,
+            mean_changes=means,
+        )
+    return changes

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import platform
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
@@ -33,7 +33,15 @@ from reportgen.charts import Charts, build_charts
 from reportgen.config import Config
 from reportgen.features import Features, build_features
 from reportgen.formatting import Formatter
-from reportgen.history import Identity, Migration, PreviousPeriod, keep_identities, migrate
+from reportgen.history import (
+    Identity,
+    Migration,
+    PreviousPeriod,
+    SegmentChange,
+    compare,
+    keep_identities,
+    migrate,
+)
 from reportgen.ingest import Dataset, read_table
 from reportgen.personas import Personas, assign_personas, load_library
 from reportgen.profile import Profiles, build_profiles
@@ -81,6 +89,8 @@ class Analysis:
     migration: Migration | None
     """Where customers went since the previous period; None when there is none."""
     profiles: Profiles
+    changes: Mapping[int, SegmentChange]
+    """Kept segment id -> its change since the previous period."""
     timings: dict[str, float]
 
 
@@ -151,8 +161,17 @@ def analyse(
 
     segmentation, identity, migration = timer("history", history)
     profiles = timer("profile", lambda: build_profiles(clean, segmentation))
+    changes = compare(previous, identity, profiles) if previous and identity else {}
     return Analysis(
-        dataset, clean, features, segmentation, identity, migration, profiles, timer.timings
+        dataset,
+        clean,
+        features,
+        segmentation,
+        identity,
+        migration,
+        profiles,
+        changes,
+        timer.timings,
     )
 
 
@@ -202,6 +221,7 @@ def write_brief(
         dropped=analysis.features.dropped_constant,
         migration=analysis.migration,
         identity=analysis.identity,
+        changes=analysis.changes,
     )
     rendered = timer("render", lambda: render_report(config, inputs))
     return Brief(personas, charts, rendered, timer.timings)

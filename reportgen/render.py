@@ -16,7 +16,7 @@ import logging
 import mimetypes
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from reportgen.charts import Chart, Charts
 from reportgen.config import Config
 from reportgen.errors import ConfigError
 from reportgen.formatting import Formatter
-from reportgen.history import Identity, Migration
+from reportgen.history import Identity, Migration, SegmentChange
 from reportgen.personas import Personas
 from reportgen.profile import Profiles, highlights
 from reportgen.resources import templates_dir
@@ -138,6 +138,7 @@ class ReportInputs:
     """Driver features left out because they were constant."""
     migration: Migration | None = None
     identity: Identity | None = None
+    changes: Mapping[int, SegmentChange] = field(default_factory=dict)
 
 
 def _context(config: Config, inputs: ReportInputs) -> dict[str, Any]:
@@ -182,6 +183,7 @@ def _context(config: Config, inputs: ReportInputs) -> dict[str, Any]:
         "minimum": minimum,
         "migration": inputs.migration,
         "identity": inputs.identity,
+        "changes": inputs.changes,
         "current_names": {s["profile"].id: s["persona"].name for s in segments},
     }
 

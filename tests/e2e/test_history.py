@@ -67,6 +67,9 @@ def test_two_months_migration_matches_the_construction(tmp_path):
     text = pdf_text(folder / "2026-11" / "report.pdf")
     assert "Since 2026-10, 15 customers are new, 12 are gone and 20 changed segment." in text
     assert "The largest move: 20 customers went from" in text
+    assert "Since 2026-10: 100 → 76 customers (−24.0%)" in text  # 4 gone, 20 moved out
+    assert "Since 2026-10: 100 → 111 customers (+11.0%)" in text  # 4 gone, 15 new
+    assert "Since 2026-10: 100 → 116 customers (+16.0%)" in text  # 4 gone, 20 moved in
 
     # December: a new behaviour appears. It spends most, yet the three known segments
     # keep their numbers and names, and the new one gets number 4.
@@ -96,6 +99,7 @@ def test_two_months_migration_matches_the_construction(tmp_path):
     assert len(set(names["2026-12"].values())) == 4
     text = pdf_text(folder / "2026-12" / "report.pdf")
     assert f"New this period: segment 4, {names['2026-12'][4]}." in text
+    assert "New since 2026-11." in text
     assert run_cli("archive", "verify", cwd=tmp_path).returncode == 0
 
 

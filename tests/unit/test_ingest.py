@@ -106,3 +106,9 @@ def test_truncated_parquet(tmp_path):
     path.write_bytes(path.read_bytes()[:-200])
     with pytest.raises(InputError, match="not a readable Parquet file"):
         read_table(path)
+
+
+def test_excel_xml_is_parsed_through_defusedxml():
+    from openpyxl.xml import DEFUSEDXML
+
+    assert DEFUSEDXML  # openpyxl found defusedxml: entity-expansion bombs are refused

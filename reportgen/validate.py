@@ -271,11 +271,18 @@ class _Cleaner:
         return keep & ~drop.reindex(keep.index, fill_value=False)
 
     def _check_bad(
-        self, role: Role, raw: pd.Series, bad: pd.Series, what: str, code: str, action: str
+        self,
+        role: Role,
+        raw: pd.Series,
+        blank: pd.Series,
+        bad: pd.Series,
+        what: str,
+        code: str,
+        action: str,
     ) -> None:
         if not bad.any():
             return
-        present = int((~_is_blank(raw)).sum())
+        present = int((~blank).sum())
         share = bad.sum() / max(present, 1)
         examples = _examples(raw, bad)
         if share > self.config.validation.max_bad_share:
@@ -288,6 +295,8 @@ class _Cleaner:
         self.fix(code, role.name, bad.sum(), action, examples)
 
     def parse(self, role: Role, raw: pd.Series) -> pd.Series:
+        if role.kind is Kind.CATEGORICAL:
+            return raw.astype("string[pyarrow]").str.strip().replace("", pd.NA)
         blank = _is_blank(raw)
         if role.kind is Kind.NUMERIC:
             values = _parse_numbers(raw)
@@ -296,6 +305,7 @@ class _Cleaner:
             self._check_bad(
                 role,
                 raw,
+                blank,
                 unreadable,
                 "not numbers",
                 "unreadable",
@@ -304,7 +314,13 @@ class _Cleaner:
             values = values.where(~unreadable)
             impossible = self.impossible(role, values)
             self._check_bad(
-                role, raw, impossible, "impossible", "impossible", self.impossible_action(role)
+                role,
+                raw,
+                blank,
+                impossible,
+                "impossible",
+                "impossible",
+                self.impossible_action(role),
             )
             return values.where(~impossible)
         if role.kind is Kind.BOOLEAN:
@@ -312,25 +328,26 @@ class _Cleaner:
             self._check_bad(
                 role,
                 raw,
+                blank,
                 values.isna() & ~blank,
                 "not yes/no values",
                 "unreadable",
                 "values that are not yes/no treated as missing",
             )
             return values
-        if role.kind is Kind.ORDINAL:
-            levels = self.config.validation.satisfaction_levels
-            values = _parse_ordinal(raw, levels)
-            self._check_bad(
-                role,
-                raw,
-                values.isna() & ~blank,
-                f"not one of {', '.join(levels)}",
-                "unreadable",
-                "values outside [validation] satisfaction_levels treated as missing",
-            )
-            return values
-        return raw.astype("string[pyarrow]").str.strip().replace("", pd.NA)
+        # The last kind left is ordinal (ids are parsed apart, in ids()).
+        levels = self.config.validation.satisfaction_levels
+        values = _parse_ordinal(raw, levels)
+        self._check_bad(
+            role,
+            raw,
+            blank,
+            values.isna() & ~blank,
+            f"not one of {', '.join(levels)}",
+            "unreadable",
+            "values outside [validation] satisfaction_levels treated as missing",
+        )
+        return values
 
     def impossible(self, role: Role, values: pd.Series) -> pd.Series:
         if role.name == "rating":

@@ -55,10 +55,8 @@ class _ConfinedFetcher(URLFetcher):
     def __init__(self, allowed: tuple[Path, ...]) -> None:
         super().__init__(fail_on_errors=True, allowed_protocols={"data", "file"})
         self.allowed = tuple(folder.resolve() for folder in allowed)
-        self.requested: list[str] = []
 
     def fetch(self, url: str, headers: Mapping[str, str] | None = None) -> Any:
-        self.requested.append(url)
         if url.startswith("file:"):
             path = Path(url.removeprefix("file://").split("?")[0]).resolve()
             if not any(path.is_relative_to(folder) for folder in self.allowed):

@@ -22,11 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from reportgen.errors import SnapshotError
+from reportgen.features import Scaling
 from reportgen.fsutil import fsync_dir
 from reportgen.history import PreviousPeriod
+from reportgen.segment import ArchivedModel, KScore
 from reportgen.spreadsheet import restore
 
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -289,13 +292,35 @@ def load_previous(out: Path, slug: str, period: str) -> PreviousPeriod | None:
     }
     model = json.loads((entry.path / "model.json").read_text(encoding="utf-8"))
     centroids = {int(c["segment"]): c["units"] for c in model["centroids"]}
+    features = tuple(model["features"])
+    scaler = model["scaler"]
+    archived = ArchivedModel(
+        period=entry.period,
+        scaling=Scaling(
+            names=features,
+            roles=tuple(model["feature_roles"]),
+            kind=scaler["kind"],
+            center=np.array(scaler["center"], dtype="float64"),
+            scale=np.array(scaler["scale"], dtype="float64"),
+            log1p=tuple(scaler["log1p"]),
+        ),
+        ids=tuple(int(c["segment"]) for c in model["centroids"]),
+        centroids=np.array(
+            [[c["scaled"][name] for name in features] for c in model["centroids"]],
+            dtype="float64",
+        ),
+        scores=tuple(KScore(**score) for score in model["selection"]["scores"]),
+        k=int(model["k"]),
+        seed=int(model["seed"]),
+    )
     return PreviousPeriod(
         period=entry.period,
         assignments=assignments[["customer_id", "segment"]],
         names=names,
-        features=tuple(model["features"]),
+        features=features,
         centroids=centroids,
         max_id=int(model.get("max_id", max(centroids))),
         persona_keys={int(s["id"]): s.get("persona_key") for s in profiles["segments"]},
         profiles={int(s["id"]): s for s in profiles["segments"]},
+        model=archived,
     )

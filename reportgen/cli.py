@@ -186,7 +186,10 @@ def _run(args: argparse.Namespace, err: Console) -> int:
         for line in _quality_lines(analysis.clean):
             err.print(line)
         seg = analysis.segmentation
-        err.print(f"{seg.k} segments: {seg.reason}")
+        if seg.frozen_from:
+            err.print(f"{seg.k} segments: scored with the archived model of {seg.frozen_from}")
+        else:
+            err.print(f"{seg.k} segments: {seg.reason}")
         for warning in seg.warnings:
             err.print(f"warning: {_WARNINGS[warning]}")
         for warning in result.brief.report.warnings:

@@ -76,6 +76,8 @@ class SegmentationSettings:
     sample_size: int = 20_000
     silhouette_sample: int = 4_000
     stability_runs: int = 10
+    mode: str = "refit"
+    """refit: fit afresh each period; frozen: score with the previous period's archived model."""
 
 
 @dataclass(frozen=True)
@@ -293,6 +295,7 @@ _SCHEMA: dict[str, tuple[type, dict[str, Check]]] = {
             "sample_size": _integer(100),
             "silhouette_sample": _integer(100),
             "stability_runs": _integer(0, 100),
+            "mode": _choice("refit", "frozen"),
         },
     ),
     "archive": (ArchiveSettings, {"keep": _integer(0)}),

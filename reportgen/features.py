@@ -8,7 +8,7 @@ be scored with the same model.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -34,6 +34,8 @@ class Features:
     """Features transformed with log1p before scaling."""
     dropped_constant: tuple[str, ...]
     """Driver features removed because every customer has the same value."""
+    unseen: tuple[str, ...] = ()
+    """Category levels in this data that a frozen model was never fitted on."""
 
     def to_scaled(self, units: np.ndarray) -> np.ndarray:
         """Points in the data's own units (e.g. an earlier period's centroids) in this scale."""
@@ -50,6 +52,18 @@ class Features:
             if name in self.log1p:
                 values[:, i] = np.expm1(values[:, i])
         return values
+
+
+@dataclass(frozen=True)
+class Scaling:
+    """How an archived model turned customers into its matrix, to score a later period alike."""
+
+    names: tuple[str, ...]
+    roles: tuple[str, ...]
+    kind: str
+    center: np.ndarray
+    scale: np.ndarray
+    log1p: tuple[str, ...]
 
 
 def _encode(
@@ -114,4 +128,46 @@ def build_features(clean: CleanData, settings: FeatureSettings) -> Features:
         scale=scale,
         log1p=tuple(name for name in kept if name in logged),
         dropped_constant=tuple(constant),
+    )
+
+
+def apply_scaling(clean: CleanData, settings: FeatureSettings, scaling: Scaling) -> Features:
+    """The matrix of this period in an archived model's features and scale, without refitting.
+
+    A category level the model never saw gets zeros in every one-hot column of its
+    role (it is listed in `unseen` so the report can say so); a level the model knows
+    but this period lacks is simply a column of zeros. A driver the model needs that
+    this data does not have is an error: the model cannot place customers without it.
+    """
+    as_fitted = replace(
+        settings,
+        log_spend="spend" in scaling.log1p,
+        one_hot=any("=" in name for name in scaling.names) or settings.one_hot,
+    )
+    table, _, _ = _encode(clean, as_fitted)
+    missing = [name for name in scaling.names if name not in table and "=" not in name]
+    if missing:
+        raise DataError(
+            f'[segmentation] mode = "frozen": the archived model needs {", ".join(missing)}, '
+            'which this data does not have; map the column in [columns] or use mode = "refit"'
+        )
+    unseen = tuple(name for name in table.columns if "=" in name and name not in scaling.names)
+    values = np.column_stack(
+        [
+            table[name].to_numpy(dtype="float64")
+            if name in table
+            else np.zeros(len(table), dtype="float64")
+            for name in scaling.names
+        ]
+    )
+    return Features(
+        matrix=np.ascontiguousarray((values - scaling.center) / scaling.scale),
+        names=scaling.names,
+        roles=scaling.roles,
+        scaling=scaling.kind,
+        center=scaling.center,
+        scale=scaling.scale,
+        log1p=scaling.log1p,
+        dropped_constant=(),
+        unseen=unseen,
     )

@@ -23,7 +23,7 @@ from scipy.spatial.distance import cdist
 
 from reportgen.features import Features
 from reportgen.profile import Profiles
-from reportgen.segment import Segmentation
+from reportgen.segment import ArchivedModel, Segmentation
 
 MATCH_DISTANCE = 1.0
 """Largest move of a segment's centre, in standard deviations of this period's data,
@@ -47,6 +47,8 @@ class PreviousPeriod:
     persona_keys: Mapping[int, str | None] | None = None
     profiles: Mapping[int, Mapping[str, Any]] | None = None
     """Segment id -> that period's profiles.json entry (size, shares, stats)."""
+    model: ArchivedModel | None = None
+    """That period's model, to score this period with in frozen mode."""
 
 
 @dataclass(frozen=True)
@@ -182,6 +184,24 @@ def keep_identities(
         personas={i: keys[i] for i in kept if keys.get(i)},
     )
     return _renumber(segmentation, ids), identity
+
+
+def frozen_identities(previous: PreviousPeriod, segmentation: Segmentation) -> Identity:
+    """Identities when this period was scored with the previous period's model.
+
+    Every segment is the model's own, so it keeps its id and centre exactly; a
+    segment no customer fell into this period is gone.
+    """
+    old_ids = sorted(previous.centroids or {})
+    keys = previous.persona_keys or {}
+    return Identity(
+        kept=dict.fromkeys(segmentation.ids, 0.0),
+        new=(),
+        gone=tuple(i for i in old_ids if i not in segmentation.ids),
+        comparable=True,
+        max_id=max(previous.max_id, *segmentation.ids),
+        personas={i: keys[i] for i in segmentation.ids if keys.get(i)},
+    )
 
 
 def _renumber(segmentation: Segmentation, ids: list[int]) -> Segmentation:

@@ -31,7 +31,8 @@ from reportgen.archive import (
 )
 from reportgen.charts import Charts, build_charts
 from reportgen.config import Config
-from reportgen.features import Features, build_features
+from reportgen.errors import ConfigError
+from reportgen.features import Features, apply_scaling, build_features
 from reportgen.formatting import Formatter
 from reportgen.history import (
     Identity,
@@ -39,6 +40,7 @@ from reportgen.history import (
     PreviousPeriod,
     SegmentChange,
     compare,
+    frozen_identities,
     keep_identities,
     migrate,
 )
@@ -47,7 +49,7 @@ from reportgen.personas import Personas, assign_personas, load_library
 from reportgen.profile import Profiles, build_profiles
 from reportgen.render import Report, ReportInputs, render_report
 from reportgen.resources import find_template
-from reportgen.segment import Segmentation, model_record, segment
+from reportgen.segment import ArchivedModel, Segmentation, model_record, score, segment
 from reportgen.spreadsheet import csv_bytes
 from reportgen.validate import CleanData, validate
 
@@ -149,14 +151,32 @@ def analyse(
     timer = _Timer(reporter or _Silent())
     dataset = timer("ingest", lambda: read_table(path))
     clean = timer("validate", lambda: validate(dataset, config))
-    features = timer("features", lambda: build_features(clean, config.features))
+    model = _frozen_model(config, k, previous)
+    features = timer(
+        "features",
+        lambda: (
+            build_features(clean, config.features)
+            if model is None
+            else apply_scaling(clean, config.features, model.scaling)
+        ),
+    )
     spend = clean.frame["spend"].to_numpy(dtype="float64") if "spend" in clean.frame else None
-    segmentation = timer("segment", lambda: segment(features, config.segmentation, k, spend))
+    segmentation = timer(
+        "segment",
+        lambda: (
+            segment(features, config.segmentation, k, spend)
+            if model is None
+            else score(features, model, config.segmentation)
+        ),
+    )
 
     def history() -> tuple[Segmentation, Identity | None, Migration | None]:
         if previous is None:
             return segmentation, None, None
-        kept, identity = keep_identities(previous, features, segmentation)
+        if model is not None:
+            kept, identity = segmentation, frozen_identities(previous, segmentation)
+        else:
+            kept, identity = keep_identities(previous, features, segmentation)
         return kept, identity, migrate(previous, clean.frame["customer_id"], kept.labels, spend)
 
     segmentation, identity, migration = timer("history", history)
@@ -173,6 +193,25 @@ def analyse(
         changes,
         timer.timings,
     )
+
+
+def _frozen_model(
+    config: Config, k: int | None, previous: PreviousPeriod | None
+) -> ArchivedModel | None:
+    """The archived model to score with in frozen mode; None when refitting."""
+    if config.segmentation.mode != "frozen":
+        return None
+    if k is not None:
+        raise ConfigError(
+            '--k cannot be combined with [segmentation] mode = "frozen": the archived model '
+            'fixes k; drop --k, or set mode = "refit"'
+        )
+    if previous is None or previous.model is None:
+        raise ConfigError(
+            '[segmentation] mode = "frozen" needs an earlier period of this report in the '
+            'archive to take the model from; run the first period with mode = "refit"'
+        )
+    return previous.model
 
 
 def write_brief(
@@ -219,6 +258,7 @@ def write_brief(
         columns=analysis.clean.roles.columns,
         drivers=analysis.clean.drivers,
         dropped=analysis.features.dropped_constant,
+        unseen=analysis.features.unseen,
         migration=analysis.migration,
         identity=analysis.identity,
         changes=analysis.changes,

@@ -134,9 +134,17 @@ class ReportInputs:
     drivers: tuple[str, ...]
     dropped: tuple[str, ...] = ()
     """Driver features left out because they were constant."""
+    unseen: tuple[str, ...] = ()
+    """Category levels a frozen model was not fitted on (role=value)."""
     migration: Migration | None = None
     identity: Identity | None = None
     changes: Mapping[int, SegmentChange] = field(default_factory=dict)
+
+
+def _feature_label(name: str, charts: Charts) -> str:
+    """A feature as people read it: "Membership = Gold" for the one-hot column tier=Gold."""
+    role, _, level = name.partition("=")
+    return f"{charts.role_labels[role]} = {level}" if level else charts.role_labels[role]
 
 
 def _context(config: Config, inputs: ReportInputs) -> dict[str, Any]:
@@ -172,12 +180,8 @@ def _context(config: Config, inputs: ReportInputs) -> dict[str, Any]:
         "labels": charts.role_labels,
         "columns": inputs.columns,
         "drivers": [role for role in inputs.drivers if role not in inputs.dropped],
-        "dropped": [
-            f"{charts.role_labels[name.split('=')[0]]} = {name.split('=', 1)[1]}"
-            if "=" in name
-            else charts.role_labels[name]
-            for name in inputs.dropped
-        ],
+        "unseen": [_feature_label(name, charts) for name in inputs.unseen],
+        "dropped": [_feature_label(name, charts) for name in inputs.dropped],
         "minimum": minimum,
         "migration": inputs.migration,
         "identity": inputs.identity,

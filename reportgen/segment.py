@@ -24,7 +24,7 @@ from sklearn.metrics import (
 
 from reportgen.config import SegmentationSettings
 from reportgen.errors import SegmentationError
-from reportgen.features import Features
+from reportgen.features import Features, Scaling
 
 N_INIT = 4
 WEAK_SILHOUETTE = 0.25
@@ -67,10 +67,27 @@ class Segmentation:
     """weak_separation and/or unstable: the report must say the structure is weak."""
     ids: tuple[int, ...] = ()
     """Segment id of each centroid row, ascending; 1..k unless history kept earlier ids."""
+    frozen_from: str | None = None
+    """The period whose archived model scored these customers; None when fitted afresh."""
 
     def __post_init__(self) -> None:
         if not self.ids:
             object.__setattr__(self, "ids", tuple(range(1, self.k + 1)))
+
+
+@dataclass(frozen=True)
+class ArchivedModel:
+    """A model from the archive, for `[segmentation] mode = "frozen"`."""
+
+    period: str
+    scaling: Scaling
+    ids: tuple[int, ...]
+    centroids: np.ndarray
+    """Scaled centroids, row i is segment ids[i], in the model's own scale."""
+    scores: tuple[KScore, ...]
+    """The evidence k was chosen on when the model was fitted."""
+    k: int
+    seed: int
 
 
 def sample_rows(n: int, size: int, seed: int) -> np.ndarray:
@@ -269,6 +286,49 @@ def segment(
         n_init=N_INIT,
         seed=settings.seed,
         warnings=tuple(warnings),
+    )
+
+
+def score(features: Features, model: ArchivedModel, settings: SegmentationSettings) -> Segmentation:
+    """Assign every customer to the nearest archived centroid, without refitting.
+
+    The segments keep the archived model's ids and centres, so this period is
+    strictly comparable with the one the model was fitted on. A segment that no
+    customer is nearest to is left out (history reports it as gone); silhouette is
+    measured on this period's data, stability is not (nothing was refitted).
+    """
+    n = len(features.matrix)
+    nearest = np.empty(n, dtype=np.int64)
+    for start in range(0, n, 100_000):  # bounded memory: n x k distances per block
+        block = features.matrix[start : start + 100_000]
+        nearest[start : start + len(block)] = pairwise_distances(block, model.centroids).argmin(
+            axis=1
+        )
+    present = np.unique(nearest)
+    ids = tuple(model.ids[row] for row in present)
+    labels = np.asarray(model.ids, dtype=np.int64)[nearest]
+    subset = sample_rows(n, settings.silhouette_sample, settings.seed + 4)
+    if len(present) > 1 and len(np.unique(labels[subset])) > 1:
+        silhouette = float(silhouette_score(features.matrix[subset], labels[subset]))
+    else:
+        silhouette = float("nan")
+    return Segmentation(
+        labels=labels,
+        k=len(ids),
+        fixed=True,
+        votes={},
+        reason="",
+        scores=model.scores,
+        centroids=model.centroids[present],
+        silhouette=silhouette,
+        stability=None,
+        stability_runs=0,
+        sample_size=n,
+        n_init=0,
+        seed=model.seed,
+        warnings=() if silhouette >= WEAK_SILHOUETTE else ("weak_separation",),
+        ids=ids,
+        frozen_from=model.period,
     )
 
 

@@ -121,3 +121,47 @@ def test_a_tampered_previous_snapshot_is_not_compared_against(tmp_path):
     assert result.returncode == 2
     assert "fails verification (assignments.csv changed or missing)" in result.stderr
     assert not (tmp_path / "output" / "customer-segments" / "2026-11").exists()
+
+
+def test_frozen_mode_scores_a_new_period_with_the_archived_model(tmp_path):
+    october = [f"c{i:03d}" for i in range(150)]
+    behaviour = {c: ("high", "mid", "low")[i % 3] for i, c in enumerate(october)}
+    month(october, behaviour, 1).to_csv(tmp_path / "oct.csv", index=False)
+    (tmp_path / "frozen.toml").write_text('[segmentation]\nmode = "frozen"\n')
+    folder = tmp_path / "output" / "customer-segments"
+
+    first = run_cli(
+        "run", "--data", "oct.csv", "--period", "2026-10", "--config", "frozen.toml", cwd=tmp_path
+    )
+    assert first.returncode == 2
+    assert "needs an earlier period of this report in the archive" in first.stderr
+    assert not folder.exists()
+    refit = ("run", "--data", "oct.csv", "--period", "2026-10", "--k", "3", "--quiet")
+    assert run_cli(*refit, cwd=tmp_path).returncode == 0
+
+    # November: 30 VIP customers appear. A refit would give them a segment of their
+    # own; the frozen model has no such segment and puts them with the high spenders.
+    vips = [f"v{i:03d}" for i in range(30)]
+    behaviour.update(dict.fromkeys(vips, "vip"))
+    month(october + vips, behaviour, 2).to_csv(tmp_path / "nov.csv", index=False)
+    november = ("run", "--data", "nov.csv", "--period", "2026-11", "--config", "frozen.toml")
+    with_k = run_cli(*november, "--k", "4", cwd=tmp_path)
+    assert with_k.returncode == 2 and "--k cannot be combined" in with_k.stderr
+    result = run_cli(*november, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "3 segments: scored with the archived model of 2026-10" in result.stderr
+
+    models = [json.loads((folder / p / "model.json").read_text()) for p in ("2026-10", "2026-11")]
+    assert models[1]["ids"] == [1, 2, 3]
+    assert models[1]["scaler"] == models[0]["scaler"]
+    assert models[1]["centroids"] == models[0]["centroids"]
+    migration = json.loads((folder / "2026-11" / "migration.json").read_text())
+    assert migration["new"] == 30 and migration["churned"] == 0 and migration["moved"] == 0
+    sizes = {
+        s["id"]: s["size"]
+        for s in json.loads((folder / "2026-11" / "profiles.json").read_text())["segments"]
+    }
+    assert sizes == {1: 50 + 30, 2: 50, 3: 50}
+    text = pdf_text(folder / "2026-11" / "report.pdf")
+    assert "The segments were not refitted this period" in text
+    assert "the model fitted for 2026-10" in text

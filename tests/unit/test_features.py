@@ -4,7 +4,7 @@ import pytest
 
 from reportgen.config import FeatureSettings
 from reportgen.errors import DataError
-from reportgen.features import build_features
+from reportgen.features import Scaling, apply_scaling, build_features
 from tests.conftest import clean
 
 
@@ -63,3 +63,45 @@ def test_all_constant_drivers_is_an_error():
     frame = pd.DataFrame({"id": ["1", "2"], "spend": ["5", "5"]}, dtype="string")
     with pytest.raises(DataError, match="every driver column has the same value"):
         build_features(clean(frame), FeatureSettings())
+
+
+def test_apply_scaling_uses_the_archived_scale_and_zeros_unseen_levels():
+    frame = pd.DataFrame(
+        {
+            "id": ["1", "2", "3"],
+            "spend": ["100", "300", "500"],
+            "tier": ["Gold", "Bronze", "Silver"],
+        },
+        dtype="string",
+    )
+    data = clean(frame, features={"drivers": ["spend", "tier"]})
+    scaling = Scaling(
+        names=("spend", "tier=Gold", "tier=Silver"),
+        roles=("spend", "tier", "tier"),
+        kind="standard",
+        center=np.array([200.0, 0.5, 0.5]),
+        scale=np.array([100.0, 0.5, 0.5]),
+        log1p=(),
+    )
+    features = apply_scaling(data, FeatureSettings(drivers=("spend", "tier")), scaling)
+    assert features.names == scaling.names and features.roles == scaling.roles
+    assert features.unseen == ("tier=Bronze",)  # the model never saw Bronze
+    np.testing.assert_allclose(
+        features.matrix,
+        [[-1.0, 1.0, -1.0], [1.0, -1.0, -1.0], [3.0, -1.0, 1.0]],
+    )
+    np.testing.assert_array_equal(features.center, scaling.center)
+
+
+def test_apply_scaling_follows_the_models_log_and_needs_its_drivers():
+    frame = pd.DataFrame({"id": ["1", "2"], "spend": ["0", "99"]}, dtype="string")
+    scaling = Scaling(
+        ("spend",), ("spend",), "standard", np.array([0.0]), np.array([1.0]), ("spend",)
+    )
+    features = apply_scaling(clean(frame), FeatureSettings(log_spend=False), scaling)
+    np.testing.assert_allclose(features.matrix[:, 0], [0.0, np.log(100)])
+    needs_rating = Scaling(
+        ("spend", "rating"), ("spend", "rating"), "standard", np.zeros(2), np.ones(2), ()
+    )
+    with pytest.raises(DataError, match="the archived model needs rating"):
+        apply_scaling(clean(frame), FeatureSettings(), needs_rating)

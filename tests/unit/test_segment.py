@@ -3,8 +3,8 @@ import pytest
 
 from reportgen.config import SegmentationSettings
 from reportgen.errors import SegmentationError
-from reportgen.features import Features
-from reportgen.segment import KScore, _choose, _knee, segment
+from reportgen.features import Features, Scaling
+from reportgen.segment import ArchivedModel, KScore, _choose, _knee, score, segment
 
 SETTINGS = SegmentationSettings(k_min=2, k_max=6, stability_runs=5)
 
@@ -136,3 +136,36 @@ def test_large_data_is_chosen_on_a_sample_and_fitted_on_all_rows():
     assert result.sample_size == 500 and result.k == 3
     assert len(result.labels) == 6000
     assert np.bincount(result.labels).tolist() == [0, 3000, 2000, 1000]
+
+
+def archived(centroids, ids):
+    scores = (KScore(2, 10.0, 0.5, 100.0, 0.6), KScore(3, 5.0, 0.7, 200.0, 0.4))
+    return ArchivedModel(
+        period="2026-10",
+        scaling=Scaling(("a", "b"), ("a", "b"), "standard", np.zeros(2), np.ones(2), ()),
+        ids=ids,
+        centroids=np.array(centroids, dtype=float),
+        scores=scores,
+        k=len(ids),
+        seed=7,
+    )
+
+
+def test_score_assigns_each_customer_to_the_nearest_archived_centre():
+    model = archived([[0, 0], [10, 0], [0, 10]], (2, 4, 7))
+    points = np.array([[1, 1], [9, 1], [-1, 0], [1, 9], [6, 0], [0, 4]], dtype=float)
+    seg = score(features_of(points), model, SETTINGS)
+    assert seg.labels.tolist() == [2, 4, 2, 7, 4, 2]
+    assert seg.ids == (2, 4, 7) and seg.k == 3 and seg.frozen_from == "2026-10"
+    np.testing.assert_array_equal(seg.centroids, model.centroids)
+    assert seg.scores == model.scores and seg.stability is None
+    assert seg.silhouette > 0.25 and seg.warnings == ()
+
+
+def test_score_leaves_out_a_segment_nobody_is_nearest_to():
+    model = archived([[0, 0], [10, 0], [0, 10]], (1, 2, 3))
+    points = np.array([[1, 0], [0, 1], [9, 0], [11, 0]], dtype=float)
+    seg = score(features_of(points), model, SETTINGS)
+    assert seg.ids == (1, 2) and seg.k == 2
+    assert seg.labels.tolist() == [1, 1, 2, 2]
+    np.testing.assert_array_equal(seg.centroids, [[0, 0], [10, 0]])

@@ -29,6 +29,7 @@ from reportgen.errors import SnapshotError
 from reportgen.features import Scaling
 from reportgen.fsutil import fsync_dir
 from reportgen.history import PreviousPeriod
+from reportgen.records import from_plain, to_plain
 from reportgen.segment import ArchivedModel, KScore
 from reportgen.spreadsheet import restore
 
@@ -66,7 +67,10 @@ def check_target(out: Path, slug: str, period: str, force: bool) -> Path:
 
 
 def to_json(value: Any) -> bytes:
-    return (json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode()
+    """Indented JSON; a number that is not finite (an unmeasurable score) becomes null."""
+    return (
+        json.dumps(to_plain(value), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    ).encode()
 
 
 def write_snapshot(
@@ -252,6 +256,21 @@ def verify(entry: Entry) -> Verification:
     )
 
 
+def check_intact(entry: Entry, what: str, strict: bool = False) -> None:
+    """Refuse to build on a snapshot whose files no longer match its manifest.
+
+    `strict` also refuses files that were added, for callers that rewrite the folder
+    and would otherwise drop them.
+    """
+    checked = verify(entry)
+    damaged = [*checked.changed, *checked.missing, *(checked.added if strict else ())]
+    if damaged:
+        raise SnapshotError(
+            f"{what} {entry.path} fails verification ({', '.join(damaged)} changed, missing or "
+            "added); restore it from a backup, or move it out of the output folder"
+        )
+
+
 def prunable(out: Path, slug: str, keep: int) -> list[Entry]:
     """The snapshots beyond the newest `keep` periods of a report (keep = 0 keeps all)."""
     found = entries(out, slug)
@@ -275,13 +294,7 @@ def load_previous(out: Path, slug: str, period: str) -> PreviousPeriod | None:
     if not earlier:
         return None
     entry = earlier[-1]
-    checked = verify(entry)
-    damaged = ", ".join((*checked.changed, *checked.missing))
-    if damaged:
-        raise SnapshotError(
-            f"the previous snapshot {entry.path} fails verification ({damaged} changed or "
-            "missing); restore it from a backup, or move it out of the output folder"
-        )
+    check_intact(entry, "the previous snapshot")
     assignments = pd.read_csv(
         entry.path / "assignments.csv", dtype={"customer_id": "string"}, keep_default_na=False
     )
@@ -309,7 +322,7 @@ def load_previous(out: Path, slug: str, period: str) -> PreviousPeriod | None:
             [[c["scaled"][name] for name in features] for c in model["centroids"]],
             dtype="float64",
         ),
-        scores=tuple(KScore(**score) for score in model["selection"]["scores"]),
+        scores=tuple(from_plain(KScore, score) for score in model["selection"]["scores"]),
         k=int(model["k"]),
         seed=int(model["seed"]),
     )

@@ -25,19 +25,15 @@ import yaml
 from matplotlib.figure import Figure
 
 from reportgen.errors import ConfigError
-from reportgen.features import Features
+from reportgen.findings import ChartData, Findings
 from reportgen.formatting import Formatter
 from reportgen.history import Migration
 from reportgen.personas import Personas, sandbox
 from reportgen.profile import Profiles
 from reportgen.roles import ROLES
-from reportgen.segment import Segmentation, sample_rows
-from reportgen.validate import CleanData
+from reportgen.segment import SegmentationSummary
 
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000")
-SCATTER_POINTS = 3_000
-BOX_POINTS = 20_000
-DISTRIBUTION_ROLES = ("spend", "frequency", "recency", "rating")
 MIX_ROLES = ("tier", "satisfaction")
 _STYLE = {
     "font.family": "DejaVu Sans",
@@ -175,18 +171,12 @@ def _heatmap(profiles: Profiles, names: list[str], words: _Wording, context: dic
     )
 
 
-def _scatter(
-    features: Features, segmentation: Segmentation, words: _Wording, context: dict
-) -> Chart:
-    from sklearn.decomposition import PCA
-
-    rows = sample_rows(len(features.matrix), SCATTER_POINTS, segmentation.seed)
-    pca = PCA(n_components=2, random_state=segmentation.seed).fit(features.matrix[rows])
-    points = pca.transform(features.matrix[rows])
-    centres = pca.transform(segmentation.centroids)
-    labels = segmentation.labels[rows]
+def _scatter(data: ChartData, ids: tuple[int, ...], words: _Wording, context: dict) -> Chart:
+    points = np.column_stack([data.scatter_x, data.scatter_y])
+    centres = np.array(data.centres)
+    labels = np.array(data.scatter_segment)
     figure, axis = plt.subplots(figsize=(7, 4.2))
-    for row, segment_id in enumerate(segmentation.ids):
+    for row, segment_id in enumerate(ids):
         mine = labels == segment_id
         axis.scatter(
             points[mine, 0],
@@ -206,7 +196,7 @@ def _scatter(
             edgecolor="white",
             linewidth=1.2,
         )
-    ratio = pca.explained_variance_ratio_
+    ratio = data.explained
     label = words("scatter", "axis")
     axis.set_xlabel(f"{label} 1 ({ratio[0]:.0%})")
     axis.set_ylabel(f"{label} 2 ({ratio[1]:.0%})")
@@ -214,24 +204,22 @@ def _scatter(
     return Chart(
         "scatter",
         words("scatter", "title"),
-        words("scatter", "alt", plotted=len(rows), **context),
+        words("scatter", "alt", plotted=len(labels), **context),
         _svg(figure),
     )
 
 
 def _distribution(
     role: str,
-    clean: CleanData,
-    segmentation: Segmentation,
+    data: ChartData,
     names: list[str],
     profiles: Profiles,
     words: _Wording,
     formatter: Formatter,
 ) -> Chart:
-    rows = sample_rows(len(clean.frame), BOX_POINTS, segmentation.seed)
-    values = clean.frame[role].to_numpy(dtype="float64")[rows]
-    labels = segmentation.labels[rows]
-    groups = [values[labels == s] for s in segmentation.ids]
+    values = np.array(data.distributions[role])
+    labels = np.array(data.sample_segment)
+    groups = [values[labels == s.id] for s in profiles.segments]
     figure, axis = plt.subplots(figsize=(7, 0.42 * len(names) + 1.0))
     boxes = axis.boxplot(
         groups,
@@ -297,7 +285,7 @@ def _mix(
     )
 
 
-def _selection(segmentation: Segmentation, words: _Wording) -> Chart:
+def _selection(segmentation: SegmentationSummary, words: _Wording) -> Chart:
     criteria = ("inertia", "silhouette", "calinski_harabasz", "davies_bouldin")
     ks = [s.k for s in segmentation.scores]
     figure, axes = plt.subplots(1, 4, figsize=(7.2, 2.1))
@@ -412,17 +400,14 @@ def _migration(
 
 
 def build_charts(
-    clean: CleanData,
-    features: Features,
-    segmentation: Segmentation,
-    profiles: Profiles,
+    findings: Findings,
     personas: Personas,
     wording: Path,
     formatter: Formatter,
-    migration: Migration | None = None,
 ) -> Charts:
-    """Draw every chart of the report from the analysis results."""
+    """Draw every chart of the report from what the analysis found."""
     words = _Wording(wording, formatter)
+    profiles, segmentation, data = findings.profiles, findings.segmentation, findings.plots
     names = _names(profiles, personas)
     roles = list(profiles.segments[0].stats)
     context = {
@@ -444,12 +429,11 @@ def build_charts(
         sizes = _sizes(profiles, names, words, context)
         overview = [
             _heatmap(profiles, names, words, context),
-            _scatter(features, segmentation, words, context),
+            _scatter(data, segmentation.ids, words, context),
         ]
         overview += [
-            _distribution(role, clean, segmentation, names, profiles, words, formatter)
-            for role in DISTRIBUTION_ROLES
-            if role in clean.frame
+            _distribution(role, data, names, profiles, words, formatter)
+            for role in data.distributions
         ]
         overview += [
             _mix(role, profiles, names, words, formatter)
@@ -461,12 +445,14 @@ def build_charts(
             s.id: _profile(s.id, p.name, s.stats, words)
             for s, p in zip(profiles.segments, personas.segments, strict=True)
         }
+        migration = findings.migration
+        moves = _migration(migration, segmentation.ids, names, words) if migration else None
     return Charts(
         sizes=sizes,
         overview=tuple(overview),
         selection=selection,
         per_segment=per_segment,
-        migration=_migration(migration, segmentation.ids, names, words) if migration else None,
+        migration=moves,
         colors={s.id: color(s.id) for s in profiles.segments},
         role_labels={role.name: words.role(role.name) for role in ROLES},
     )

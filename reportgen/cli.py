@@ -133,6 +133,18 @@ def _parser() -> argparse.ArgumentParser:
         )
         action.add_argument("--report", help="report slug (default: [report] slug)")
 
+    again = commands.add_parser(
+        "rerender", help="rebuild an archived period's report with the current templates"
+    )
+    again.add_argument("period", help="YYYY-MM")
+    again.add_argument(
+        "--out", type=Path, default=Path("output"), help="output folder (default: ./output)"
+    )
+    again.add_argument(
+        "--config", type=Path, help="config file (default: ./reportgen.toml if present)"
+    )
+    again.add_argument("--report", help="report slug (default: [report] slug)")
+
     make = commands.add_parser("sample", help="generate a realistic sample customer table")
     make.add_argument(
         "--rows",
@@ -337,8 +349,18 @@ def _archive(args: argparse.Namespace, err: Console) -> int:
     return 0
 
 
+def _rerender(args: argparse.Namespace, err: Console) -> int:
+    cfg = config.load(args.config)
+    result = pipeline.rerender(args.out, args.report or cfg.report.slug, args.period, cfg)
+    for warning in result.brief.report.warnings:
+        err.print(f"warning: the PDF layout: {warning}")
+    print(result.snapshot.path)
+    return 0
+
+
 _COMMANDS = {
     "run": _run,
+    "rerender": _rerender,
     "init": _init,
     "validate": _validate,
     "sample": _sample,

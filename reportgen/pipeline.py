@@ -22,8 +22,10 @@ import pandas as pd
 from reportgen import __version__
 from reportgen.archive import (
     Snapshot,
+    check_intact,
     check_period,
     check_target,
+    find,
     load_previous,
     report_lock,
     to_json,
@@ -33,6 +35,7 @@ from reportgen.charts import Charts, build_charts
 from reportgen.config import Config
 from reportgen.errors import ConfigError
 from reportgen.features import Features, apply_scaling, build_features
+from reportgen.findings import BRIEF_FILE, Findings, chart_data, findings_bytes, load_findings
 from reportgen.formatting import Formatter
 from reportgen.history import (
     Identity,
@@ -47,8 +50,8 @@ from reportgen.history import (
 from reportgen.ingest import Dataset, read_table
 from reportgen.personas import Personas, assign_personas, load_library
 from reportgen.profile import Profiles, build_profiles
-from reportgen.render import Report, ReportInputs, render_report
-from reportgen.resources import find_template
+from reportgen.render import Report, render_report
+from reportgen.resources import find_template, fingerprint
 from reportgen.segment import ArchivedModel, Segmentation, model_record, score, segment
 from reportgen.spreadsheet import csv_bytes
 from reportgen.validate import CleanData, validate
@@ -214,46 +217,13 @@ def _frozen_model(
     return previous.model
 
 
-def write_brief(
-    analysis: Analysis,
-    config: Config,
-    period: str,
-    generated: date,
-    reporter: Reporter | None = None,
-) -> Brief:
-    """Personas, charts and the HTML and PDF report from an analysis."""
-    timer = _Timer(reporter or _Silent())
-    report = config.report
-    formatter = Formatter(report.currency, report.decimal_mark, report.thousands_separator)
-    library_path = report.personas or find_template("personas.yaml", report.templates)
-    personas = timer(
-        "personas",
-        lambda: assign_personas(
-            analysis.profiles,
-            load_library(library_path, formatter),
-            keep=analysis.identity.personas if analysis.identity else {},
-        ),
-    )
-    charts = timer(
-        "charts",
-        lambda: build_charts(
-            analysis.clean,
-            analysis.features,
-            analysis.segmentation,
-            analysis.profiles,
-            personas,
-            find_template("charts.yaml", report.templates),
-            formatter,
-            analysis.migration,
-        ),
-    )
-    inputs = ReportInputs(
+def gather(analysis: Analysis, period: str, generated: date) -> Findings:
+    """What the brief will report: the analysis without its per-customer tables."""
+    return Findings(
         period=period,
         generated=generated,
         profiles=analysis.profiles,
-        personas=personas,
-        charts=charts,
-        segmentation=analysis.segmentation,
+        segmentation=analysis.segmentation.summary,
         quality=analysis.clean.quality,
         columns=analysis.clean.roles.columns,
         drivers=analysis.clean.drivers,
@@ -262,8 +232,31 @@ def write_brief(
         migration=analysis.migration,
         identity=analysis.identity,
         changes=analysis.changes,
+        plots=chart_data(analysis.clean, analysis.features, analysis.segmentation),
     )
-    rendered = timer("render", lambda: render_report(config, inputs))
+
+
+def write_brief(findings: Findings, config: Config, reporter: Reporter | None = None) -> Brief:
+    """Personas, charts and the HTML and PDF report from what the analysis found."""
+    timer = _Timer(reporter or _Silent())
+    report = config.report
+    formatter = Formatter(report.currency, report.decimal_mark, report.thousands_separator)
+    library_path = report.personas or find_template("personas.yaml", report.templates)
+    personas = timer(
+        "personas",
+        lambda: assign_personas(
+            findings.profiles,
+            load_library(library_path, formatter),
+            keep=findings.identity.personas if findings.identity else {},
+        ),
+    )
+    charts = timer(
+        "charts",
+        lambda: build_charts(
+            findings, personas, find_template("charts.yaml", report.templates), formatter
+        ),
+    )
+    rendered = timer("render", lambda: render_report(config, findings, personas, charts))
     return Brief(personas, charts, rendered, timer.timings)
 
 
@@ -289,7 +282,12 @@ def _assignments_csv(analysis: Analysis) -> bytes:
 
 
 def _manifest(
-    analysis: Analysis, brief: Brief, config: Config, slug: str, period: str
+    analysis: Analysis,
+    brief: Brief,
+    config: Config,
+    slug: str,
+    period: str,
+    timings: Mapping[str, float],
 ) -> dict[str, Any]:
     dataset, clean = analysis.dataset, analysis.clean
     return {
@@ -318,9 +316,33 @@ def _manifest(
         "seed": analysis.segmentation.seed,
         "k": analysis.segmentation.k,
         "versions": _versions(),
-        "timings": {**analysis.timings, **brief.timings},
+        "timings": dict(timings),
+        **_rendering(brief, config),
+    }
+
+
+def _rendering(brief: Brief, config: Config) -> dict[str, Any]:
+    """How the report was drawn: the manifest's record of wording, templates and warnings."""
+    return {
         "persona_library": str(brief.personas.library),
+        "templates": fingerprint(config.report.templates, config.report.personas),
         "render_warnings": list(brief.report.warnings),
+    }
+
+
+def _brief_files(findings: Findings, brief: Brief, slug: str) -> dict[str, bytes]:
+    """The snapshot files that depend on templates: what `rerender` replaces."""
+    return {
+        "report.html": brief.report.html.encode("utf-8"),
+        "report.pdf": brief.report.pdf,
+        "profiles.json": to_json(
+            {
+                "report": slug,
+                "period": findings.period,
+                "k": findings.segmentation.k,
+                **_with_personas(findings.profiles.to_dict(), brief.personas),
+            }
+        ),
     }
 
 
@@ -346,19 +368,13 @@ def run(
         target = check_target(out, slug, period, force)
         previous = load_previous(out, slug, period)
         analysis = analyse(path, config, k, reporter, previous)
-        brief = write_brief(analysis, config, period, generated or date.today(), reporter)
+        timer = _Timer(reporter)
+        findings = timer("findings", lambda: gather(analysis, period, generated or date.today()))
+        brief = write_brief(findings, config, reporter)
         files = {
-            "report.html": brief.report.html.encode("utf-8"),
-            "report.pdf": brief.report.pdf,
+            **_brief_files(findings, brief, slug),
+            BRIEF_FILE: findings_bytes(findings),
             "assignments.csv": _assignments_csv(analysis),
-            "profiles.json": to_json(
-                {
-                    "report": slug,
-                    "period": period,
-                    "k": analysis.segmentation.k,
-                    **_with_personas(analysis.profiles.to_dict(), brief.personas),
-                }
-            ),
             "model.json": to_json(
                 model_record(
                     analysis.features,
@@ -370,9 +386,50 @@ def run(
         if analysis.migration is not None:
             files["migration.json"] = to_json(analysis.migration.to_dict())
         with reporter.stage("archive"):
-            manifest = _manifest(analysis, brief, config, slug, period)
+            timings = {**analysis.timings, **timer.timings, **brief.timings}
+            manifest = _manifest(analysis, brief, config, slug, period, timings)
             snapshot = write_snapshot(target, files, manifest, force)
     return RunResult(analysis=analysis, brief=brief, snapshot=snapshot, repaired=tuple(repaired))
+
+
+@dataclass(frozen=True)
+class RerenderResult:
+    findings: Findings
+    brief: Brief
+    snapshot: Snapshot
+
+
+def rerender(
+    out: Path, slug: str, period: str, config: Config, reporter: Reporter | None = None
+) -> RerenderResult:
+    """Rebuild an archived period's HTML, PDF and persona wording from its brief.json.
+
+    Nothing but the snapshot is read (the input data may be long gone); the current
+    templates, persona library and [report] settings are used, which is the point:
+    a template fix reaches past periods. The snapshot must verify first, and it is
+    replaced atomically, with the manifest recording the new template fingerprint.
+    """
+    check_period(period)
+    with report_lock(out, slug):
+        entry = find(out, slug, period)
+        check_intact(entry, "the snapshot", strict=True)
+        findings = load_findings(entry.path)
+        brief = write_brief(findings, config, reporter)
+        files = {name: (entry.path / name).read_bytes() for name in entry.manifest["files"]}
+        files.update(_brief_files(findings, brief, slug))
+        with (reporter or _Silent()).stage("archive"):
+            manifest = {key: value for key, value in entry.manifest.items() if key != "files"}
+            manifest.update(
+                _rendering(brief, config),
+                rerendered={
+                    "at": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "reportgen_version": __version__,
+                    "report_config": config.as_dict()["report"],
+                    "timings": brief.timings,
+                },
+            )
+            snapshot = write_snapshot(entry.path, files, manifest, force=True)
+    return RerenderResult(findings, brief, snapshot)
 
 
 def _with_personas(profiles: dict[str, Any], personas: Personas) -> dict[str, Any]:

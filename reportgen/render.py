@@ -16,8 +16,7 @@ import logging
 import mimetypes
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,14 +27,12 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher
 from reportgen.charts import Chart, Charts
 from reportgen.config import Config
 from reportgen.errors import ConfigError
+from reportgen.findings import Findings
 from reportgen.formatting import Formatter
-from reportgen.history import Identity, Migration, SegmentChange
 from reportgen.personas import Personas
 from reportgen.profile import Profiles, highlights
 from reportgen.resources import templates_dir
 from reportgen.roles import ROLE_BY_NAME, Kind
-from reportgen.segment import Segmentation
-from reportgen.validate import DataQuality
 
 REPORT_TEMPLATE = "report.html.j2"
 _FORMATS = {"spend": "money", "recency": "days"}
@@ -118,37 +115,16 @@ def _figures(profiles: Profiles) -> list[dict[str, str]]:
     return rows
 
 
-@dataclass(frozen=True)
-class ReportInputs:
-    """Everything the brief shows, from the earlier stages."""
-
-    period: str
-    generated: date
-    profiles: Profiles
-    personas: Personas
-    charts: Charts
-    segmentation: Segmentation
-    quality: DataQuality
-    columns: Mapping[str, str]
-    """Role -> the user's column name."""
-    drivers: tuple[str, ...]
-    dropped: tuple[str, ...] = ()
-    """Driver features left out because they were constant."""
-    unseen: tuple[str, ...] = ()
-    """Category levels a frozen model was not fitted on (role=value)."""
-    migration: Migration | None = None
-    identity: Identity | None = None
-    changes: Mapping[int, SegmentChange] = field(default_factory=dict)
-
-
 def _feature_label(name: str, charts: Charts) -> str:
     """A feature as people read it: "Membership = Gold" for the one-hot column tier=Gold."""
     role, _, level = name.partition("=")
     return f"{charts.role_labels[role]} = {level}" if level else charts.role_labels[role]
 
 
-def _context(config: Config, inputs: ReportInputs) -> dict[str, Any]:
-    profiles, personas, charts = inputs.profiles, inputs.personas, inputs.charts
+def _context(
+    config: Config, findings: Findings, personas: Personas, charts: Charts
+) -> dict[str, Any]:
+    profiles = findings.profiles
     minimum = config.report.min_segment_size
     segments = [
         {
@@ -164,8 +140,8 @@ def _context(config: Config, inputs: ReportInputs) -> dict[str, Any]:
     by_id = {s["profile"].id: s for s in segments}
     return {
         "report": config.report,
-        "period": inputs.period,
-        "generated": inputs.generated,
+        "period": findings.period,
+        "generated": findings.generated,
         "logo": _logo(config.report.logo),
         "profiles": profiles,
         "segments": segments,
@@ -173,19 +149,19 @@ def _context(config: Config, inputs: ReportInputs) -> dict[str, Any]:
         "most_valuable": by_id.get(marks.most_valuable),
         "at_risk": by_id.get(marks.at_risk),
         "charts": charts,
-        "segmentation": inputs.segmentation,
-        "quality": inputs.quality,
+        "segmentation": findings.segmentation,
+        "quality": findings.quality,
         "figures": _figures(profiles),
         "mix_roles": list(profiles.base_mix),
         "labels": charts.role_labels,
-        "columns": inputs.columns,
-        "drivers": [role for role in inputs.drivers if role not in inputs.dropped],
-        "unseen": [_feature_label(name, charts) for name in inputs.unseen],
-        "dropped": [_feature_label(name, charts) for name in inputs.dropped],
+        "columns": findings.columns,
+        "drivers": [role for role in findings.drivers if role not in findings.dropped],
+        "unseen": [_feature_label(name, charts) for name in findings.unseen],
+        "dropped": [_feature_label(name, charts) for name in findings.dropped],
         "minimum": minimum,
-        "migration": inputs.migration,
-        "identity": inputs.identity,
-        "changes": inputs.changes,
+        "migration": findings.migration,
+        "identity": findings.identity,
+        "changes": findings.changes,
         "current_names": {s["profile"].id: s["persona"].name for s in segments},
     }
 
@@ -208,7 +184,7 @@ def _collect_warnings() -> Iterator[list[str]]:
         logger.removeHandler(handler)
 
 
-def render_report(config: Config, inputs: ReportInputs) -> Report:
+def render_report(config: Config, findings: Findings, personas: Personas, charts: Charts) -> Report:
     """Fill the report template and lay it out as a PDF."""
     formatter = Formatter(
         config.report.currency, config.report.decimal_mark, config.report.thousands_separator
@@ -216,7 +192,7 @@ def render_report(config: Config, inputs: ReportInputs) -> Report:
     env = environment(config, formatter)
     try:
         template = env.get_template(REPORT_TEMPLATE)
-        html = template.render(_context(config, inputs))
+        html = template.render(_context(config, findings, personas, charts))
     except jinja2.TemplateError as exc:
         where = getattr(exc, "filename", None) or REPORT_TEMPLATE
         raise ConfigError(f"report template {where}: {exc}") from None

@@ -6,6 +6,8 @@ top of the repository. Both layouts go through this one lookup, so a command
 behaves the same from any directory.
 """
 
+import hashlib
+import json
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -36,3 +38,28 @@ def find_template(name: str, user_dir: Path | None) -> Path:
     if user_dir is not None and (user_dir / name).is_file():
         return user_dir / name
     return templates_dir() / name
+
+
+def fingerprint(user_dir: Path | None, personas: Path | None) -> dict[str, object]:
+    """sha256 of every template file a report can be drawn with, and of all of them together.
+
+    Recorded in the manifest so that a reader can tell which wording and layout a
+    snapshot's report was rendered with, and whether a re-render changed them.
+    """
+    folders = [("default", templates_dir())]
+    if user_dir is not None and user_dir.is_dir():
+        folders.append(("custom", user_dir))
+    files = {
+        f"{label}/{path.relative_to(folder).as_posix()}": _sha256(path)
+        for label, folder in folders
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+    if personas is not None and personas.is_file():
+        files[f"personas/{personas.name}"] = _sha256(personas)
+    combined = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()
+    return {"sha256": combined, "files": files}
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

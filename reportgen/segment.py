@@ -10,7 +10,8 @@ the same thing in every run.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 
 import numpy as np
 from sklearn.cluster import KMeans
@@ -45,6 +46,24 @@ class KScore:
 
 
 @dataclass(frozen=True)
+class SegmentationSummary:
+    """What the brief says about a segmentation: archived with it, unlike the labels."""
+
+    k: int
+    ids: tuple[int, ...]
+    fixed: bool
+    votes: Mapping[str, int]
+    reason: str
+    scores: tuple[KScore, ...]
+    silhouette: float
+    stability: float | None
+    stability_runs: int
+    seed: int
+    warnings: tuple[str, ...]
+    frozen_from: str | None
+
+
+@dataclass(frozen=True)
 class Segmentation:
     labels: np.ndarray
     """Segment id (1..k) of every customer, in the order of the clean data."""
@@ -73,6 +92,12 @@ class Segmentation:
     def __post_init__(self) -> None:
         if not self.ids:
             object.__setattr__(self, "ids", tuple(range(1, self.k + 1)))
+
+    @property
+    def summary(self) -> SegmentationSummary:
+        return SegmentationSummary(
+            **{f.name: getattr(self, f.name) for f in fields(SegmentationSummary)}
+        )
 
 
 @dataclass(frozen=True)

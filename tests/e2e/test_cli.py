@@ -40,6 +40,7 @@ def test_run_with_no_arguments_uses_the_bundled_sample(tmp_path):
     assert result.stdout.strip() == str(Path("output") / "customer-segments" / PERIOD)
     assert sorted(p.name for p in folder.iterdir()) == [
         "assignments.csv",
+        "brief.json",
         "manifest.json",
         "model.json",
         "profiles.json",

@@ -119,7 +119,7 @@ def test_a_tampered_previous_snapshot_is_not_compared_against(tmp_path):
     assignments.write_text(assignments.read_text().replace(",1\n", ",2\n"))
     result = run_cli("run", "--data", "m.csv", "--period", "2026-11", cwd=tmp_path)
     assert result.returncode == 2
-    assert "fails verification (assignments.csv changed or missing)" in result.stderr
+    assert "fails verification (assignments.csv changed, missing or added)" in result.stderr
     assert not (tmp_path / "output" / "customer-segments" / "2026-11").exists()
 
 

@@ -1,0 +1,127 @@
+"""What the brief reports, gathered from the analysis, and its archived form (brief.json).
+
+The report is drawn from `Findings` alone: aggregates, the method, the changes
+since last period, and seeded samples of customers for the charts that show
+individuals. The snapshot keeps them as brief.json, so `rerender` can rebuild the
+HTML and PDF after a template change without the input data.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from reportgen.errors import SnapshotError
+from reportgen.features import Features
+from reportgen.history import Identity, Migration, SegmentChange
+from reportgen.profile import Profiles
+from reportgen.records import from_plain, to_plain
+from reportgen.segment import Segmentation, SegmentationSummary, sample_rows
+from reportgen.validate import CleanData, DataQuality
+
+SCATTER_POINTS = 3_000
+BOX_POINTS = 20_000
+DISTRIBUTION_ROLES = ("spend", "frequency", "recency", "rating")
+BRIEF_FILE = "brief.json"
+BRIEF_FORMAT = 1
+"""Bumped when Findings changes shape, so an old reportgen never misreads a newer file."""
+
+
+@dataclass(frozen=True)
+class ChartData:
+    """What the charts show of individual customers: seeded samples, small enough to archive.
+
+    Every other chart is drawn from the profiles. Keeping these samples with the
+    snapshot lets `rerender` redraw every chart without the customer data.
+    """
+
+    scatter_x: tuple[float, ...]
+    scatter_y: tuple[float, ...]
+    scatter_segment: tuple[int, ...]
+    centres: tuple[tuple[float, float], ...]
+    """Each segment's centre in the same projection, in segment id order."""
+    explained: tuple[float, float]
+    """Share of the variance each projection axis explains."""
+    sample_segment: tuple[int, ...]
+    """Segment of each customer in the distribution sample."""
+    distributions: Mapping[str, tuple[float, ...]]
+    """Role -> its value for each customer in the distribution sample."""
+
+
+def chart_data(clean: CleanData, features: Features, segmentation: Segmentation) -> ChartData:
+    """Draw the samples: a 2-D PCA projection and the values of the distribution roles."""
+    from sklearn.decomposition import PCA  # only here: a second of import for one chart
+
+    rows = sample_rows(len(features.matrix), SCATTER_POINTS, segmentation.seed)
+    pca = PCA(n_components=2, random_state=segmentation.seed).fit(features.matrix[rows])
+    points = pca.transform(features.matrix[rows]).round(4)
+    centres = pca.transform(segmentation.centroids).round(4)
+    sample = sample_rows(len(clean.frame), BOX_POINTS, segmentation.seed)
+    ratio = pca.explained_variance_ratio_
+    return ChartData(
+        scatter_x=tuple(points[:, 0].tolist()),
+        scatter_y=tuple(points[:, 1].tolist()),
+        scatter_segment=tuple(segmentation.labels[rows].tolist()),
+        centres=tuple((float(x), float(y)) for x, y in centres),
+        explained=(float(ratio[0]), float(ratio[1])),
+        sample_segment=tuple(segmentation.labels[sample].tolist()),
+        distributions={
+            role: tuple(clean.frame[role].to_numpy(dtype="float64")[sample].tolist())
+            for role in DISTRIBUTION_ROLES
+            if role in clean.frame
+        },
+    )
+
+
+@dataclass(frozen=True)
+class Findings:
+    """Everything the brief reports about one period."""
+
+    period: str
+    generated: date
+    profiles: Profiles
+    segmentation: SegmentationSummary
+    quality: DataQuality
+    columns: Mapping[str, str]
+    """Role -> the user's column name."""
+    drivers: tuple[str, ...]
+    dropped: tuple[str, ...]
+    """Driver features left out because they were constant."""
+    unseen: tuple[str, ...]
+    """Category levels a frozen model was not fitted on (role=value)."""
+    migration: Migration | None
+    identity: Identity | None
+    changes: Mapping[int, SegmentChange]
+    """Kept segment id -> its change since the previous period."""
+    plots: ChartData
+
+
+def findings_bytes(findings: Findings) -> bytes:
+    record = {"format": BRIEF_FORMAT, "findings": to_plain(findings)}
+    return (json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n").encode()
+
+
+def load_findings(folder: Path) -> Findings:
+    """The findings archived in a snapshot folder, for `rerender`."""
+    path = folder / BRIEF_FILE
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SnapshotError(
+            f"{folder} has no {BRIEF_FILE}: it was written by a reportgen older than "
+            "rerender; run that period again with --force to rebuild it from the data"
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise SnapshotError(f"{path} cannot be read: {exc}") from None
+    if record.get("format") != BRIEF_FORMAT:
+        raise SnapshotError(
+            f"{path} has format {record.get('format')!r}; this reportgen reads format "
+            f"{BRIEF_FORMAT}: use the reportgen version that wrote it"
+        )
+    try:
+        return from_plain(Findings, record["findings"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SnapshotError(f"{path} is not a valid brief record ({exc!r})") from None

@@ -1,0 +1,73 @@
+"""Stage results to JSON and back, by their type hints.
+
+The archive keeps what the brief reports (brief.json) so that `rerender` can rebuild
+the report without the data. Writing each dataclass by hand would repeat its fields
+in two more places; instead the dataclasses' own annotations drive both directions.
+JSON has no NaN: a float that is not finite is written as null and read back as NaN.
+"""
+
+from __future__ import annotations
+
+import math
+import types
+from collections.abc import Mapping
+from dataclasses import fields, is_dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Union, get_args, get_origin, get_type_hints
+
+import numpy as np
+
+
+def to_plain(value: Any) -> Any:
+    """A JSON-ready copy: dataclasses as objects, tuples and arrays as lists, keys as text."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, Mapping):
+        return {str(key): to_plain(item) for key, item in value.items()}
+    if isinstance(value, np.ndarray):
+        return to_plain(value.tolist())
+    if isinstance(value, list | tuple):
+        return [to_plain(item) for item in value]
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def from_plain(kind: Any, value: Any) -> Any:
+    """Rebuild a value of type `kind` from `to_plain`'s output."""
+    origin, args = get_origin(kind), get_args(kind)
+    if kind is Any:
+        return value
+    if origin in (Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        (real,) = [a for a in args if a is not type(None)]
+        return from_plain(real, value)
+    if is_dataclass(kind):
+        hints = get_type_hints(kind)
+        return kind(
+            **{f.name: from_plain(hints[f.name], value[f.name]) for f in fields(kind) if f.init}
+        )
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(from_plain(args[0], item) for item in value)
+        return tuple(from_plain(a, item) for a, item in zip(args, value, strict=True))
+    if origin in (dict, Mapping):
+        key_kind, item_kind = args
+        return {
+            from_plain(key_kind, key): from_plain(item_kind, item) for key, item in value.items()
+        }
+    if kind is float:
+        return math.nan if value is None else float(value)
+    if kind is date:
+        return date.fromisoformat(value)
+    if kind in (int, str, bool, Path):
+        return kind(value)
+    raise TypeError(f"cannot rebuild a {kind!r} from JSON")

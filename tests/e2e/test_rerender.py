@@ -1,0 +1,73 @@
+"""`reportgen rerender`: the report rebuilt from the archived snapshot alone."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from reportgen.resources import sample_data_path
+from tests.conftest import run_cli
+from tests.e2e.test_report import PERIOD, Snapshot, check_figures_match
+
+CUSTOM = (
+    '{% extends "default/report.html.j2" %}'
+    '{% block definitions %}<section id="definitions"><h2>Definitions</h2>'
+    "<p>Reviewed by the pricing team.</p></section>{% endblock %}"
+)
+
+
+def test_rerender_rebuilds_the_report_without_the_data(tmp_path):
+    data = tmp_path / "customers.csv"
+    shutil.copy(sample_data_path(), data)
+    result = run_cli("run", "--data", data, "--period", PERIOD, "--quiet", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    folder = tmp_path / result.stdout.strip()
+    before = Snapshot(folder)
+    data.unlink()  # the input is gone: only the snapshot remains
+
+    again = run_cli("rerender", PERIOD, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    after = Snapshot(folder)
+    # Same templates: the same HTML byte for byte, the same PDF text, the same wording.
+    assert after.html == before.html
+    assert after.pages == before.pages
+    assert after.profiles == before.profiles
+    assert after.manifest["templates"] == before.manifest["templates"]
+    assert after.manifest["rerendered"]["report_config"]["title"] == "Customer segments"
+    assert after.manifest["input"] == before.manifest["input"]
+    assert run_cli("archive", "verify", cwd=tmp_path).returncode == 0
+
+    # A template change reaches the archived period; the figures stay the computed ones.
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "report.html.j2").write_text(CUSTOM)
+    (tmp_path / "reportgen.toml").write_text('[report]\ntemplates = "mine"\n')
+    assert run_cli("rerender", PERIOD, cwd=tmp_path).returncode == 0
+    changed = Snapshot(folder)
+    assert "Reviewed by the pricing team." in changed.text
+    assert "Reviewed by the pricing team." not in before.text
+    check_figures_match(changed)
+    assert changed.profiles == before.profiles
+    templates = changed.manifest["templates"]
+    assert templates["sha256"] != before.manifest["templates"]["sha256"]
+    assert "custom/report.html.j2" in templates["files"]
+    assert run_cli("archive", "verify", cwd=tmp_path).returncode == 0
+
+
+def test_rerender_refuses_what_it_cannot_rebuild_faithfully(tmp_path):
+    assert run_cli("run", "--period", PERIOD, "--quiet", cwd=tmp_path).returncode == 0
+    folder = tmp_path / "output" / "customer-segments" / PERIOD
+    missing = run_cli("rerender", "2026-01", cwd=tmp_path)
+    assert missing.returncode == 2
+    assert f"periods archived for 'customer-segments': {PERIOD}" in missing.stderr
+
+    (folder / "notes.txt").write_text("kept by hand")  # rewriting would drop it
+    added = run_cli("rerender", PERIOD, cwd=tmp_path)
+    assert added.returncode == 2 and "notes.txt changed, missing or added" in added.stderr
+    assert (folder / "notes.txt").read_text() == "kept by hand"
+    (folder / "notes.txt").unlink()
+
+    record = json.loads((folder / "brief.json").read_text())
+    record["findings"]["profiles"]["customers"] = 1  # tampered: verification catches it
+    (folder / "brief.json").write_text(json.dumps(record))
+    tampered = run_cli("rerender", PERIOD, cwd=tmp_path)
+    assert tampered.returncode == 2 and "brief.json changed" in tampered.stderr

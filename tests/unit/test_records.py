@@ -1,0 +1,63 @@
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pytest
+
+from reportgen.records import from_plain, to_plain
+
+
+@dataclass(frozen=True)
+class Inner:
+    score: float
+    note: str | None
+
+
+@dataclass(frozen=True)
+class Outer:
+    when: date
+    by_id: Mapping[int, Inner]
+    pairs: tuple[tuple[float, float], ...]
+    names: tuple[str, ...]
+    maybe: Inner | None
+    counts: dict[str, int]
+
+
+def test_round_trip_restores_types_keys_and_nan():
+    value = Outer(
+        when=date(2026, 11, 1),
+        by_id={3: Inner(0.5, None), 10: Inner(float("nan"), "x")},
+        pairs=((1.0, 2.5),),
+        names=("a", "b"),
+        maybe=None,
+        counts={"k": 4},
+    )
+    plain = to_plain(value)
+    assert plain == {
+        "when": "2026-11-01",
+        "by_id": {"3": {"score": 0.5, "note": None}, "10": {"score": None, "note": "x"}},
+        "pairs": [[1.0, 2.5]],
+        "names": ["a", "b"],
+        "maybe": None,
+        "counts": {"k": 4},
+    }
+    back = from_plain(Outer, plain)
+    assert back.by_id[3] == Inner(0.5, None) and list(back.by_id) == [3, 10]
+    assert math.isnan(back.by_id[10].score) and back.by_id[10].note == "x"
+    assert back.when == date(2026, 11, 1) and back.pairs == ((1.0, 2.5),)
+    assert back.names == ("a", "b") and back.maybe is None and back.counts == {"k": 4}
+
+
+def test_numpy_values_become_plain_numbers():
+    assert to_plain({"a": np.array([1, 2]), "b": np.float64(np.inf), "c": np.int64(3)}) == {
+        "a": [1, 2],
+        "b": None,
+        "c": 3,
+    }
+
+
+def test_a_missing_field_is_an_error_not_a_default():
+    with pytest.raises(KeyError):
+        from_plain(Inner, {"score": 1.0})

@@ -53,6 +53,8 @@ class Library:
     traits: Mapping[str, Mapping[str, str]]
     fallback_description: jinja2.Template
     fallback_recommendations: tuple[str, ...]
+    typical_name: str | None = None
+    """Name of a segment that fits no persona and has no trait that stands out."""
 
 
 @dataclass(frozen=True)
@@ -171,7 +173,7 @@ class _LibraryReader:
             )
         words = {}
         for role, names in traits.items():
-            if role in _TRAIT_FIELDS:
+            if role in _TRAIT_FIELDS or role == "typical_name":
                 continue
             if role not in ROLE_BY_NAME or not isinstance(names, dict):
                 raise self.fail(f"traits.{role}", "expected a role with {level: words}")
@@ -188,6 +190,9 @@ class _LibraryReader:
             fallback_recommendations=self.texts(
                 "traits.fallback_recommendations", traits["fallback_recommendations"], 1, 4
             ),
+            typical_name=self.text("traits.typical_name", traits["typical_name"])
+            if "typical_name" in traits
+            else None,
         )
 
 
@@ -294,7 +299,11 @@ def assign_personas(
             )
             continue
         traits = _traits(segment, library)
-        name = ", ".join(traits).capitalize() if traits else f"Segment {segment.id}"
+        name = (
+            ", ".join(traits).capitalize()
+            if traits
+            else library.typical_name or f"Segment {segment.id}"
+        )
         if name in used_names:
             name = f"{name} ({segment.id})"
         used_names.add(name)

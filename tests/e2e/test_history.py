@@ -1,6 +1,7 @@
 """Month over month: migration between two constructed periods, counted exactly."""
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -70,6 +71,11 @@ def test_two_months_migration_matches_the_construction(tmp_path):
     assert "Since 2026-10: 100 → 76 customers (−24.0%)" in text  # 4 gone, 20 moved out
     assert "Since 2026-10: 100 → 111 customers (+11.0%)" in text  # 4 gone, 15 new
     assert "Since 2026-10: 100 → 116 customers (+16.0%)" in text  # 4 gone, 20 moved in
+    summary = text[text.index("We analysed") : text.index("Share of customers and of revenue")]
+    assert "Customers vs 2026-10" in summary
+    for size, change in ((76, "−24.0%"), (111, "+11.0%"), (116, "+16.0%")):
+        pattern = rf" {size} \S+% \S+% {re.escape(change)} [+−]\d+\.\d pts"
+        assert re.search(pattern, summary), (size, summary)
 
     # December: a new behaviour appears. It spends most, yet the three known segments
     # keep their numbers and names, and the new one gets number 4.

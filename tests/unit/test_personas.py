@@ -129,6 +129,19 @@ def test_a_segment_that_fits_nothing_is_named_from_its_two_strongest_traits():
     assert persona.recommendations == LIBRARY.fallback_recommendations
 
 
+def test_a_segment_with_no_standing_out_trait_is_called_typical():
+    # Only spend, frequency and recency, all typical: "steady" needs a rating column.
+    typical = segment(1, spend=0.1, frequency=-0.1)
+    stats = {r: st for r, st in typical.stats.items() if r in ("spend", "frequency", "recency")}
+    only = SegmentProfile(1, 100, 0.1, 1.0, 0.2, stats, {})
+    persona = assign_personas(profiles(only), LIBRARY).segments[0]
+    assert persona.key is None and persona.name == "Typical customers"
+    assert persona.description == (
+        "A segment that matches none of the library's personas. None of its figures stands "
+        "out from the whole base: it spends $816 on average (1.0× the typical customer)."
+    )
+
+
 def test_a_persona_needing_a_missing_role_is_not_used():
     no_recency = segment(1, spend=2.0, frequency=2.0, recency=-2.0)
     stats = {role: st for role, st in no_recency.stats.items() if role != "recency"}

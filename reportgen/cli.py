@@ -207,7 +207,7 @@ def _run(args: argparse.Namespace, err: Console) -> int:
         for warning in result.brief.report.warnings:
             err.print(f"warning: the PDF layout: {warning}")
     if args.verbose:
-        for stage, seconds in {**analysis.timings, **result.brief.timings}.items():
+        for stage, seconds in result.timings.items():
             err.print(f"  {stage:<9} {seconds:8.3f} s")
     print(result.snapshot.path)
     return 0

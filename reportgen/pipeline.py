@@ -114,6 +114,8 @@ class RunResult:
     analysis: Analysis
     brief: Brief
     snapshot: Snapshot
+    timings: Mapping[str, float]
+    """Seconds per stage, as recorded in the manifest."""
     repaired: tuple[str, ...] = ()
     """Leftovers of crashed runs that this run cleaned up."""
 
@@ -389,7 +391,7 @@ def run(
             timings = {**analysis.timings, **timer.timings, **brief.timings}
             manifest = _manifest(analysis, brief, config, slug, period, timings)
             snapshot = write_snapshot(target, files, manifest, force)
-    return RunResult(analysis=analysis, brief=brief, snapshot=snapshot, repaired=tuple(repaired))
+    return RunResult(analysis, brief, snapshot, timings, tuple(repaired))
 
 
 @dataclass(frozen=True)

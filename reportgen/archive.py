@@ -35,6 +35,8 @@ from reportgen.spreadsheet import restore
 
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 MANIFEST = "manifest.json"
+DELIVERIES = "deliveries"
+"""Folder in a snapshot for the delivery record and dry-run messages (see deliver.py)."""
 
 
 @dataclass(frozen=True)
@@ -74,12 +76,17 @@ def to_json(value: Any) -> bytes:
 
 
 def write_snapshot(
-    target: Path, files: Mapping[str, bytes], manifest: Mapping[str, Any], force: bool
+    target: Path,
+    files: Mapping[str, bytes],
+    manifest: Mapping[str, Any],
+    force: bool,
+    carry: Path | None = None,
 ) -> Snapshot:
     """Write `files` plus a manifest listing their hashes into `target`, atomically.
 
-    Call it while holding `report_lock` for the report, so that no other run renames
-    the same folder at the same moment.
+    `carry` is a folder copied in unlisted, such as the delivery record of a snapshot
+    being re-rendered. Call it while holding `report_lock` for the report, so that no
+    other run renames the same folder at the same moment.
     """
     parent = target.parent
     parent.mkdir(parents=True, exist_ok=True)
@@ -94,6 +101,8 @@ def write_snapshot(
                 os.fsync(handle.fileno())
             listing[name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
         (tmp / MANIFEST).write_bytes(to_json({**manifest, "files": listing}))
+        if carry is not None and carry.is_dir():
+            shutil.copytree(carry, tmp / carry.name)
         fsync_dir(tmp)
         if target.exists():
             if not force:
@@ -235,9 +244,13 @@ class Verification:
 
 
 def verify(entry: Entry) -> Verification:
-    """Re-hash every file against the manifest; name what changed, vanished or appeared."""
+    """Re-hash every file against the manifest; name what changed, vanished or appeared.
+
+    The DELIVERIES folder is not part of the snapshot: it records what happened to it
+    afterwards (who was sent it, when), so it is added to without re-hashing.
+    """
     listed = entry.manifest.get("files", {})
-    present = {p.name for p in entry.path.iterdir() if p.name != MANIFEST}
+    present = {p.name for p in entry.path.iterdir() if p.name not in (MANIFEST, DELIVERIES)}
     changed = []
     for name, recorded in listed.items():
         path = entry.path / name

@@ -19,8 +19,8 @@ from pathlib import Path
 import jinja2
 from rich.console import Console
 
-from reportgen import __version__, archive, config, interrupt, pipeline, sample
-from reportgen.errors import ConfigError, ReportgenError, SnapshotError
+from reportgen import __version__, archive, config, deliver, interrupt, pipeline, sample
+from reportgen.errors import ConfigError, DeliveryError, ReportgenError, SnapshotError
 from reportgen.fsutil import write_bytes
 from reportgen.ingest import read_table
 from reportgen.interrupt import EXIT_INTERRUPTED
@@ -97,6 +97,9 @@ def _parser() -> argparse.ArgumentParser:
         "--out", type=Path, default=Path("output"), help="output folder (default: ./output)"
     )
     run.add_argument("--force", action="store_true", help="replace an existing snapshot")
+    run.add_argument(
+        "--send", action="store_true", help="then email the brief to the [email] recipients"
+    )
     loudness = run.add_mutually_exclusive_group()
     loudness.add_argument("--quiet", action="store_true", help="print nothing but errors")
     loudness.add_argument("--verbose", action="store_true", help="also print stage timings")
@@ -144,6 +147,24 @@ def _parser() -> argparse.ArgumentParser:
         "--config", type=Path, help="config file (default: ./reportgen.toml if present)"
     )
     again.add_argument("--report", help="report slug (default: [report] slug)")
+
+    mail = commands.add_parser("send", help="email an archived brief to its stakeholders")
+    mail.add_argument("period", nargs="?", help="YYYY-MM (default: the latest archived period)")
+    mail.add_argument(
+        "--out", type=Path, default=Path("output"), help="output folder (default: ./output)"
+    )
+    mail.add_argument(
+        "--config", type=Path, help="config file (default: ./reportgen.toml if present)"
+    )
+    mail.add_argument("--report", help="report slug (default: [report] slug)")
+    mail.add_argument(
+        "--resend", action="store_true", help="send again to recipients who already have it"
+    )
+    mail.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="write each message as .eml into the snapshot's deliveries/ instead of sending",
+    )
 
     make = commands.add_parser("sample", help="generate a realistic sample customer table")
     make.add_argument(
@@ -210,7 +231,43 @@ def _run(args: argparse.Namespace, err: Console) -> int:
         for stage, seconds in result.timings.items():
             err.print(f"  {stage:<9} {seconds:8.3f} s")
     print(result.snapshot.path)
-    return 0
+    if not args.send:
+        return 0
+    try:
+        outcome = deliver.send(args.out, cfg.report.slug, args.period, cfg)
+    except ReportgenError as exc:
+        err.print(f"reportgen: error: the snapshot was written, but sending failed: {exc}")
+        err.print(f"Once fixed, run: reportgen send {args.period}")
+        return exc.exit_code
+    return _report_outcome(outcome, err)
+
+
+def _send(args: argparse.Namespace, err: Console) -> int:
+    cfg = config.load(args.config)
+    slug = args.report or cfg.report.slug
+    period = args.period
+    if period is None:
+        found = archive.entries(args.out, slug)
+        if not found:
+            raise SnapshotError(f"no snapshots of {slug!r} under {args.out} to send")
+        period = found[-1].period
+    outcome = deliver.send(args.out, slug, period, cfg, resend=args.resend, dry_run=args.dry_run)
+    return _report_outcome(outcome, err)
+
+
+def _report_outcome(outcome: deliver.Outcome, err: Console) -> int:
+    for name in outcome.skipped:
+        err.print(f"{name}: every recipient already has it; skipped (--resend to repeat)")
+    for path in outcome.drafts:
+        print(path)
+    for delivery in outcome.deliveries:
+        err.print(
+            f"{delivery.audience}: sent to {len(delivery.accepted)} recipient(s), "
+            f"{delivery.message_id}, server: {delivery.reply or 'no reply'}"
+        )
+    for failure in outcome.failures:
+        err.print(f"reportgen: error: {failure}")
+    return DeliveryError.exit_code if outcome.failures else 0
 
 
 _WARNINGS = {
@@ -361,6 +418,7 @@ def _rerender(args: argparse.Namespace, err: Console) -> int:
 _COMMANDS = {
     "run": _run,
     "rerender": _rerender,
+    "send": _send,
     "init": _init,
     "validate": _validate,
     "sample": _sample,
@@ -377,7 +435,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _COMMANDS[args.command](args, err)
     except ReportgenError as exc:
         err.print(f"reportgen: error: {exc}")
-        return EXIT_USER_ERROR
+        return exc.exit_code
     except KeyboardInterrupt:
         err.print("reportgen: interrupted; nothing was written")
         return EXIT_INTERRUPTED

@@ -12,6 +12,7 @@ import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from email.utils import formataddr, parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +88,54 @@ class ArchiveSettings:
 
 
 @dataclass(frozen=True)
+class Audience:
+    """One group of stakeholders: one message, addressed to all of them."""
+
+    name: str
+    to: tuple[str, ...]
+    cc: tuple[str, ...] = ()
+    bcc: tuple[str, ...] = ()
+
+    @property
+    def recipients(self) -> tuple[str, ...]:
+        """Every envelope address (To, Cc and Bcc), bare, each once, in order."""
+        bare = (parseaddr(a)[1].lower() for a in (*self.to, *self.cc, *self.bcc))
+        return tuple(dict.fromkeys(bare))
+
+
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+_DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    sender: str | None = None
+    """The From address ([email] from)."""
+    audiences: tuple[Audience, ...] = ()
+    subject: str = "{{ title }} — {{ period }}"
+    """A Jinja template; title, company, period, customers and segments are defined."""
+    host: str = "localhost"
+    port: int | None = None
+    """None: 587 for starttls, 465 for ssl, 25 for none."""
+    security: str = "starttls"
+    username_env: str | None = None
+    password_env: str | None = None
+    """Names of environment variables: credentials never sit in the config."""
+    timeout: float = 30.0
+    max_attachment_mb: float = 10.0
+    attach_html: bool = False
+    ca_file: Path | None = None
+    """A PEM bundle to trust instead of the system's, e.g. a company's own CA."""
+    retries: int = 3
+    retry_wait: float = 2.0
+    """Seconds before the first retry; doubled before each next one."""
+
+    @property
+    def server_port(self) -> int:
+        return self.port or _DEFAULT_PORTS[self.security]
+
+
+@dataclass(frozen=True)
 class Config:
     report: ReportSettings = field(default_factory=ReportSettings)
     data: DataSettings = field(default_factory=DataSettings)
@@ -96,6 +145,7 @@ class Config:
     features: FeatureSettings = field(default_factory=FeatureSettings)
     segmentation: SegmentationSettings = field(default_factory=SegmentationSettings)
     archive: ArchiveSettings = field(default_factory=ArchiveSettings)
+    email: EmailSettings = field(default_factory=EmailSettings)
     source: Path | None = None
     """The file this config was read from, if any."""
 
@@ -119,6 +169,11 @@ class Config:
             },
             "segmentation": {**vars(self.segmentation), "k": self.segmentation.k or "auto"},
             "archive": vars(self.archive).copy(),
+            "email": {
+                **vars(self.email),
+                "audiences": [vars(a) for a in self.email.audiences],
+                "ca_file": str(self.email.ca_file) if self.email.ca_file else None,
+            },
             "source": str(self.source) if self.source else None,
         }
 
@@ -300,7 +355,126 @@ _SCHEMA: dict[str, tuple[type, dict[str, Check]]] = {
     ),
     "archive": (ArchiveSettings, {"keep": _integer(0)}),
 }
-_TABLES = (*_SCHEMA, "columns")
+_TABLES = (*_SCHEMA, "columns", "email")
+
+_MAILBOX = re.compile(r"^[^@\s<>\"(),;:]+@[^@\s<>\"(),;:]+$")
+_HIDDEN_BREAK = re.compile(r"[\r\n\v\f\x85\u2028\u2029]|%0[ad]|=\?", re.IGNORECASE)
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def header_text(where: str, value: Any) -> str:
+    """Text bound for a mail header: a line break, raw or encoded, could forge headers."""
+    text = _string(where, value)
+    if _HIDDEN_BREAK.search(text):
+        raise _fail(where, f"must not contain line breaks or encoded text, got {text!r}")
+    return text
+
+
+def _address(where: str, value: Any) -> str:
+    text = header_text(where, value)
+    name, mailbox = parseaddr(text)
+    if not _MAILBOX.match(mailbox):
+        raise _fail(where, f'expected an address such as "Ann Lee <ann@example.com>", got {text!r}')
+    return formataddr((name, mailbox)) if name else mailbox
+
+
+def _addresses(where: str, value: Any) -> tuple[str, ...]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list):
+        raise _fail(where, f"expected an address or a list of addresses, got {value!r}")
+    return tuple(_address(f"{where}[{i}]", item) for i, item in enumerate(items))
+
+
+def _number(low: float, high: float) -> Callable[[str, Any], float]:
+    def check(where: str, value: Any) -> float:
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or not low <= value <= high:
+            raise _fail(where, f"expected a number from {low:g} to {high:g}, got {value!r}")
+        return float(value)
+
+    return check
+
+
+def _env_name(where: str, value: Any) -> str:
+    text = _string(where, value)
+    if not _ENV_NAME.match(text):
+        raise _fail(
+            where,
+            "expected the NAME of an environment variable (such as SMTP_PASSWORD); the value "
+            "is not shown, in case it is the credential itself, which never goes in the config",
+        )
+    return text
+
+
+def _host(where: str, value: Any) -> str:
+    text = _string(where, value)
+    if not text or any(c.isspace() for c in text):
+        raise _fail(where, f"expected a host name, got {text!r}")
+    return text
+
+
+_EMAIL_KEYS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
+    "from": ("sender", _address),
+    "subject": ("subject", header_text),
+    "host": ("host", _host),
+    "port": ("port", _integer(1, 65535)),
+    "security": ("security", _choice("starttls", "ssl", "none")),
+    "username_env": ("username_env", _env_name),
+    "password_env": ("password_env", _env_name),
+    "timeout": ("timeout", _number(1, 600)),
+    "max_attachment_mb": ("max_attachment_mb", _number(0.001, 1000)),
+    "attach_html": ("attach_html", _boolean),
+    "ca_file": ("ca_file", _path),
+    "retries": ("retries", _integer(0, 10)),
+    "retry_wait": ("retry_wait", _number(0, 600)),
+}
+_AUDIENCE_KEYS = ("to", "cc", "bcc")
+
+
+def _audience(where: str, name: str, raw: Mapping[str, Any]) -> Audience:
+    lists = {key: _addresses(f"{where} {key}", raw[key]) for key in _AUDIENCE_KEYS if key in raw}
+    if not lists.get("to"):
+        raise _fail(f"{where} to", "at least one address is needed")
+    return Audience(name=name, **lists)
+
+
+def _email(raw: Any, source: Path | None) -> EmailSettings:
+    if not isinstance(raw, dict):
+        raise _fail("[email]", "must be a table")
+    values: dict[str, Any] = {}
+    audiences = []
+    for key, value in raw.items():
+        if key == "audiences":
+            if not isinstance(value, dict) or not value:
+                raise _fail("[email.audiences]", "expected tables such as [email.audiences.board]")
+            for name, table in value.items():
+                where = f"[email.audiences.{name}]"
+                if not _SLUG.match(name) or not isinstance(table, dict):
+                    raise _fail(where, "expected a lower-case name and a table of to, cc, bcc")
+                unknown = set(table) - set(_AUDIENCE_KEYS)
+                if unknown:
+                    raise _fail(f"{where} {sorted(unknown)[0]}", "unknown key; use to, cc, bcc")
+                audiences.append(_audience(where, name, table))
+        elif key in _AUDIENCE_KEYS:
+            continue
+        elif key in _EMAIL_KEYS:
+            field_name, check = _EMAIL_KEYS[key]
+            values[field_name] = check(f"[email] {key}", value)
+        else:
+            allowed = ", ".join([*_EMAIL_KEYS, *_AUDIENCE_KEYS, "audiences"])
+            raise _fail(f"[email] {key}", f"unknown key; allowed keys are {allowed}")
+    if any(key in raw for key in _AUDIENCE_KEYS):
+        audiences.insert(0, _audience("[email]", "stakeholders", raw))
+    settings = EmailSettings(audiences=tuple(audiences), **values)
+    if settings.security == "none" and settings.host not in LOCAL_HOSTS:
+        raise _fail(
+            "[email] security",
+            f'"none" sends in clear text, allowed only to this machine ({", ".join(LOCAL_HOSTS)});'
+            f' {settings.host!r} needs "starttls" or "ssl"',
+        )
+    if settings.ca_file is not None and source is not None and not settings.ca_file.is_absolute():
+        settings = replace(settings, ca_file=source.parent / settings.ca_file)
+    return settings
 
 
 def _section(name: str, raw: Any) -> Any:
@@ -388,6 +562,7 @@ def parse(raw: Mapping[str, Any], source: Path | None = None) -> Config:
         features=sections.get("features", FeatureSettings()),
         segmentation=segmentation,
         archive=sections.get("archive", ArchiveSettings()),
+        email=_email(raw["email"], source) if "email" in raw else EmailSettings(),
         source=source,
     )
 

@@ -10,6 +10,8 @@ and keeps its traceback.
 class ReportgenError(Exception):
     """Base of every error the user can fix; the message is shown as is."""
 
+    exit_code = 2
+
 
 class ConfigError(ReportgenError):
     """The config file or a command-line option is invalid."""
@@ -29,3 +31,9 @@ class SegmentationError(ReportgenError):
 
 class SnapshotError(ReportgenError):
     """The output snapshot cannot be written as asked."""
+
+
+class DeliveryError(ReportgenError):
+    """The mail server could not be reached or did not take the message (exit code 3)."""
+
+    exit_code = 3

@@ -21,6 +21,7 @@ import pandas as pd
 
 from reportgen import __version__
 from reportgen.archive import (
+    DELIVERIES,
     Snapshot,
     check_intact,
     check_period,
@@ -430,7 +431,9 @@ def rerender(
                     "timings": brief.timings,
                 },
             )
-            snapshot = write_snapshot(entry.path, files, manifest, force=True)
+            snapshot = write_snapshot(
+                entry.path, files, manifest, force=True, carry=entry.path / DELIVERIES
+            )
     return RerenderResult(findings, brief, snapshot)
 
 

@@ -66,7 +66,7 @@ class _ConfinedFetcher(URLFetcher):
 
 
 def environment(config: Config, formatter: Formatter) -> jinja2.Environment:
-    """The report's Jinja environment: user folder, then defaults; autoescaped."""
+    """The report's and email's Jinja environment: user folder, then defaults; autoescaped."""
     default = jinja2.FileSystemLoader(templates_dir())
     chain: list[jinja2.BaseLoader] = []
     if config.report.templates is not None:
@@ -76,7 +76,10 @@ def environment(config: Config, formatter: Formatter) -> jinja2.Environment:
     chain += [default, jinja2.PrefixLoader({"default": default})]
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(chain),
-        autoescape=True,
+        # Everything is HTML and escaped, except plain-text templates (the email's text part).
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=(), disabled_extensions=("txt.j2",), default=True
+        ),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -18,6 +18,7 @@ STAGES = (
     "segment",
     "history",
     "profile",
+    "findings",
     "personas",
     "charts",
     "render",

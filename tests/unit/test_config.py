@@ -138,3 +138,47 @@ def test_explicit_columns_win_and_an_empty_name_switches_a_role_off():
 )
 def test_toml_values(value, text):
     assert toml_value(value) == text
+
+
+def test_email_audiences_and_defaults():
+    cfg = parse(
+        {
+            "email": {
+                "from": "Reports <reports@example.com>",
+                "to": "ann@example.com",
+                "cc": ["Bob Stone <Bob@Example.com>"],
+                "security": "ssl",
+                "audiences": {"board": {"to": ["cat@example.com"], "bcc": "dan@example.com"}},
+            }
+        }
+    )
+    email = cfg.email
+    assert email.sender == "Reports <reports@example.com>" and email.server_port == 465
+    assert [a.name for a in email.audiences] == ["stakeholders", "board"]
+    assert email.audiences[0].recipients == ("ann@example.com", "bob@example.com")
+    assert email.audiences[1].recipients == ("cat@example.com", "dan@example.com")
+    assert parse({"email": {"to": "a@b.org"}}).email.server_port == 587  # starttls
+
+
+@pytest.mark.parametrize(
+    ("email", "message"),
+    [
+        ({"to": ["ann@example.com\r\nBcc: eve@evil.test"]}, "[email] to[0]: must not contain"),
+        ({"to": ["=?utf-8?q?Ann=0ABcc:_eve@evil.test?= <ann@example.com>"]}, "encoded text"),
+        ({"subject": "Brief%0d%0aBcc: eve@evil.test"}, "[email] subject: must not contain"),
+        ({"from": "Reports\n <r@example.com>"}, "[email] from: must not contain"),
+        ({"to": ["not an address"]}, 'expected an address such as "Ann Lee'),
+        ({"security": "none", "host": "smtp.example.com"}, "allowed only to this machine"),
+        ({"password_env": "hunter2 is my password"}, "the value is not shown"),
+        ({"audiences": {"Board": {"to": "a@b.org"}}}, "[email.audiences.Board]"),
+        ({"audiences": {"board": {"cc": "a@b.org"}}}, "[email.audiences.board] to"),
+        ({"port": 0}, "[email] port"),
+        ({"retries": 11}, "[email] retries"),
+        ({"smtp": "x"}, "[email] smtp: unknown key"),
+    ],
+)
+def test_email_settings_that_could_forge_headers_or_leak_are_refused(email, message):
+    with pytest.raises(ConfigError) as caught:
+        parse({"email": email})
+    assert message in str(caught.value)
+    assert "hunter2" not in str(caught.value)

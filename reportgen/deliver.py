@@ -1,0 +1,437 @@
+"""Sending an archived brief to its stakeholders by email, exactly once.
+
+One message per audience (`[email]` to/cc/bcc, and each `[email.audiences.NAME]`),
+with the PDF attached, an HTML body and a plain-text alternative from the email
+templates. The message is built from the snapshot alone, like `rerender`.
+
+Every attempt is recorded in the snapshot's `deliveries/log.json`: when, to whom,
+the Message-ID, what the server answered, and who it refused. That record is what
+makes sending safe to repeat: a recipient who has the message is not sent it again
+unless asked (`--resend`), and after a partial failure the next send goes only to
+those who did not get it. The record lives beside the snapshot's files, outside its
+manifest, so writing it never breaks `archive verify`.
+
+Temporary failures (a 4xx reply, a dropped connection, a timeout) are retried with
+a doubling wait; permanent ones (a 5xx reply, refused credentials) stop at once.
+Credentials come from environment variables named in the config, and appear in no
+file, log or message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import smtplib
+import ssl
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, make_msgid, parseaddr
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from reportgen.archive import DELIVERIES, Entry, check_intact, find, report_lock
+from reportgen.config import Audience, Config, EmailSettings, header_text
+from reportgen.errors import ConfigError, DeliveryError, ReportgenError
+from reportgen.findings import Findings, load_findings
+from reportgen.formatting import Formatter
+from reportgen.fsutil import write_bytes
+from reportgen.personas import sandbox
+from reportgen.profile import highlights
+from reportgen.records import from_plain, to_plain
+from reportgen.render import environment
+
+LOG = "log.json"
+TEXT_TEMPLATE = "email.txt.j2"
+HTML_TEMPLATE = "email.html.j2"
+
+
+class AlreadySent(ReportgenError):
+    """Every recipient already has this period's brief (exit code 2; --resend to repeat)."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One message handed to the server, for one audience."""
+
+    audience: str
+    at: str
+    message_id: str
+    subject: str
+    accepted: tuple[str, ...]
+    """Envelope recipients the server took."""
+    refused: Mapping[str, str]
+    """Envelope recipient -> the server's reply refusing it."""
+    reply: str
+    """The server's answer to the message itself (empty when nobody was accepted)."""
+    attempts: int
+    pdf_sha256: str
+    """Which PDF was sent: a re-render changes it."""
+    resend: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    deliveries: tuple[Delivery, ...] = ()
+    skipped: tuple[str, ...] = ()
+    """Audiences every member of which already had the brief."""
+    drafts: tuple[Path, ...] = ()
+    """Messages written as .eml by a dry run."""
+    failures: tuple[str, ...] = field(default_factory=tuple)
+    """One line per audience that could not be delivered to everyone."""
+
+
+def read_log(snapshot: Path) -> list[Delivery]:
+    path = snapshot / DELIVERIES / LOG
+    if not path.is_file():
+        return []
+    try:
+        records = json.loads(path.read_text(encoding="utf-8"))["deliveries"]
+        return [from_plain(Delivery, record) for record in records]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise DeliveryError(
+            f"{path} cannot be read ({exc}); it is the record of who has the brief, so "
+            "nothing is sent until it is restored or removed"
+        ) from None
+
+
+def _write_log(snapshot: Path, log: list[Delivery]) -> None:
+    text = json.dumps({"deliveries": to_plain(log)}, indent=2, ensure_ascii=False) + "\n"
+    write_bytes(snapshot / DELIVERIES / LOG, text.encode("utf-8"))
+
+
+def reached(log: list[Delivery], audience: str) -> set[str]:
+    """Envelope addresses of `audience` that a server has accepted this period's brief for."""
+    return {address for d in log if d.audience == audience for address in d.accepted}
+
+
+# --- the message ------------------------------------------------------------------------
+
+
+def _context(entry: Entry, findings: Findings, config: Config) -> dict[str, Any]:
+    profiles = json.loads((entry.path / "profiles.json").read_text(encoding="utf-8"))
+    words = {int(s["id"]): s for s in profiles["segments"]}
+    minimum = config.report.min_segment_size
+    marks = highlights(findings.profiles, minimum)
+    segments = [
+        {
+            "id": s.id,
+            "name": words[s.id].get("persona") or f"Segment {s.id}",
+            "size": s.size,
+            "share": s.share,
+            "revenue_share": s.revenue_share,
+            "change": findings.changes.get(s.id),
+            "suppressed": s.size < minimum,
+            "recommendation": (words[s.id].get("recommendations") or [""])[0],
+        }
+        for s in findings.profiles.segments
+    ]
+    by_id = {s["id"]: s for s in segments}
+    focus = [i for i in dict.fromkeys((marks.at_risk, marks.most_valuable, marks.largest)) if i]
+    return {
+        "report": config.report,
+        "title": config.report.title,
+        "company": config.report.company,
+        "period": findings.period,
+        "generated": findings.generated,
+        "customers": findings.profiles.customers,
+        "segments": segments,
+        "k": len(segments),
+        "focus": [by_id[i] for i in focus],
+        "migration": findings.migration,
+        "attachment": _attachment_name(entry),
+    }
+
+
+def _attachment_name(entry: Entry) -> str:
+    return f"{entry.report}-{entry.period}.pdf"
+
+
+def compose(
+    entry: Entry,
+    findings: Findings,
+    config: Config,
+    audience: Audience,
+    pdf: bytes,
+    now: datetime,
+) -> EmailMessage:
+    """The complete message for one audience: headers, text and HTML bodies, attachments."""
+    settings = config.email
+    report = config.report
+    formatter = Formatter(report.currency, report.decimal_mark, report.thousands_separator)
+    context = _context(entry, findings, config)
+    try:
+        subject = sandbox(formatter).from_string(settings.subject).render(context)
+    except Exception as exc:  # a template error in the user's config
+        raise ConfigError(f"[email] subject: {exc}") from None
+    subject = header_text("[email] subject (as rendered)", " ".join(subject.split()))
+    env = environment(config, formatter)
+    try:
+        text = env.get_template(TEXT_TEMPLATE).render(context)
+        html = env.get_template(HTML_TEMPLATE).render(context)
+    except jinja2.TemplateError as exc:
+        raise ConfigError(f"email template: {exc}") from None
+    message = EmailMessage(policy=SMTP)
+    message["Subject"] = subject
+    message["From"] = settings.sender
+    message["To"] = ", ".join(audience.to)
+    if audience.cc:
+        message["Cc"] = ", ".join(audience.cc)
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = make_msgid(domain=parseaddr(settings.sender or "")[1].split("@")[-1])
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    message.add_attachment(
+        pdf, maintype="application", subtype="pdf", filename=_attachment_name(entry)
+    )
+    if settings.attach_html:
+        message.add_attachment(
+            (entry.path / "report.html").read_bytes(),
+            maintype="text",
+            subtype="html",
+            filename=_attachment_name(entry).removesuffix(".pdf") + ".html",
+        )
+    return message
+
+
+# --- talking to the server ----------------------------------------------------------------
+
+
+class _Temporary(Exception):
+    """Worth another try: a 4xx reply, a dropped connection, a timeout."""
+
+
+def _reply(code: int, text: bytes | str) -> str:
+    body = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    return f"{code} {' '.join(body.split())}"
+
+
+def _credentials(settings: EmailSettings) -> tuple[str, str] | None:
+    if settings.username_env is None and settings.password_env is None:
+        return None
+    values = []
+    for key in ("username_env", "password_env"):
+        name = getattr(settings, key)
+        if name is None:
+            raise ConfigError(f"[email] {key} is needed when the other credential is set")
+        value = os.environ.get(name)
+        if not value:
+            raise ConfigError(f"[email] {key}: the environment variable {name} is not set")
+        values.append(value)
+    return values[0], values[1]
+
+
+@contextmanager
+def _connect(
+    settings: EmailSettings, credentials: tuple[str, str] | None
+) -> Iterator[smtplib.SMTP]:
+    context = ssl.create_default_context(cafile=str(settings.ca_file) if settings.ca_file else None)
+    host, port, timeout = settings.host, settings.server_port, settings.timeout
+    if settings.security == "ssl":
+        server: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
+    else:
+        server = smtplib.SMTP(host, port, timeout=timeout)
+    try:
+        server.ehlo()
+        if settings.security == "starttls":
+            if not server.has_extn("starttls"):
+                raise DeliveryError(
+                    f"{host}:{port} does not offer STARTTLS, so the message would travel in "
+                    'clear text; use security = "ssl" if the server expects TLS from the start'
+                )
+            server.starttls(context=context)
+            server.ehlo()
+        if credentials is not None:
+            server.login(*credentials)
+        yield server
+    finally:
+        try:
+            server.quit()
+        except (smtplib.SMTPException, OSError):
+            server.close()
+
+
+def _transmit(
+    settings: EmailSettings,
+    credentials: tuple[str, str] | None,
+    message: EmailMessage,
+    recipients: list[str],
+) -> tuple[list[str], dict[str, str], str]:
+    """One attempt: accepted and refused recipients, and the reply to the data."""
+    sender = parseaddr(settings.sender or "")[1]
+    try:
+        with _connect(settings, credentials) as server:
+            code, text = server.mail(sender)
+            if code >= 400:
+                server.rset()
+                error = _reply(code, text)
+                if code < 500:
+                    raise _Temporary(f"the server answered MAIL FROM with {error}")
+                raise DeliveryError(f"the server refused the sender {sender}: {error}")
+            accepted, refused, later = [], {}, []
+            for address in recipients:
+                code, text = server.rcpt(address)
+                if code in (250, 251):
+                    accepted.append(address)
+                elif code < 500:
+                    later.append(address)
+                    refused[address] = _reply(code, text)
+                else:
+                    refused[address] = _reply(code, text)
+            if not accepted:
+                server.rset()
+                if later:
+                    raise _Temporary(f"every recipient was deferred: {refused}")
+                return [], refused, ""
+            code, text = server.data(message.as_bytes())
+            reply = _reply(code, text)
+            if code >= 500:
+                raise DeliveryError(f"the server refused the message: {reply}")
+            if code >= 400:
+                raise _Temporary(f"the server deferred the message: {reply}")
+            return accepted, refused, reply
+    except smtplib.SMTPAuthenticationError as exc:
+        raise DeliveryError(
+            f"{settings.host} refused the credentials from ${settings.username_env} and "
+            f"${settings.password_env}: {_reply(exc.smtp_code, exc.smtp_error)}"
+        ) from None
+    except smtplib.SMTPResponseException as exc:
+        if 400 <= exc.smtp_code < 500:
+            raise _Temporary(_reply(exc.smtp_code, exc.smtp_error)) from None
+        raise DeliveryError(
+            f"{settings.host} answered {_reply(exc.smtp_code, exc.smtp_error)}"
+        ) from None
+    except ssl.SSLCertVerificationError as exc:
+        raise DeliveryError(
+            f"the certificate of {settings.host} cannot be trusted ({exc.verify_message}); "
+            "if it is your company's own, point [email] ca_file at its CA"
+        ) from None
+    except (TimeoutError, smtplib.SMTPServerDisconnected, ConnectionError, OSError) as exc:
+        raise _Temporary(f"{type(exc).__name__}: {exc}") from None
+    except smtplib.SMTPException as exc:  # e.g. credentials set but the server has no AUTH
+        raise DeliveryError(f"{settings.host}: {exc}") from None
+
+
+def send_one(
+    settings: EmailSettings,
+    credentials: tuple[str, str] | None,
+    message: EmailMessage,
+    recipients: list[str],
+) -> tuple[list[str], dict[str, str], str, int]:
+    """Send with retries; the accepted, refused, final reply and number of attempts."""
+    wait = settings.retry_wait
+    for attempt in range(1, settings.retries + 2):
+        try:
+            accepted, refused, reply = _transmit(settings, credentials, message, recipients)
+            return accepted, refused, reply, attempt
+        except _Temporary as exc:
+            if attempt > settings.retries:
+                raise DeliveryError(
+                    f"{settings.host}:{settings.server_port} did not take the message after "
+                    f"{attempt} attempts; last: {exc}"
+                ) from None
+            time.sleep(wait)
+            wait *= 2
+    raise AssertionError("unreachable")
+
+
+# --- the command ----------------------------------------------------------------------------
+
+
+def _check_ready(settings: EmailSettings, pdf: bytes) -> None:
+    if settings.sender is None:
+        raise ConfigError("[email] from is missing: the address the brief is sent from")
+    if not settings.audiences:
+        raise ConfigError(
+            "[email] has no recipients: set to (and optionally cc, bcc), or "
+            "[email.audiences.NAME] tables"
+        )
+    limit = settings.max_attachment_mb * 1024 * 1024
+    if len(pdf) > limit:
+        raise ConfigError(
+            f"report.pdf is {len(pdf) / 1024 / 1024:.1f} MB, over [email] max_attachment_mb "
+            f"= {settings.max_attachment_mb:g}; nothing was sent. Raise the limit if your "
+            "mail server accepts larger messages"
+        )
+
+
+def send(
+    out: Path,
+    slug: str,
+    period: str,
+    config: Config,
+    resend: bool = False,
+    dry_run: bool = False,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Outcome:
+    """Send the archived brief of `period` to every audience that does not have it yet."""
+    settings = config.email
+    with report_lock(out, slug):
+        entry = find(out, slug, period)
+        check_intact(entry, "the snapshot")
+        pdf = (entry.path / "report.pdf").read_bytes()
+        _check_ready(settings, pdf)
+        credentials = None if dry_run else _credentials(settings)
+        findings = load_findings(entry.path)
+        log = read_log(entry.path)
+        plan = []
+        for audience in settings.audiences:
+            done = set() if resend or dry_run else reached(log, audience.name)
+            pending = [a for a in audience.recipients if a not in done]
+            plan.append((audience, pending))
+        if not any(pending for _, pending in plan):
+            last = max((d.at for d in log), default="")
+            raise AlreadySent(
+                f"{entry.path} was already sent to every recipient (last on {last}); pass "
+                "--resend to send it again"
+            )
+        sha = hashlib.sha256(pdf).hexdigest()
+        deliveries, skipped, drafts, failures = [], [], [], []
+        for audience, pending in plan:
+            if not pending:
+                skipped.append(audience.name)
+                continue
+            moment = now()
+            message = compose(entry, findings, config, audience, pdf, moment)
+            if dry_run:
+                stamp = moment.strftime("%Y%m%dT%H%M%SZ")
+                path = entry.path / DELIVERIES / f"{stamp}-{audience.name}.eml"
+                write_bytes(path, message.as_bytes())
+                drafts.append(path)
+                continue
+            try:
+                accepted, refused, reply, attempts = send_one(
+                    settings, credentials, message, pending
+                )
+            except DeliveryError as exc:
+                failures.append(f"{audience.name}: {exc}")
+                continue
+            delivery = Delivery(
+                audience=audience.name,
+                at=moment.isoformat(timespec="seconds"),
+                message_id=str(message["Message-ID"]),
+                subject=str(message["Subject"]),
+                accepted=tuple(accepted),
+                refused=refused,
+                reply=reply,
+                attempts=attempts,
+                pdf_sha256=sha,
+                resend=resend,
+            )
+            log.append(delivery)
+            _write_log(entry.path, log)  # after every message: a crash loses no record
+            deliveries.append(delivery)
+            if refused:
+                failures.append(
+                    f"{audience.name}: refused "
+                    + "; ".join(f"{a} ({why})" for a, why in refused.items())
+                    + ". The next `reportgen send` goes only to them"
+                )
+    return Outcome(tuple(deliveries), tuple(skipped), tuple(drafts), tuple(failures))

@@ -1,0 +1,321 @@
+"""`reportgen send`: the brief emailed through a real SMTP server on loopback (aiosmtpd).
+
+Each test gets a fresh copy of one archived snapshot and a server on 127.0.0.1 whose
+replies it scripts: plain, or STARTTLS with AUTH and a self-signed certificate made
+here and trusted through the config.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import ipaddress
+import json
+import shutil
+import socket
+import ssl
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from tests.conftest import run_cli
+
+PERIOD = "2026-11"
+SLUG = "customer-segments"
+TO = ["ann@example.com", "Bob Stone <bob@example.com>"]
+CC = ["cat@example.com"]
+BCC = ["dan@example.com"]
+ENVELOPE = ["ann@example.com", "bob@example.com", "cat@example.com", "dan@example.com"]
+USER, PASSWORD = "reports", "s3cret-Pa55"
+
+
+class Recorder:
+    """An SMTP handler that keeps every message and answers as the test scripts it."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, list[str], bytes]] = []
+        self.data_replies: list[str] = []  # used in turn before accepting
+        self.data_calls = 0
+        self.refuse: set[str] = set()
+        self.logins = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return f"550 5.1.1 <{address}>: mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.data_calls += 1
+        if self.data_replies:
+            return self.data_replies.pop(0)
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return f"250 2.0.0 Ok: queued as Q{len(self.messages)}"
+
+    def authenticate(self, server, session, envelope, mechanism, auth_data):
+        self.logins += 1
+        ok = isinstance(auth_data, LoginPassword) and (
+            auth_data.login.decode(),
+            auth_data.password.decode(),
+        ) == (USER, PASSWORD)
+        return AuthResult(success=ok, handled=False)  # the server sends 235 or 535 itself
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1, valid for a day."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "server.pem", folder / "server.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+@pytest.fixture(scope="module")
+def archived(tmp_path_factory) -> Path:
+    """One run's output folder, copied afresh into every test."""
+    folder = tmp_path_factory.mktemp("archived")
+    result = run_cli("run", "--period", PERIOD, "--quiet", cwd=folder)
+    assert result.returncode == 0, result.stderr
+    return folder / "output"
+
+
+@pytest.fixture
+def project(tmp_path, archived) -> Path:
+    shutil.copytree(archived, tmp_path / "output")
+    return tmp_path
+
+
+@pytest.fixture
+def plain():
+    handler = Recorder()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield handler, controller.port
+    controller.stop()
+
+
+@pytest.fixture
+def secure(tmp_path):
+    cert, key = certificate(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    handler = Recorder()
+    controller = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=free_port(),
+        tls_context=context,
+        require_starttls=True,
+        auth_required=True,
+        authenticator=handler.authenticate,
+    )
+    controller.start()
+    yield handler, controller.port, cert
+    controller.stop()
+
+
+def configure(project: Path, port: int, extra: str = "", security: str = "none") -> None:
+    (project / "reportgen.toml").write_text(
+        "[email]\n"
+        'from = "Reports <reports@example.com>"\n'
+        f"to = {json.dumps(TO)}\ncc = {json.dumps(CC)}\nbcc = {json.dumps(BCC)}\n"
+        f'host = "127.0.0.1"\nport = {port}\nsecurity = "{security}"\n'
+        "timeout = 5\nretries = 2\nretry_wait = 0.05\n" + extra
+    )
+
+
+def snapshot_files(project: Path) -> dict[str, str]:
+    folder = project / "output" / SLUG / PERIOD
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir() if p.is_file()
+    }
+
+
+def log(project: Path) -> list[dict]:
+    path = project / "output" / SLUG / PERIOD / "deliveries" / "log.json"
+    return json.loads(path.read_text())["deliveries"] if path.exists() else []
+
+
+def test_the_brief_arrives_once_with_the_archived_pdf(project, plain):
+    handler, port = plain
+    configure(project, port)
+    before = snapshot_files(project)
+    result = run_cli("send", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert len(handler.messages) == 1
+    sender, recipients, raw = handler.messages[0]
+    assert sender == "reports@example.com" and sorted(recipients) == ENVELOPE
+    message = message_from_bytes(raw, policy=policy.default)
+    assert message["Subject"] == f"Customer segments — {PERIOD}"
+    assert message["To"] == "ann@example.com, Bob Stone <bob@example.com>"
+    assert message["Cc"] == "cat@example.com" and message["Bcc"] is None
+    profiles = json.loads((project / "output" / SLUG / PERIOD / "profiles.json").read_text())
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    for segment in profiles["segments"]:
+        assert f"{segment['id']} · {segment['persona']}: {segment['size']:,} customers" in text
+        assert f"{segment['id']} · {segment['persona']}" in html.replace("&amp;", "&")
+    assert "We analysed <strong>2,000 customers</strong>" in html
+    (attachment,) = message.iter_attachments()
+    assert attachment.get_filename() == f"{SLUG}-{PERIOD}.pdf"
+    pdf = (project / "output" / SLUG / PERIOD / "report.pdf").read_bytes()
+    assert attachment.get_content() == pdf
+
+    (record,) = log(project)
+    assert record["accepted"] == ENVELOPE and record["refused"] == {}
+    assert record["message_id"] == message["Message-ID"] and record["attempts"] == 1
+    assert record["reply"] == "250 2.0.0 Ok: queued as Q1"
+    assert record["pdf_sha256"] == hashlib.sha256(pdf).hexdigest()
+    assert snapshot_files(project) == before  # only the delivery record was added
+    assert run_cli("archive", "verify", cwd=project).returncode == 0
+
+    again = run_cli("send", PERIOD, cwd=project)
+    assert again.returncode == 2 and "was already sent to every recipient" in again.stderr
+    assert len(handler.messages) == 1
+    resent = run_cli("send", PERIOD, "--resend", cwd=project)
+    assert resent.returncode == 0, resent.stderr
+    assert len(handler.messages) == 2 and [r["resend"] for r in log(project)] == [False, True]
+
+    # A re-render replaces the report, not the record of who has it.
+    assert run_cli("rerender", PERIOD, cwd=project).returncode == 0
+    assert len(log(project)) == 2
+    assert run_cli("send", cwd=project).returncode == 2
+
+
+def test_starttls_with_auth_and_a_certificate_trusted_through_config(project, secure):
+    handler, port, cert = secure
+    env = {"SMTP_USER": USER, "SMTP_PASSWORD": PASSWORD}
+    credentials = 'username_env = "SMTP_USER"\npassword_env = "SMTP_PASSWORD"\n'
+    configure(project, port, credentials + f'ca_file = "{cert}"\n', security="starttls")
+    wrong = run_cli("send", cwd=project, env={**env, "SMTP_PASSWORD": "nope"})
+    assert wrong.returncode == 3
+    assert "refused the credentials from $SMTP_USER and $SMTP_PASSWORD: 535" in wrong.stderr
+    assert handler.logins == 2  # PLAIN then LOGIN on one connection: no retry
+    assert log(project) == []
+
+    result = run_cli("send", cwd=project, env=env)
+    assert result.returncode == 0, result.stderr
+    assert [sorted(r) for _, r, _ in handler.messages] == [ENVELOPE]
+    outputs = result.stdout + result.stderr + wrong.stdout + wrong.stderr
+    written = b"".join(p.read_bytes() for p in (project / "output").rglob("*") if p.is_file())
+    assert PASSWORD not in outputs and PASSWORD.encode() not in written
+    missing = run_cli("send", "--resend", cwd=project, env={"SMTP_USER": USER})
+    assert missing.returncode == 2
+    assert "the environment variable SMTP_PASSWORD is not set" in missing.stderr
+
+    configure(project, port, credentials, security="starttls")  # the system CAs only
+    untrusted = run_cli("send", "--resend", cwd=project, env=env)
+    assert untrusted.returncode == 3 and "cannot be trusted" in untrusted.stderr
+    assert len(handler.messages) == 1 and len(log(project)) == 1
+
+
+def test_a_deferral_is_retried_and_a_rejection_is_not(project, plain):
+    handler, port = plain
+    configure(project, port)
+    handler.data_replies = ["451 4.3.0 Try again later"]
+    result = run_cli("send", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert handler.data_calls == 2 and len(handler.messages) == 1
+    assert log(project)[0]["attempts"] == 2
+
+    handler.data_replies = ["554 5.7.1 Message rejected as spam"]
+    rejected = run_cli("send", "--resend", cwd=project)
+    assert rejected.returncode == 3
+    assert "the server refused the message: 554 5.7.1 Message rejected as spam" in rejected.stderr
+    assert handler.data_calls == 3 and len(log(project)) == 1
+
+
+def test_after_a_refused_recipient_the_next_send_reaches_only_them(project, plain):
+    handler, port = plain
+    configure(project, port)
+    handler.refuse = {"bob@example.com"}
+    before = snapshot_files(project)
+    partial = run_cli("send", cwd=project)
+    assert partial.returncode == 3
+    assert "refused bob@example.com (550 5.1.1 <bob@example.com>: mailbox unavailable)" in (
+        partial.stderr
+    )
+    (record,) = log(project)
+    assert record["accepted"] == ["ann@example.com", "cat@example.com", "dan@example.com"]
+    assert list(record["refused"]) == ["bob@example.com"]
+
+    handler.refuse = set()
+    retry = run_cli("send", cwd=project)
+    assert retry.returncode == 0, retry.stderr
+    assert [r for _, r, _ in handler.messages] == [
+        ["ann@example.com", "cat@example.com", "dan@example.com"],
+        ["bob@example.com"],
+    ]
+    done = run_cli("send", cwd=project)
+    assert done.returncode == 2 and len(handler.messages) == 2
+    assert snapshot_files(project) == before
+    assert run_cli("archive", "verify", cwd=project).returncode == 0
+
+
+def test_server_down_fails_after_bounded_retries(project):
+    configure(project, free_port())
+    result = run_cli("send", cwd=project)
+    assert result.returncode == 3
+    assert "did not take the message after 3 attempts" in result.stderr
+    assert "Connection refused" in result.stderr and log(project) == []
+
+
+def test_size_limit_is_checked_before_connecting_and_dry_run_writes_the_message(project):
+    configure(project, free_port(), "max_attachment_mb = 0.01\n")  # nothing listens there
+    large = run_cli("send", cwd=project)
+    assert large.returncode == 2 and "over [email] max_attachment_mb = 0.01" in large.stderr
+
+    configure(project, free_port(), "attach_html = true\n")
+    draft = run_cli("send", "--dry-run", cwd=project)
+    assert draft.returncode == 0, draft.stderr
+    path = Path(project / draft.stdout.strip())
+    assert path.parent.name == "deliveries" and path.suffix == ".eml"
+    message = message_from_bytes(path.read_bytes(), policy=policy.default)
+    names = [part.get_filename() for part in message.iter_attachments()]
+    assert names == [f"{SLUG}-{PERIOD}.pdf", f"{SLUG}-{PERIOD}.html"]
+    assert log(project) == []  # a draft is not a delivery
+    assert run_cli("archive", "verify", cwd=project).returncode == 0
+
+
+def test_run_send_writes_then_sends(tmp_path, plain):
+    handler, port = plain
+    configure(tmp_path, port)
+    result = run_cli("run", "--period", PERIOD, "--quiet", "--send", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert len(handler.messages) == 1 and len(log(tmp_path)) == 1

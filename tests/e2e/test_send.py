@@ -319,3 +319,24 @@ def test_run_send_writes_then_sends(tmp_path, plain):
     result = run_cli("run", "--period", PERIOD, "--quiet", "--send", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert len(handler.messages) == 1 and len(log(tmp_path)) == 1
+
+
+def test_implicit_tls_and_one_message_per_audience(project, tmp_path):
+    cert, key = certificate(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    handler = Recorder()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), ssl_context=context)
+    controller.start()
+    try:
+        board = '[email.audiences.board]\nto = ["Eve Chair <eve@example.com>"]\n'
+        configure(project, controller.port, f'ca_file = "{cert}"\n' + board, security="ssl")
+        result = run_cli("send", cwd=project)
+    finally:
+        controller.stop()
+    assert result.returncode == 0, result.stderr
+    assert [sorted(r) for _, r, _ in handler.messages] == [ENVELOPE, ["eve@example.com"]]
+    headers = [message_from_bytes(raw, policy=policy.default) for _, _, raw in handler.messages]
+    assert headers[1]["To"] == "Eve Chair <eve@example.com>" and headers[1]["Cc"] is None
+    assert headers[0]["Message-ID"] != headers[1]["Message-ID"]
+    assert [r["audience"] for r in log(project)] == ["stakeholders", "board"]

@@ -13,6 +13,7 @@ import json
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from reportgen.ingest import read_table
 from reportgen.interrupt import EXIT_INTERRUPTED
 from reportgen.resources import sample_data_path, templates_dir
 from reportgen.roles import ROLES
+from reportgen.sample_orders import generate_orders, order_log_bytes
 from reportgen.validate import CleanData
 
 EXIT_USER_ERROR = 2
@@ -63,6 +65,15 @@ def _positive(text: str) -> int:
     return value
 
 
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a day such as 2026-11-30, got {text!r}"
+        ) from None
+
+
 def _segments(text: str) -> int:
     value = _positive(text)
     if value < 2:
@@ -88,6 +99,11 @@ def _parser() -> argparse.ArgumentParser:
         "--config", type=Path, help="config file (default: ./reportgen.toml if present)"
     )
     run.add_argument("--k", type=_segments, help="number of segments, instead of choosing it")
+    run.add_argument(
+        "--as-of",
+        type=_day,
+        help="order logs: the day recency is counted to (default: the day after the last order)",
+    )
     run.add_argument(
         "--period",
         default=date.today().strftime("%Y-%m"),
@@ -182,8 +198,13 @@ def _parser() -> argparse.ArgumentParser:
     make.add_argument(
         "--out",
         type=Path,
-        default=Path("sample_customers.csv"),
-        help="where to write it (default: ./sample_customers.csv)",
+        help="where to write it, .csv or (order logs) .parquet (default: "
+        "./sample_customers.csv, or ./sample_orders.parquet with --orders)",
+    )
+    make.add_argument(
+        "--orders",
+        action="store_true",
+        help="an order log of --rows customers (about 10 lines each) instead of a customer table",
     )
     make.add_argument("--force", action="store_true", help="overwrite an existing file")
     return parser
@@ -199,13 +220,21 @@ def _describe_roles(roles: config.RoleMap, console: Console) -> None:
 
 def _quality_lines(clean: CleanData) -> list[str]:
     quality = clean.quality
-    lines = [f"Rows read: {quality.rows_read:,}; customers kept: {quality.rows_kept:,}"]
+    if quality.order_lines is not None:
+        lines = [
+            f"Order lines read: {quality.order_lines:,}; customers built: {quality.rows_read:,}"
+            f" (counted to {quality.as_of}); customers kept: {quality.rows_kept:,}"
+        ]
+    else:
+        lines = [f"Rows read: {quality.rows_read:,}; customers kept: {quality.rows_kept:,}"]
     lines += [f"- {fix.describe()}" for fix in quality.fixes] or ["- no fixes were needed"]
     return lines
 
 
 def _run(args: argparse.Namespace, err: Console) -> int:
     cfg = config.load(args.config)
+    if args.as_of:
+        cfg = replace(cfg, orders=replace(cfg.orders, as_of=args.as_of))
     path = pipeline.data_path(cfg, args.data, sample_data_path())
     progress = _Progress(err, show=err.is_terminal and not args.quiet)
     result = pipeline.run(
@@ -314,10 +343,18 @@ def _validate(args: argparse.Namespace, err: Console) -> int:
 
 
 def _sample(args: argparse.Namespace, err: Console) -> int:
-    if args.out.exists() and not args.force:
-        raise ConfigError(f"{args.out} already exists; pass --force to overwrite it")
-    write_bytes(args.out, sample.to_csv_bytes(sample.generate(args.rows, args.seed)))
-    err.print(f"Wrote {args.rows:,} customers to {args.out}")
+    out = args.out or Path("sample_orders.parquet" if args.orders else "sample_customers.csv")
+    if out.exists() and not args.force:
+        raise ConfigError(f"{out} already exists; pass --force to overwrite it")
+    if not args.orders:
+        write_bytes(out, sample.to_csv_bytes(sample.generate(args.rows, args.seed)))
+        err.print(f"Wrote {args.rows:,} customers to {out}")
+        return 0
+    if out.suffix.lower() not in (".csv", ".parquet"):
+        raise ConfigError(f"--out {out}: an order log is written as .csv or .parquet")
+    log = generate_orders(args.rows, args.seed)
+    write_bytes(out, order_log_bytes(log, out.suffix.lower()))
+    err.print(f"Wrote {log.num_rows:,} order lines of {args.rows:,} customers to {out}")
     return 0
 
 

@@ -12,6 +12,7 @@ import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from email.utils import formataddr, parseaddr
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,26 @@ class DataSettings:
     path: Path | None = None
     kind: str = "customers"
     date_format: str | None = None
+
+
+ORDER_ROLES = ("customer_id", "order_date", "order_id", "amount", "quantity", "unit_price")
+
+
+@dataclass(frozen=True)
+class OrderSettings:
+    """How to read an order log ([data] kind = "transactions")."""
+
+    columns: Mapping[str, str] = field(default_factory=dict)
+    """Order-log role -> column name; roles not given are inferred from column names."""
+    return_prefix: str | None = None
+    """Order ids starting with this mark returns or cancellations (e.g. "C")."""
+    as_of: date | None = None
+    """The day recency and tenure are counted to; default: the day after the last order."""
+    min_date: date = date(2000, 1, 1)
+    """Orders before this day are taken as data errors."""
+    duplicates: str = "drop"
+    invalid_amounts: str = "drop"
+    future_dates: str = "drop"
 
 
 @dataclass(frozen=True)
@@ -146,6 +167,7 @@ class Config:
     segmentation: SegmentationSettings = field(default_factory=SegmentationSettings)
     archive: ArchiveSettings = field(default_factory=ArchiveSettings)
     email: EmailSettings = field(default_factory=EmailSettings)
+    orders: OrderSettings = field(default_factory=OrderSettings)
     source: Path | None = None
     """The file this config was read from, if any."""
 
@@ -173,6 +195,12 @@ class Config:
                 **vars(self.email),
                 "audiences": [vars(a) for a in self.email.audiences],
                 "ca_file": str(self.email.ca_file) if self.email.ca_file else None,
+            },
+            "orders": {
+                **vars(self.orders),
+                "columns": dict(self.orders.columns),
+                "as_of": self.orders.as_of.isoformat() if self.orders.as_of else None,
+                "min_date": self.orders.min_date.isoformat(),
             },
             "source": str(self.source) if self.source else None,
         }
@@ -355,7 +383,7 @@ _SCHEMA: dict[str, tuple[type, dict[str, Check]]] = {
     ),
     "archive": (ArchiveSettings, {"keep": _integer(0)}),
 }
-_TABLES = (*_SCHEMA, "columns", "email")
+_TABLES = (*_SCHEMA, "columns", "email", "orders")
 
 _MAILBOX = re.compile(r"^[^@\s<>\"(),;:]+@[^@\s<>\"(),;:]+$")
 _HIDDEN_BREAK = re.compile(r"[\r\n\v\f\x85\u2028\u2029]|%0[ad]|=\?", re.IGNORECASE)
@@ -436,6 +464,41 @@ def _audience(where: str, name: str, raw: Mapping[str, Any]) -> Audience:
     if not lists.get("to"):
         raise _fail(f"{where} to", "at least one address is needed")
     return Audience(name=name, **lists)
+
+
+def _day(where: str, value: Any) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    try:
+        return date.fromisoformat(_string(where, value))
+    except ValueError:
+        raise _fail(where, f"expected a day such as 2026-11-30, got {value!r}") from None
+
+
+_ORDER_KEYS: dict[str, Callable[[str, Any], Any]] = {
+    "return_prefix": _string,
+    "as_of": _day,
+    "min_date": _day,
+    "duplicates": _choice("drop", "keep"),
+    "invalid_amounts": _choice("drop", "keep"),
+    "future_dates": _choice("drop", "error"),
+}
+
+
+def _orders(raw: Any) -> OrderSettings:
+    if not isinstance(raw, dict):
+        raise _fail("[orders]", "must be a table")
+    values: dict[str, Any] = {}
+    columns = {}
+    for key, value in raw.items():
+        if key in ORDER_ROLES:
+            columns[key] = _string(f"[orders] {key}", value)
+        elif key in _ORDER_KEYS:
+            values[key] = _ORDER_KEYS[key](f"[orders] {key}", value)
+        else:
+            allowed = ", ".join([*ORDER_ROLES, *_ORDER_KEYS])
+            raise _fail(f"[orders] {key}", f"unknown key; allowed keys are {allowed}")
+    return OrderSettings(columns=columns, **values)
 
 
 def _email(raw: Any, source: Path | None) -> EmailSettings:
@@ -525,12 +588,6 @@ def parse(raw: Mapping[str, Any], source: Path | None = None) -> Config:
             raise _fail(f"[{table}]", f"unknown table; tables are {', '.join(_TABLES)}")
     sections = {name: _section(name, raw[name]) for name in _SCHEMA if name in raw}
     data: DataSettings = sections.get("data", DataSettings())
-    if data.kind == "transactions":
-        raise _fail(
-            "[data] kind",
-            '"transactions" (order logs) is not supported by this version yet; '
-            'use "customers" with one row per customer',
-        )
     if raw.get("data", {}).get("path") is not None:
         path = Path(raw["data"]["path"])
         if source is not None and not path.is_absolute():
@@ -563,6 +620,7 @@ def parse(raw: Mapping[str, Any], source: Path | None = None) -> Config:
         segmentation=segmentation,
         archive=sections.get("archive", ArchiveSettings()),
         email=_email(raw["email"], source) if "email" in raw else EmailSettings(),
+        orders=_orders(raw["orders"]) if "orders" in raw else OrderSettings(),
         source=source,
     )
 
@@ -612,12 +670,14 @@ class RoleMap:
 
 
 def _words(name: str) -> list[str]:
-    """Lowercase words with a plural "s" dropped, so "orders" and "Order Count" meet."""
-    words = re.sub(r"[^a-z0-9]+", " ", name.lower()).split()
+    """Lowercase words with a plural "s" dropped, so "orders" and "Order Count" meet;
+    camelCase is split too, so "CustomerID" reads as "customer id"."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
+    words = re.sub(r"[^a-z0-9]+", " ", spaced.lower()).split()
     return [w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words]
 
 
-def _hint_score(hint: str, column: str) -> int:
+def hint_score(hint: str, column: str) -> int:
     """How well a hint phrase fits a column name: 0 none, 2 all words present, 3 exact."""
     hint_words, column_words = _words(hint), _words(column)
     if hint_words == column_words:
@@ -646,8 +706,8 @@ def infer_roles(columns: Iterable[str], explicit: Mapping[str, str] | None = Non
                 if column in taken:
                     continue
                 # Earlier hints are stronger; an exact match beats a partial one.
-                score = _hint_score(hint, column) * 100 - position
-                if _hint_score(hint, column) and score > best_score:
+                score = hint_score(hint, column) * 100 - position
+                if hint_score(hint, column) and score > best_score:
                     best, best_score = column, score
         if best is not None:
             chosen[role.name] = best

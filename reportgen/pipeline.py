@@ -11,7 +11,7 @@ import platform
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -49,6 +49,7 @@ from reportgen.history import (
     migrate,
 )
 from reportgen.ingest import Dataset, read_table
+from reportgen.orders import read_orders
 from reportgen.personas import Personas, assign_personas, load_library
 from reportgen.profile import Profiles, build_profiles
 from reportgen.render import Report, render_report
@@ -135,15 +136,38 @@ class _Timer:
 
 
 def data_path(config: Config, given: Path | None, default: Path) -> Path:
-    """--data wins over [data] path, which wins over the bundled sample."""
-    return given or config.data.path or default
+    """--data wins over [data] path, which wins over the bundled sample (a customer table)."""
+    if given or config.data.path:
+        return given or config.data.path
+    if config.data.kind == "transactions":
+        raise ConfigError(
+            '[data] kind = "transactions" needs the order log: pass --data FILE, FOLDER or '
+            '"GLOB", or set [data] path'
+        )
+    return default
+
+
+def _read(path: Path, config: Config, timer: _Timer) -> tuple[Dataset, CleanData]:
+    """The customer table, read directly or built from an order log, and validated."""
+    if config.data.kind != "transactions":
+        dataset = timer("ingest", lambda: read_table(path))
+        return dataset, timer("validate", lambda: validate(dataset, config))
+    log = timer("orders", lambda: read_orders(path, config.orders, config.data.date_format))
+    # The table's columns are named by role, so the mapping is the identity.
+    by_role = replace(config, columns={c: c for c in log.dataset.frame.columns})
+    clean = timer("validate", lambda: validate(log.dataset, by_role))
+    quality = replace(
+        clean.quality,
+        fixes=log.fixes + clean.quality.fixes,
+        order_lines=log.lines,
+        as_of=log.as_of,
+    )
+    return log.dataset, replace(clean, quality=quality)
 
 
 def check(path: Path, config: Config, reporter: Reporter | None = None) -> CleanData:
     """Read and validate only (the `validate` command)."""
-    timer = _Timer(reporter or _Silent())
-    dataset = timer("ingest", lambda: read_table(path))
-    return timer("validate", lambda: validate(dataset, config))
+    return _read(path, config, _Timer(reporter or _Silent()))[1]
 
 
 def analyse(
@@ -155,8 +179,7 @@ def analyse(
 ) -> Analysis:
     """Every stage from reading the file to the segment profiles; nothing is written."""
     timer = _Timer(reporter or _Silent())
-    dataset = timer("ingest", lambda: read_table(path))
-    clean = timer("validate", lambda: validate(dataset, config))
+    dataset, clean = _read(path, config, timer)
     model = _frozen_model(config, k, previous)
     features = timer(
         "features",
@@ -306,6 +329,9 @@ def _manifest(
             "delimiter": dataset.delimiter,
             "rows_in": clean.quality.rows_read,
             "rows_out": clean.quality.rows_kept,
+            "kind": config.data.kind,
+            "order_lines": clean.quality.order_lines,
+            "as_of": clean.quality.as_of.isoformat() if clean.quality.as_of else None,
         },
         "columns": dict(clean.roles.columns),
         "inferred_roles": list(clean.roles.inferred),

@@ -35,7 +35,13 @@ from reportgen.resources import templates_dir
 from reportgen.roles import ROLE_BY_NAME, Kind
 
 REPORT_TEMPLATE = "report.html.j2"
-_FORMATS = {"spend": "money", "recency": "days"}
+_FORMATS = {
+    "spend": "money",
+    "aov": "money",
+    "recency": "days",
+    "tenure": "days",
+    "return_rate": "percent",
+}
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -57,6 +58,10 @@ class DataQuality:
     rows_kept: int
     fixes: tuple[Fix, ...]
     unused_columns: tuple[str, ...]
+    order_lines: int | None = None
+    """For an order log: the lines read (rows_read then counts the customers built from them)."""
+    as_of: date | None = None
+    """For an order log: the day recency and tenure are counted to."""
 
 
 @dataclass(frozen=True)

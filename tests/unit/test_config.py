@@ -54,7 +54,9 @@ def test_values_are_read_and_typed():
         ({"validation": {"max_bad_share": 1.5}}, "expected a number from 0 to 1, got 1.5"),
         ({"validation": {"rating_scale": [5, 1]}}, "expected [lowest, highest] such as [1, 5]"),
         ({"colums": {}}, "config [colums]: unknown table; tables are report, data,"),
-        ({"data": {"kind": "transactions"}}, '"transactions" (order logs) is not supported'),
+        ({"orders": {"as_of": "30/11/2026"}}, "expected a day such as 2026-11-30"),
+        ({"orders": {"duplicates": "merge"}}, "[orders] duplicates"),
+        ({"orders": {"when": "order date"}}, "[orders] when: unknown key"),
     ],
 )
 def test_errors_name_the_key_and_the_allowed_values(raw, message):

@@ -1,0 +1,417 @@
+"""Turning an order log into a customer table, in DuckDB.
+
+`[data] kind = "transactions"`: the input has one row per order line. DuckDB
+reads the file(s) where they lie (CSV or Parquet, a glob or a folder of them),
+counts what is wrong with the lines, and aggregates the valid ones per customer,
+so a log of tens of millions of lines never passes through pandas; only the
+customer table (one row per customer) does. That table, with columns named by
+role, then goes through the same validation, segmentation and report as a
+customer table.
+
+Per customer, counted to the as-of day (default: the day after the last order):
+recency (days since the last purchase), tenure (days since the first order),
+frequency (distinct purchase orders), spend (net: purchases minus returns), aov
+(purchase amount per purchase order), items_per_order (when there is a quantity)
+and return_rate (returned or cancelled orders / all orders). A line is a return
+when its quantity is negative or its order id starts with [orders] return_prefix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from reportgen.config import ORDER_ROLES, OrderSettings, hint_score
+from reportgen.errors import ConfigError, DataError, InputError
+from reportgen.ingest import CSV_SUFFIXES, PARQUET_SUFFIXES, Dataset
+from reportgen.validate import Fix
+
+HINTS: Mapping[str, tuple[str, ...]] = {
+    "customer_id": ("customer id", "customer", "client id", "user id", "account id", "member id"),
+    "order_date": (
+        "order date",
+        "invoice date",
+        "purchase date",
+        "transaction date",
+        "order time",
+        "date",
+        "day",
+        "timestamp",
+        "created at",
+    ),
+    "order_id": ("order id", "invoice no", "invoice", "order number", "order", "transaction id"),
+    "amount": ("line total", "amount", "total", "revenue", "sales", "value"),
+    "quantity": ("quantity", "qty", "units"),
+    "unit_price": ("unit price", "price"),
+}
+CUSTOMER_ROLES = (
+    "customer_id",
+    "recency",
+    "tenure",
+    "frequency",
+    "spend",
+    "aov",
+    "items_per_order",
+    "return_rate",
+)
+
+
+@dataclass(frozen=True)
+class OrderLog:
+    """The customer table built from an order log, and what was wrong with the log."""
+
+    dataset: Dataset
+    """One row per customer, columns named by role; path and sha256 are the log's."""
+    lines: int
+    """Order lines read."""
+    fixes: tuple[Fix, ...]
+    as_of: date
+    columns: Mapping[str, str]
+    """Order-log role -> the log's column."""
+
+
+def files_of(source: Path) -> list[Path]:
+    """The log's files: one file, every CSV or Parquet file in a folder, or a glob."""
+    if source.is_dir():
+        found = sorted(p for p in source.iterdir() if p.suffix.lower() in _SUFFIXES)
+    elif any(ch in str(source) for ch in "*?["):
+        pattern = source if source.is_absolute() else Path.cwd() / source
+        anchor = Path(pattern.anchor)
+        found = sorted(p for p in anchor.glob(str(pattern.relative_to(anchor))) if p.is_file())
+    elif source.is_file():
+        found = [source]
+    else:
+        raise InputError(f"{source}: file not found")
+    if not found:
+        raise InputError(f"{source}: no .csv or .parquet files there")
+    kinds = {p.suffix.lower() in PARQUET_SUFFIXES for p in found}
+    unknown = [p for p in found if p.suffix.lower() not in _SUFFIXES]
+    if unknown or len(kinds) > 1:
+        raise InputError(
+            f"{source}: an order log is CSV files or Parquet files, not a mix "
+            f"({', '.join(p.name for p in found[:5])})"
+        )
+    return found
+
+
+_SUFFIXES = CSV_SUFFIXES | PARQUET_SUFFIXES
+
+
+def _sha256(files: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in files:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _infer(columns: list[str], explicit: Mapping[str, str]) -> dict[str, str]:
+    """Order-log role -> column: explicit ones checked, the rest guessed by name."""
+    for role, column in explicit.items():
+        if column not in columns:
+            raise ConfigError(
+                f"[orders] {role} = {column!r}: no such column; the log has "
+                f"{', '.join(map(repr, columns))}"
+            )
+    found = dict(explicit)
+    for role in ORDER_ROLES:
+        if role in found:
+            continue
+        free = [c for c in columns if c not in found.values()]
+        scored = [(max(hint_score(h, c) for h in HINTS[role]), -i, c) for i, c in enumerate(free)]
+        best = max(scored, default=(0, 0, ""))
+        if best[0] > 0:
+            found[role] = best[2]
+    missing = [r for r in ("customer_id", "order_date") if r not in found]
+    if "amount" not in found and not {"quantity", "unit_price"} <= found.keys():
+        missing.append("amount (or quantity and unit_price)")
+    if missing:
+        raise ConfigError(
+            f"the order log needs a column for {', '.join(missing)}; name them in [orders] "
+            f"(columns: {', '.join(map(repr, columns))})"
+        )
+    return found
+
+
+def _day_expression(column: str, kind: str, date_format: str | None) -> str:
+    col = _quote(column)
+    if date_format:
+        return f"CAST(try_strptime(CAST({col} AS VARCHAR), {_literal(date_format)}) AS DATE)"
+    if kind.startswith(("DATE", "TIMESTAMP")):
+        return f"CAST({col} AS DATE)"
+    if kind in ("BIGINT", "INTEGER", "HUGEINT", "DOUBLE", "FLOAT", "DECIMAL") or kind.startswith(
+        "DECIMAL"
+    ):  # epoch seconds, or milliseconds when too large for seconds
+        value = f"CAST({col} AS DOUBLE)"
+        seconds = f"CASE WHEN {value} > 1e11 THEN {value} / 1000 ELSE {value} END"
+        return f"CAST(to_timestamp({seconds}) AS DATE)"
+    return f"CAST(TRY_CAST({col} AS TIMESTAMP) AS DATE)"
+
+
+def _number(column: str) -> str:
+    return f"TRY_CAST(REPLACE(CAST({_quote(column)} AS VARCHAR), ',', '') AS DOUBLE)"
+
+
+def read_orders(
+    source: Path, settings: OrderSettings, date_format: str | None, today: date | None = None
+) -> OrderLog:
+    """Read and check the order log at `source` and aggregate it per customer."""
+    files = files_of(source)
+    parquet = files[0].suffix.lower() in PARQUET_SUFFIXES
+    names = "[" + ", ".join(_literal(str(p)) for p in files) + "]"
+    reader = (
+        f"read_parquet({names}, union_by_name = true)"
+        if parquet
+        else f"read_csv({names}, header = true, all_varchar = true, union_by_name = true)"
+    )
+    con = duckdb.connect(":memory:")
+    try:
+        try:
+            described = con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()
+        except duckdb.Error as exc:
+            raise InputError(f"{source}: cannot be read as an order log ({exc})") from None
+        types = {row[0]: str(row[1]) for row in described}
+        roles = _infer(list(types), settings.columns)
+        day = _day_expression(roles["order_date"], types[roles["order_date"]], date_format)
+        frame, lines, fixes, as_of = _aggregate(
+            con, reader, source, roles, day, settings, date_format, today
+        )
+    finally:
+        con.close()
+    dataset = Dataset(
+        frame=frame, path=source, sha256=_sha256(files), format="parquet" if parquet else "csv"
+    )
+    return OrderLog(dataset, lines, fixes, as_of, roles)
+
+
+def _aggregate(
+    con: duckdb.DuckDBPyConnection,
+    reader: str,
+    source: Path,
+    roles: dict[str, str],
+    day: str,
+    settings: OrderSettings,
+    date_format: str | None,
+    today: date | None,
+) -> tuple[pd.DataFrame, int, tuple[Fix, ...], date]:
+    """Count the log's problems and build the customer table from its valid lines."""
+    has_quantity = "quantity" in roles
+    amount = (
+        _number(roles["amount"])
+        if "amount" in roles
+        else f"({_number(roles['quantity'])} * {_number(roles['unit_price'])})"
+    )
+    quantity = _number(roles["quantity"]) if has_quantity else "NULL"
+    order_id = (
+        f"NULLIF(TRIM(CAST({_quote(roles['order_id'])} AS VARCHAR)), '')"
+        if "order_id" in roles
+        else "NULL"
+    )
+    marks = []
+    if has_quantity:
+        marks.append(f"COALESCE({quantity} < 0, false)")
+    if settings.return_prefix and "order_id" in roles:
+        marks.append(
+            f"COALESCE(starts_with({order_id}, {_literal(settings.return_prefix)}), false)"
+        )
+    is_return = " OR ".join(marks) or "false"
+    base = f"(SELECT DISTINCT * FROM {reader})" if settings.duplicates == "drop" else reader
+    con.execute(
+        f"""
+        CREATE TEMP VIEW lines AS
+        SELECT
+            NULLIF(TRIM(CAST({_quote(roles["customer_id"])} AS VARCHAR)), '') AS customer_id,
+            {day} AS day,
+            {order_id} AS order_id,
+            {amount} AS amount,
+            {quantity} AS quantity,
+            {is_return} AS is_return
+        FROM {base}
+        """
+    )
+    lines = con.execute(f"SELECT COUNT(*) FROM {reader}").fetchone()[0]
+    if lines == 0:
+        raise DataError(f"{source}: the order log has a header but no lines")
+    unique = (
+        lines
+        if settings.duplicates == "keep"
+        else con.execute("SELECT COUNT(*) FROM lines").fetchone()[0]
+    )
+    limit = today or date.today()
+    counts = con.execute(
+        f"""
+        SELECT
+            COUNT(*) FILTER (WHERE customer_id IS NULL),
+            COUNT(*) FILTER (WHERE customer_id IS NOT NULL AND day IS NULL),
+            COUNT(*) FILTER (WHERE customer_id IS NOT NULL AND day > DATE {_literal(str(limit))}),
+            COUNT(*) FILTER (WHERE customer_id IS NOT NULL
+                             AND day < DATE {_literal(str(settings.min_date))}),
+            COUNT(*) FILTER (WHERE customer_id IS NOT NULL AND day IS NOT NULL AND amount IS NULL),
+            COUNT(*) FILTER (WHERE customer_id IS NOT NULL AND NOT is_return AND amount <= 0),
+            MAX(day) FILTER (WHERE customer_id IS NOT NULL
+                             AND day BETWEEN DATE {_literal(str(settings.min_date))}
+                                         AND DATE {_literal(str(limit))})
+        FROM lines
+        """
+    ).fetchone()
+    missing_id, undated, future, too_old, no_amount, non_positive, last_day = counts
+    if future and settings.future_dates == "error":
+        raise DataError(
+            f"{source}: {future:,} order lines are dated after {limit} (today); fix the "
+            'dates, or set [orders] future_dates = "drop"'
+        )
+    if last_day is None:
+        raise DataError(
+            f"{source}: no order line has a customer id, a readable date between "
+            f"{settings.min_date} and {limit}, and an amount; check [orders] and "
+            "[data] date_format"
+        )
+    as_of = settings.as_of or last_day + timedelta(days=1)
+    keep_non_positive = settings.invalid_amounts == "keep"
+    valid = f"""
+        customer_id IS NOT NULL AND amount IS NOT NULL
+        AND day BETWEEN DATE {_literal(str(settings.min_date))} AND DATE {_literal(str(limit))}
+        AND day < DATE {_literal(str(as_of))}
+        {"" if keep_non_positive else "AND (is_return OR amount > 0)"}
+    """
+    order_key = "COALESCE(order_id, CAST(day AS VARCHAR))"
+    purchases = f"COUNT(DISTINCT {order_key}) FILTER (WHERE NOT is_return)"
+    items = (
+        f"SUM(quantity) FILTER (WHERE NOT is_return) / NULLIF({purchases}, 0)"
+        if has_quantity
+        else "NULL"
+    )
+    after_as_of = con.execute(
+        f"SELECT COUNT(*) FROM lines WHERE customer_id IS NOT NULL AND day >= DATE "
+        f"{_literal(str(as_of))} AND day <= DATE {_literal(str(limit))}"
+    ).fetchone()[0]
+    con.execute(
+        f"""
+        CREATE TEMP TABLE customers AS
+        SELECT
+            customer_id,
+            date_diff('day', MAX(day) FILTER (WHERE NOT is_return), DATE {_literal(str(as_of))})
+                AS recency,
+            date_diff('day', MIN(day), DATE {_literal(str(as_of))}) AS tenure,
+            {purchases} AS frequency,
+            SUM(CASE WHEN is_return THEN -ABS(amount) ELSE amount END) AS spend,
+            SUM(amount) FILTER (WHERE NOT is_return) / NULLIF({purchases}, 0) AS aov,
+            {items} AS items_per_order,
+            COUNT(DISTINCT {order_key}) FILTER (WHERE is_return)
+                / COUNT(DISTINCT {order_key}) AS return_rate
+        FROM lines WHERE {valid}
+        GROUP BY customer_id
+        """
+    )
+    returns_only, negative = con.execute(
+        "SELECT COUNT(*) FILTER (WHERE frequency = 0), "
+        "COUNT(*) FILTER (WHERE frequency > 0 AND spend < 0) FROM customers"
+    ).fetchone()
+    columns = [c for c in CUSTOMER_ROLES if has_quantity or c != "items_per_order"]
+    frame = con.execute(
+        f"SELECT {', '.join(columns)} FROM customers WHERE frequency > 0 AND spend >= 0 "
+        "ORDER BY customer_id"
+    ).df()
+    frame["customer_id"] = frame["customer_id"].astype("string")
+    fixes = _fixes(
+        roles,
+        lines - unique,
+        missing_id,
+        undated,
+        future,
+        too_old,
+        no_amount,
+        0 if keep_non_positive else non_positive,
+        after_as_of,
+        returns_only,
+        negative,
+        settings,
+        date_format,
+        as_of,
+        limit,
+    )
+    return frame, lines, fixes, as_of
+
+
+def _fixes(
+    roles: Mapping[str, str],
+    duplicates: int,
+    missing_id: int,
+    undated: int,
+    future: int,
+    too_old: int,
+    no_amount: int,
+    non_positive: int,
+    after_as_of: int,
+    returns_only: int,
+    negative: int,
+    settings: OrderSettings,
+    date_format: str | None,
+    as_of: date,
+    today: date,
+) -> tuple[Fix, ...]:
+    date_hint = (
+        ""
+        if date_format
+        else ' (if dates are numbers such as 20261130, set [data] date_format = "%Y%m%d")'
+    )
+    found = [
+        ("duplicate_line", None, duplicates, "identical order lines counted once"),
+        ("missing_id", "customer_id", missing_id, "order lines without a customer id dropped"),
+        (
+            "unreadable",
+            "order_date",
+            undated,
+            f"order lines with an unreadable date dropped{date_hint}",
+        ),
+        ("future", "order_date", future, f"order lines dated after today ({today}) dropped"),
+        (
+            "too_old",
+            "order_date",
+            too_old,
+            f"order lines dated before {settings.min_date} dropped{date_hint}",
+        ),
+        (
+            "after_as_of",
+            "order_date",
+            after_as_of,
+            f"order lines on or after the as-of day {as_of} left out",
+        ),
+        ("unreadable", "amount", no_amount, "order lines with an unreadable amount dropped"),
+        (
+            "impossible",
+            "amount",
+            non_positive,
+            "order lines with a zero or negative amount that are not returns dropped",
+        ),
+        ("returns_only", None, returns_only, "customers with returns but no purchase left out"),
+        (
+            "negative_spend",
+            None,
+            negative,
+            "customers whose returns exceed their purchases left out",
+        ),
+    ]
+    columns = dict(roles)
+    if "amount" not in columns:
+        columns["amount"] = f"{roles['quantity']} × {roles['unit_price']}"
+    return tuple(
+        Fix(code, role, columns.get(role) if role else None, count, action)
+        for code, role, count, action in found
+        if count
+    )

@@ -1,0 +1,65 @@
+"""An order log through the command line: DuckDB features, RFM personas, the report."""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow.parquet as pq
+from pypdf import PdfReader
+
+from tests.conftest import run_cli
+
+RFM = {
+    "Champions",
+    "Loyal customers",
+    "Potential loyalists",
+    "New customers",
+    "At risk",
+    "Can't lose them",
+    "Hibernating",
+    "Lost customers",
+}
+
+
+def test_an_order_log_becomes_a_brief_with_rfm_personas(tmp_path):
+    made = run_cli("sample", "--orders", "--rows", "1500", "--out", "orders.parquet", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    lines = pq.read_metadata(tmp_path / "orders.parquet").num_rows
+    (tmp_path / "reportgen.toml").write_text('[data]\nkind = "transactions"\n')
+    result = run_cli(
+        "run",
+        "--data",
+        "orders.parquet",
+        "--period",
+        "2026-11",
+        "--as-of",
+        "2026-11-01",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    folder = tmp_path / result.stdout.strip()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["input"]["kind"] == "transactions"
+    assert manifest["input"]["order_lines"] == lines and manifest["input"]["as_of"] == "2026-11-01"
+    assert f"Order lines read: {lines:,}" in result.stderr
+
+    segments = json.loads((folder / "profiles.json").read_text())["segments"]
+    names = {s["persona"] for s in segments}
+    assert len(names & RFM) >= 3, names
+    mean = {s["id"]: {r: v["mean"] for r, v in s["stats"].items()} for s in segments}
+    name = {s["id"]: s["persona"] for s in segments}
+    best = min(mean, key=lambda i: mean[i]["recency"])
+    assert max(mean, key=lambda i: mean[i]["spend"]) == best  # the generator's champions
+    assert max(mean, key=lambda i: mean[i]["frequency"]) == best
+    assert name[best] not in {"Lost customers", "Hibernating", "At risk", "Can't lose them"}
+    lapsed = max(mean, key=lambda i: mean[i]["recency"])
+    assert name[lapsed] not in {"Champions", "Loyal customers", "New customers"}
+
+    text = " ".join(
+        " ".join(p.extract_text().split()) for p in PdfReader(folder / "report.pdf").pages
+    )
+    customers = manifest["input"]["rows_in"]
+    assert f"{lines:,} order lines were read and gave {customers:,} customers" in text
+    assert "order lines without a customer id dropped" in text
+    for segment in segments:
+        assert segment["persona"] in text

@@ -163,7 +163,13 @@ def _day_expression(column: str, kind: str, date_format: str | None) -> str:
     return f"CAST(TRY_CAST({col} AS TIMESTAMP) AS DATE)"
 
 
-def _number(column: str) -> str:
+_NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE")
+
+
+def _number(column: str, kind: str) -> str:
+    """A column as a number: native numbers as they are, text with "1,234" tolerated."""
+    if kind.startswith(("DECIMAL", "U")) or kind in _NUMERIC_TYPES:
+        return f"CAST({_quote(column)} AS DOUBLE)"
     return f"TRY_CAST(REPLACE(CAST({_quote(column)} AS VARCHAR), ',', '') AS DOUBLE)"
 
 
@@ -187,9 +193,8 @@ def read_orders(
             raise InputError(f"{source}: cannot be read as an order log ({exc})") from None
         types = {row[0]: str(row[1]) for row in described}
         roles = _infer(list(types), settings.columns)
-        day = _day_expression(roles["order_date"], types[roles["order_date"]], date_format)
         frame, lines, fixes, as_of = _aggregate(
-            con, reader, source, roles, day, settings, date_format, today
+            con, reader, source, roles, types, settings, date_format, today
         )
     finally:
         con.close()
@@ -204,19 +209,21 @@ def _aggregate(
     reader: str,
     source: Path,
     roles: dict[str, str],
-    day: str,
+    types: Mapping[str, str],
     settings: OrderSettings,
     date_format: str | None,
     today: date | None,
 ) -> tuple[pd.DataFrame, int, tuple[Fix, ...], date]:
     """Count the log's problems and build the customer table from its valid lines."""
     has_quantity = "quantity" in roles
+    number = {role: _number(column, types[column]) for role, column in roles.items()}
     amount = (
-        _number(roles["amount"])
+        number["amount"]
         if "amount" in roles
-        else f"({_number(roles['quantity'])} * {_number(roles['unit_price'])})"
+        else f"({number['quantity']} * {number['unit_price']})"
     )
-    quantity = _number(roles["quantity"]) if has_quantity else "NULL"
+    quantity = number["quantity"] if has_quantity else "NULL"
+    day = _day_expression(roles["order_date"], types[roles["order_date"]], date_format)
     order_id = (
         f"NULLIF(TRIM(CAST({_quote(roles['order_id'])} AS VARCHAR)), '')"
         if "order_id" in roles
@@ -233,7 +240,7 @@ def _aggregate(
     base = f"(SELECT DISTINCT * FROM {reader})" if settings.duplicates == "drop" else reader
     con.execute(
         f"""
-        CREATE TEMP VIEW lines AS
+        CREATE TEMP TABLE lines AS
         SELECT
             NULLIF(TRIM(CAST({_quote(roles["customer_id"])} AS VARCHAR)), '') AS customer_id,
             {day} AS day,
@@ -289,32 +296,38 @@ def _aggregate(
         AND day < DATE {_literal(str(as_of))}
         {"" if keep_non_positive else "AND (is_return OR amount > 0)"}
     """
-    order_key = "COALESCE(order_id, CAST(day AS VARCHAR))"
-    purchases = f"COUNT(DISTINCT {order_key}) FILTER (WHERE NOT is_return)"
-    items = (
-        f"SUM(quantity) FILTER (WHERE NOT is_return) / NULLIF({purchases}, 0)"
-        if has_quantity
-        else "NULL"
-    )
     after_as_of = con.execute(
         f"SELECT COUNT(*) FROM lines WHERE customer_id IS NOT NULL AND day >= DATE "
         f"{_literal(str(as_of))} AND day <= DATE {_literal(str(limit))}"
     ).fetchone()[0]
+    # Lines to orders first, then orders to customers: no COUNT(DISTINCT) over lines.
+    # An order with both bought and returned lines counts as a purchase and a return.
     con.execute(
         f"""
         CREATE TEMP TABLE customers AS
+        WITH orders AS (
+            SELECT
+                customer_id,
+                MIN(day) AS first_day,
+                MAX(day) FILTER (WHERE NOT is_return) AS bought_day,
+                BOOL_OR(NOT is_return) AS bought,
+                BOOL_OR(is_return) AS returned,
+                SUM(CASE WHEN is_return THEN -ABS(amount) ELSE amount END) AS net,
+                SUM(amount) FILTER (WHERE NOT is_return) AS value,
+                SUM(quantity) FILTER (WHERE NOT is_return) AS units
+            FROM lines WHERE {valid}
+            GROUP BY customer_id, COALESCE(order_id, CAST(day AS VARCHAR))
+        )
         SELECT
             customer_id,
-            date_diff('day', MAX(day) FILTER (WHERE NOT is_return), DATE {_literal(str(as_of))})
-                AS recency,
-            date_diff('day', MIN(day), DATE {_literal(str(as_of))}) AS tenure,
-            {purchases} AS frequency,
-            SUM(CASE WHEN is_return THEN -ABS(amount) ELSE amount END) AS spend,
-            SUM(amount) FILTER (WHERE NOT is_return) / NULLIF({purchases}, 0) AS aov,
-            {items} AS items_per_order,
-            COUNT(DISTINCT {order_key}) FILTER (WHERE is_return)
-                / COUNT(DISTINCT {order_key}) AS return_rate
-        FROM lines WHERE {valid}
+            date_diff('day', MAX(bought_day), DATE {_literal(str(as_of))}) AS recency,
+            date_diff('day', MIN(first_day), DATE {_literal(str(as_of))}) AS tenure,
+            COUNT(*) FILTER (WHERE bought) AS frequency,
+            SUM(net) AS spend,
+            SUM(value) / NULLIF(COUNT(*) FILTER (WHERE bought), 0) AS aov,
+            SUM(units) / NULLIF(COUNT(*) FILTER (WHERE bought), 0) AS items_per_order,
+            COUNT(*) FILTER (WHERE returned) / COUNT(*) AS return_rate
+        FROM orders
         GROUP BY customer_id
         """
     )

@@ -77,7 +77,7 @@ def generate_orders(customers: int, seed: int = 7) -> pa.Table:
     returned = rng.uniform(size=len(owner)) < table["returns"][k]
     returned[start] = False  # nobody's first order is a return
 
-    lines = 1 + rng.poisson(1.6, size=len(owner))
+    lines = 1 + rng.poisson(1.0, size=len(owner))
     order = np.repeat(np.arange(len(owner)), lines)
     kk = k[order]
     quantity = 1 + rng.poisson(0.8, size=len(order))

@@ -94,7 +94,7 @@ def test_segments_get_the_persona_their_levels_describe():
     ]
     assert result.segments[0].description == (
         "The best customers you have: they spend $1,120 on average, 1.4× the typical customer, "
-        "buy 13 items and last bought 19 days ago. Together they bring 20.0% of revenue."
+        "make 13 purchases and last bought 19 days ago. Together they bring 20.0% of revenue."
     )
 
 

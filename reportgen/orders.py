@@ -23,14 +23,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
 import pandas as pd
 
 from reportgen.config import ORDER_ROLES, OrderSettings, hint_score
 from reportgen.errors import ConfigError, DataError, InputError
 from reportgen.ingest import CSV_SUFFIXES, PARQUET_SUFFIXES, Dataset
 from reportgen.validate import Fix
+
+if TYPE_CHECKING:
+    import duckdb
 
 HINTS: Mapping[str, tuple[str, ...]] = {
     "customer_id": ("customer id", "customer", "client id", "user id", "account id", "member id"),
@@ -177,6 +180,8 @@ def read_orders(
     source: Path, settings: OrderSettings, date_format: str | None, today: date | None = None
 ) -> OrderLog:
     """Read and check the order log at `source` and aggregate it per customer."""
+    import duckdb  # here, not at the top: customer-table runs need not pay its import
+
     files = files_of(source)
     parquet = files[0].suffix.lower() in PARQUET_SUFFIXES
     names = "[" + ", ".join(_literal(str(p)) for p in files) + "]"

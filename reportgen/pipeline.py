@@ -69,6 +69,7 @@ _PACKAGES = (
     "matplotlib",
     "weasyprint",
     "pyyaml",
+    "duckdb",
 )
 T = TypeVar("T")
 

@@ -22,6 +22,7 @@ O7,C,2026-10-30,1,0
 O8,C,2026-10-15,3,4.0
 O9,D,2026-10-02,-2,10
 O10,E,not a date,1,5
+O11,F,1999-05-01,1,5
 """
 TODAY = date(2026, 11, 28)
 
@@ -30,7 +31,7 @@ def test_features_and_fixes_of_a_hand_made_log(tmp_path):
     path = tmp_path / "orders.csv"
     path.write_text(LOG)
     log = read_orders(path, OrderSettings(as_of=date(2026, 11, 1)), None, today=TODAY)
-    assert log.lines == 12 and log.as_of == date(2026, 11, 1)
+    assert log.lines == 13 and log.as_of == date(2026, 11, 1)
     assert log.columns == {
         "customer_id": "CustomerID",
         "order_date": "InvoiceDate",
@@ -39,7 +40,8 @@ def test_features_and_fixes_of_a_hand_made_log(tmp_path):
         "unit_price": "UnitPrice",
     }
     table = log.dataset.frame.set_index("customer_id")
-    assert list(table.index) == ["A", "B", "C"]  # D returned only, E's date is unreadable
+    # D returned only, E's date is unreadable, F's is before the sane floor (2000-01-01).
+    assert list(table.index) == ["A", "B", "C"]
     expected = pd.DataFrame(
         {
             # A: orders O1 (25) and O2 (30), returned C3 (5); B: O4 once; C: O8 only.
@@ -60,6 +62,7 @@ def test_features_and_fixes_of_a_hand_made_log(tmp_path):
         ("missing_id", "customer_id"): 1,
         ("unreadable", "order_date"): 1,
         ("future", "order_date"): 1,
+        ("too_old", "order_date"): 1,
         ("impossible", "amount"): 1,
         ("returns_only", None): 1,
     }
@@ -90,6 +93,9 @@ def test_parquet_glob_integer_dates_amounts_and_a_return_prefix(tmp_path):
     assert (row["recency"], row["tenure"], row["return_rate"]) == (3, 22, 1 / 3)
     assert "items_per_order" not in log.dataset.frame  # no quantity column
     assert log.dataset.format == "parquet" and len(log.dataset.sha256) == 64
+    folder = read_orders(tmp_path, settings, "%Y%m%d", today=TODAY)  # every file in it
+    pd.testing.assert_frame_equal(folder.dataset.frame, log.dataset.frame)
+    assert folder.dataset.sha256 == log.dataset.sha256
 
 
 def test_future_dates_can_be_an_error_and_missing_columns_are_named(tmp_path):

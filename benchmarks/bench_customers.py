@@ -37,6 +37,26 @@ def measure(command: list[str], cwd: Path) -> tuple[float, float]:
     return wall, usage.ru_maxrss / 1024
 
 
+def generate(rows: int, out: Path, *options: str) -> None:
+    """`reportgen sample` in a child process: a measured child forked from a large parent
+    would report the parent's memory as its own peak (ru_maxrss survives exec)."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "reportgen",
+            "sample",
+            "--rows",
+            str(rows),
+            "--out",
+            str(out),
+            *options,
+        ],
+        check=True,
+        capture_output=True,
+    )
+
+
 def best_of(repeat: int, command: list[str], cwd: Path) -> tuple[float, float, list[float]]:
     runs = [measure(command, cwd) for _ in range(repeat)]
     walls = [wall for wall, _ in runs]
@@ -70,24 +90,7 @@ def main() -> None:
         inputs = [(path.resolve(), sum(1 for _ in path.open()) - 1) for path in args.files]
         for rows in args.sizes:
             data = work / f"customers_{rows}.csv"
-            # Generated in a child process: a measured child forked from a large parent
-            # would report the parent's memory as its own peak (ru_maxrss survives exec).
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "reportgen",
-                    "sample",
-                    "--rows",
-                    str(rows),
-                    "--seed",
-                    "11",
-                    "--out",
-                    str(data),
-                ],
-                check=True,
-                capture_output=True,
-            )
+            generate(rows, data, "--seed", "11")
             inputs.append((data, rows))
         for data, rows in inputs:
             ours = [

@@ -12,13 +12,12 @@ Usage: python benchmarks/bench_orders.py [--customers 1000000] [--repeat 2]
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from bench_customers import HERE, best_of
+from bench_customers import HERE, best_of, generate
 
 
 def main() -> None:
@@ -39,21 +38,7 @@ def main() -> None:
         (work / "reportgen.toml").write_text('[data]\nkind = "transactions"\n')
         for customers in args.customers:
             log = work / f"orders_{customers}.parquet"
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "reportgen",
-                    "sample",
-                    "--orders",
-                    "--rows",
-                    str(customers),
-                    "--out",
-                    str(log),
-                ],
-                check=True,
-                capture_output=True,
-            )
+            generate(customers, log, "--orders")
             lines = pq.read_metadata(log).num_rows
             ours = [
                 sys.executable,

@@ -75,6 +75,9 @@ class Delivery:
     pdf_sha256: str
     """Which PDF was sent: a re-render changes it."""
     resend: bool = False
+    status: str = "sent"
+    """sent, or unknown: the connection dropped after the message was handed over, so
+    it may have arrived; it is never re-sent automatically (a person decides)."""
 
 
 @dataclass(frozen=True)
@@ -208,6 +211,14 @@ class _Temporary(Exception):
     """Worth another try: a 4xx reply, a dropped connection, a timeout."""
 
 
+class _Unknown(Exception):
+    """The connection failed after the message data was sent: it may have been delivered."""
+
+    def __init__(self, accepted: list[str], refused: dict[str, str], why: str) -> None:
+        super().__init__(why)
+        self.accepted, self.refused = accepted, refused
+
+
 def _reply(code: int, text: bytes | str) -> str:
     body = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
     return f"{code} {' '.join(body.split())}"
@@ -290,7 +301,10 @@ def _transmit(
                 if later:
                     raise _Temporary(f"every recipient was deferred: {refused}")
                 return [], refused, ""
-            code, text = server.data(message.as_bytes())
+            try:
+                code, text = server.data(message.as_bytes())
+            except (smtplib.SMTPServerDisconnected, OSError) as exc:
+                raise _Unknown(accepted, refused, f"{type(exc).__name__}: {exc}") from None
             reply = _reply(code, text)
             if code >= 500:
                 raise DeliveryError(f"the server refused the message: {reply}")
@@ -388,9 +402,16 @@ def send(
             plan.append((audience, pending))
         if not any(pending for _, pending in plan):
             last = max((d.at for d in log), default="")
+            unknown = sorted({a for d in log if d.status == "unknown" for a in d.accepted})
+            doubt = (
+                f"; whether it reached {', '.join(unknown)} is unknown (the connection dropped),"
+                " so ask them first"
+                if unknown
+                else ""
+            )
             raise AlreadySent(
-                f"{entry.path} was already sent to every recipient (last on {last}); pass "
-                "--resend to send it again"
+                f"{entry.path} was already sent to every recipient (last on {last}){doubt}; "
+                "pass --resend to send it again"
             )
         sha = hashlib.sha256(pdf).hexdigest()
         deliveries, skipped, drafts, failures = [], [], [], []
@@ -406,6 +427,7 @@ def send(
                 write_bytes(path, message.as_bytes())
                 drafts.append(path)
                 continue
+            status = "sent"
             try:
                 accepted, refused, reply, attempts = send_one(
                     settings, credentials, message, pending
@@ -413,6 +435,16 @@ def send(
             except DeliveryError as exc:
                 failures.append(f"{audience.name}: {exc}")
                 continue
+            except _Unknown as lost:
+                accepted, refused, attempts, status = lost.accepted, lost.refused, 1, "unknown"
+                reply = f"connection lost after the message was sent ({lost})"
+                failures.append(
+                    f"{audience.name}: the connection dropped after the message was handed to "
+                    f"the server ({lost}), so it may or may not have reached "
+                    f"{', '.join(accepted)}. It is recorded as unknown and will not be sent "
+                    "again automatically: ask the recipients, and if it did not arrive run "
+                    "`reportgen send --resend`"
+                )
             delivery = Delivery(
                 audience=audience.name,
                 at=moment.isoformat(timespec="seconds"),
@@ -424,11 +456,12 @@ def send(
                 attempts=attempts,
                 pdf_sha256=sha,
                 resend=resend,
+                status=status,
             )
             log.append(delivery)
             _write_log(entry.path, log)  # after every message: a crash loses no record
             deliveries.append(delivery)
-            if refused:
+            if refused and status == "sent":
                 failures.append(
                     f"{audience.name}: refused "
                     + "; ".join(f"{a} ({why})" for a, why in refused.items())

@@ -55,7 +55,10 @@ class Recorder:
     async def handle_DATA(self, server, session, envelope):
         self.data_calls += 1
         if self.data_replies:
-            return self.data_replies.pop(0)
+            reply = self.data_replies.pop(0)
+            if reply == "hang up":  # the data arrived, the reply never leaves
+                server.transport.close()
+            return reply
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
         return f"250 2.0.0 Ok: queued as Q{len(self.messages)}"
 
@@ -340,3 +343,31 @@ def test_implicit_tls_and_one_message_per_audience(project, tmp_path):
     assert headers[1]["To"] == "Eve Chair <eve@example.com>" and headers[1]["Cc"] is None
     assert headers[0]["Message-ID"] != headers[1]["Message-ID"]
     assert [r["audience"] for r in log(project)] == ["stakeholders", "board"]
+
+
+def test_a_connection_lost_after_the_data_is_unknown_and_not_retried(project, plain):
+    handler, port = plain
+    configure(project, port)
+    handler.data_replies = ["hang up"]
+    lost = run_cli("send", cwd=project)
+    assert lost.returncode == 3
+    assert "may or may not have reached" in lost.stderr and "--resend" in lost.stderr
+    assert handler.data_calls == 1  # a retry could deliver it twice
+    (record,) = log(project)
+    assert record["status"] == "unknown" and record["accepted"] == ENVELOPE
+    again = run_cli("send", cwd=project)
+    assert again.returncode == 2 and "is unknown (the connection dropped)" in again.stderr
+    assert handler.data_calls == 1
+    assert run_cli("send", "--resend", cwd=project).returncode == 0
+    assert len(handler.messages) == 1
+
+
+def test_starttls_required_but_not_offered_is_refused_not_downgraded(project, plain):
+    handler, port = plain  # a plain server: no STARTTLS in its EHLO reply
+    credentials = 'username_env = "SMTP_USER"\npassword_env = "SMTP_PASSWORD"\n'
+    configure(project, port, credentials, security="starttls")
+    env = {"SMTP_USER": USER, "SMTP_PASSWORD": PASSWORD}
+    result = run_cli("send", cwd=project, env=env)
+    assert result.returncode == 3
+    assert "does not offer STARTTLS, so the message would travel in clear text" in result.stderr
+    assert handler.data_calls == 0 and handler.logins == 0 and log(project) == []

@@ -92,6 +92,7 @@ def write_snapshot(
     parent.mkdir(parents=True, exist_ok=True)
     tmp = parent / f"{_TMP}{target.name}-{secrets.token_hex(6)}"
     tmp.mkdir()  # unlike mkdtemp, honours the umask: the snapshot gets normal permissions
+    old: Path | None = None
     try:
         listing = {}
         for name, data in files.items():
@@ -109,14 +110,20 @@ def write_snapshot(
                 raise SnapshotError(f"{target} already exists; pass --force to replace it")
             old = parent / f"{_OLD}{target.name}-{secrets.token_hex(6)}"
             target.replace(old)  # if we crash now, the next run puts it back (see _recover)
-            tmp.replace(target)
-            shutil.rmtree(old)
-        else:
-            tmp.replace(target)
-        fsync_dir(parent)
-    except BaseException:
+        tmp.replace(target)
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if old is not None and old.exists() and not target.exists():
+            old.replace(target)  # the earlier snapshot goes back at once
+        if isinstance(exc, OSError):  # a full disk, a vanished folder: say so plainly
+            raise SnapshotError(
+                f"{target}: the snapshot could not be written ({exc.strerror or exc}); "
+                "nothing was changed"
+            ) from exc
         raise
+    if old is not None:  # the new snapshot is in place: only tidying is left
+        shutil.rmtree(old, ignore_errors=True)
+    fsync_dir(parent)
     return Snapshot(path=target, files=listing)
 
 

@@ -47,6 +47,10 @@ class DataSettings:
     path: Path | None = None
     kind: str = "customers"
     date_format: str | None = None
+    max_file_mb: float = 2048.0
+    """Larger input is refused before it is read (order logs: all files together)."""
+    max_columns: int = 1000
+    """A customer table with more columns is refused before it is parsed."""
 
 
 ORDER_ROLES = ("customer_id", "order_date", "order_id", "amount", "quantity", "unit_price")
@@ -229,6 +233,16 @@ def _choice(*allowed: str) -> Callable[[str, Any], str]:
     return check
 
 
+def _number(low: float, high: float) -> Callable[[str, Any], float]:
+    def check(where: str, value: Any) -> float:
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or not low <= value <= high:
+            raise _fail(where, f"expected a number from {low:g} to {high:g}, got {value!r}")
+        return float(value)
+
+    return check
+
+
 def _integer(low: int, high: int | None = None) -> Callable[[str, Any], int]:
     def check(where: str, value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -346,6 +360,8 @@ _SCHEMA: dict[str, tuple[type, dict[str, Check]]] = {
             "path": _string,
             "kind": _choice("customers", "transactions"),
             "date_format": _string,
+            "max_file_mb": _number(0.001, 1_000_000),
+            "max_columns": _integer(2, 1_000_000),
         },
     ),
     "validation": (
@@ -411,16 +427,6 @@ def _addresses(where: str, value: Any) -> tuple[str, ...]:
     if not isinstance(items, list):
         raise _fail(where, f"expected an address or a list of addresses, got {value!r}")
     return tuple(_address(f"{where}[{i}]", item) for i, item in enumerate(items))
-
-
-def _number(low: float, high: float) -> Callable[[str, Any], float]:
-    def check(where: str, value: Any) -> float:
-        number = isinstance(value, int | float) and not isinstance(value, bool)
-        if not number or not low <= value <= high:
-            raise _fail(where, f"expected a number from {low:g} to {high:g}, got {value!r}")
-        return float(value)
-
-    return check
 
 
 def _env_name(where: str, value: Any) -> str:
@@ -592,7 +598,7 @@ def parse(raw: Mapping[str, Any], source: Path | None = None) -> Config:
         path = Path(raw["data"]["path"])
         if source is not None and not path.is_absolute():
             path = source.parent / path  # relative to the config file, not the working folder
-        data = DataSettings(path=path, kind=data.kind, date_format=data.date_format)
+        data = replace(data, path=path)
     report: ReportSettings = sections.get("report", ReportSettings())
     if source is not None:
         report = replace(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 from pyarrow import ArrowInvalid
 
 from reportgen.errors import InputError
@@ -66,13 +67,15 @@ def _sniff_delimiter(sample: str) -> str:
     return best
 
 
-def _read_csv(path: Path, data: bytes) -> tuple[pd.DataFrame, str, str]:
+def _read_csv(path: Path, data: bytes, max_columns: int) -> tuple[pd.DataFrame, str, str]:
     head = data[:_SNIFF_BYTES]
     encoding = _decode_choice(head, data)
     if encoding != "utf-16" and b"\x00" in head:
         raise InputError(f"{path}: the file is binary, not a text table; export it as CSV")
     sample = head.decode(encoding, errors="ignore")
     delimiter = _sniff_delimiter(sample)
+    header = next(csv.reader(sample.splitlines()[:1], delimiter=delimiter), [])
+    _check_columns(path, len(header), max_columns)
     try:
         frame = pd.read_csv(
             io.BytesIO(data),
@@ -89,7 +92,14 @@ def _read_csv(path: Path, data: bytes) -> tuple[pd.DataFrame, str, str]:
     return frame, encoding, delimiter
 
 
-def _read_parquet(path: Path, data: bytes) -> pd.DataFrame:
+def _read_parquet(path: Path, data: bytes, max_columns: int) -> pd.DataFrame:
+    try:
+        columns = pq.read_metadata(io.BytesIO(data)).num_columns
+    except Exception as exc:  # a truncated or foreign file fails here, before any reading
+        raise InputError(
+            f"{path}: not a readable Parquet file ({type(exc).__name__}: {exc})"
+        ) from None
+    _check_columns(path, columns, max_columns)
     try:
         return pd.read_parquet(io.BytesIO(data))
     except Exception as exc:  # pyarrow raises several unrelated types for corrupt files
@@ -109,8 +119,31 @@ def _read_excel(path: Path, data: bytes) -> pd.DataFrame:
         ) from None
 
 
-def read_table(path: Path) -> Dataset:
-    """Read a customer table, or raise InputError saying why it cannot be read."""
+def check_size(paths: list[Path], max_mb: float) -> None:
+    """Refuse input over the size limit before reading a byte of it."""
+    size = sum(p.stat().st_size for p in paths)
+    if size > max_mb * 1024 * 1024:
+        where = paths[0] if len(paths) == 1 else f"{paths[0].parent} ({len(paths)} files)"
+        raise InputError(
+            f"{where}: {size / 1024 / 1024:,.0f} MB is over the limit of [data] max_file_mb = "
+            f"{max_mb:g}; raise it if this machine has the memory for it"
+        )
+
+
+def _check_columns(path: Path, count: int, max_columns: int) -> None:
+    if count > max_columns:
+        raise InputError(
+            f"{path}: {count:,} columns is over the limit of [data] max_columns = "
+            f"{max_columns}; is this the customer table? Raise the limit if it is"
+        )
+
+
+def read_table(path: Path, max_mb: float = 2048, max_columns: int = 1000) -> Dataset:
+    """Read a customer table, or raise InputError saying why it cannot be read.
+
+    The size and column limits are checked before the table is parsed, so a wrong or
+    hostile file fails in a moment instead of exhausting the machine's memory.
+    """
     suffix = path.suffix.lower()
     known = sorted(CSV_SUFFIXES | PARQUET_SUFFIXES | EXCEL_SUFFIXES)
     if suffix not in CSV_SUFFIXES | PARQUET_SUFFIXES | EXCEL_SUFFIXES:
@@ -119,6 +152,7 @@ def read_table(path: Path) -> Dataset:
             f"use one of {', '.join(known)}"
         )
     try:
+        check_size([path], max_mb)
         data = path.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{path}: file not found") from None
@@ -130,12 +164,13 @@ def read_table(path: Path) -> Dataset:
         raise InputError(f"{path}: the file is empty")
     encoding = delimiter = None
     if suffix in CSV_SUFFIXES:
-        frame, encoding, delimiter = _read_csv(path, data)
+        frame, encoding, delimiter = _read_csv(path, data, max_columns)
         fmt = "csv"
     elif suffix in PARQUET_SUFFIXES:
-        frame, fmt = _read_parquet(path, data), "parquet"
+        frame, fmt = _read_parquet(path, data, max_columns), "parquet"
     else:
         frame, fmt = _read_excel(path, data), "excel"
+        _check_columns(path, len(frame.columns), max_columns)
     frame.columns = [str(c).strip() for c in frame.columns]
     if len(frame.columns) < 2:
         hint = " (is the delimiter one of , ; tab |?)" if fmt == "csv" else ""

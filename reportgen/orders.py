@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from reportgen.config import ORDER_ROLES, OrderSettings, hint_score
+from reportgen.config import ORDER_ROLES, DataSettings, OrderSettings, hint_score
 from reportgen.errors import ConfigError, DataError, InputError
-from reportgen.ingest import CSV_SUFFIXES, PARQUET_SUFFIXES, Dataset
+from reportgen.ingest import CSV_SUFFIXES, PARQUET_SUFFIXES, Dataset, check_size
 from reportgen.validate import Fix
 
 if TYPE_CHECKING:
@@ -177,12 +177,14 @@ def _number(column: str, kind: str) -> str:
 
 
 def read_orders(
-    source: Path, settings: OrderSettings, date_format: str | None, today: date | None = None
+    source: Path, settings: OrderSettings, data: DataSettings, today: date | None = None
 ) -> OrderLog:
     """Read and check the order log at `source` and aggregate it per customer."""
     import duckdb  # here, not at the top: customer-table runs need not pay its import
 
     files = files_of(source)
+    check_size(files, data.max_file_mb)
+    date_format = data.date_format
     parquet = files[0].suffix.lower() in PARQUET_SUFFIXES
     names = "[" + ", ".join(_literal(str(p)) for p in files) + "]"
     reader = (

@@ -7,6 +7,7 @@ results to `archive` to be written. It prints nothing itself.
 
 from __future__ import annotations
 
+import os
 import platform
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -151,9 +152,10 @@ def data_path(config: Config, given: Path | None, default: Path) -> Path:
 def _read(path: Path, config: Config, timer: _Timer) -> tuple[Dataset, CleanData]:
     """The customer table, read directly or built from an order log, and validated."""
     if config.data.kind != "transactions":
-        dataset = timer("ingest", lambda: read_table(path))
+        limits = (config.data.max_file_mb, config.data.max_columns)
+        dataset = timer("ingest", lambda: read_table(path, *limits))
         return dataset, timer("validate", lambda: validate(dataset, config))
-    log = timer("orders", lambda: read_orders(path, config.orders, config.data.date_format))
+    log = timer("orders", lambda: read_orders(path, config.orders, config.data))
     # The table's columns are named by role, so the mapping is the identity.
     by_role = replace(config, columns={c: c for c in log.dataset.frame.columns})
     clean = timer("validate", lambda: validate(log.dataset, by_role))
@@ -297,6 +299,17 @@ def _versions() -> dict[str, str]:
     return found
 
 
+def _threads() -> dict[str, Any]:
+    """The CPUs and the native thread pools (BLAS, OpenMP) the numbers were computed with."""
+    from threadpoolctl import threadpool_info
+
+    pools = [
+        {"api": pool.get("internal_api"), "threads": pool.get("num_threads")}
+        for pool in threadpool_info()
+    ]
+    return {"cpus": os.cpu_count(), "pools": pools}
+
+
 def _assignments_csv(analysis: Analysis) -> bytes:
     return csv_bytes(
         pd.DataFrame(
@@ -344,8 +357,10 @@ def _manifest(
         },
         "config": config.as_dict(),
         "seed": analysis.segmentation.seed,
+        "n_init": analysis.segmentation.n_init,
         "k": analysis.segmentation.k,
         "versions": _versions(),
+        "threads": _threads(),
         "timings": dict(timings),
         **_rendering(brief, config),
     }

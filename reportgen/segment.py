@@ -136,11 +136,28 @@ def _score(
         return KScore(k, float(model.inertia_), float("nan"), float("nan"), float("nan")), model
     return KScore(
         k=k,
-        inertia=float(model.inertia_),
-        silhouette=float(silhouette_score(distances, labels[subset], metric="precomputed")),
-        calinski_harabasz=float(calinski_harabasz_score(points, labels)),
-        davies_bouldin=float(davies_bouldin_score(points, labels)),
+        inertia=_stable(model.inertia_),
+        silhouette=_stable(silhouette_score(distances, labels[subset], metric="precomputed")),
+        calinski_harabasz=_stable(calinski_harabasz_score(points, labels)),
+        davies_bouldin=_stable(davies_bouldin_score(points, labels)),
     ), model
+
+
+def _stable(value: float) -> float:
+    """A score to 10 significant digits: multi-threaded sums differ in the last bits
+    with the number of threads, and the archive must not."""
+    return float(f"{float(value):.10g}")
+
+
+def _means(points: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """Each cluster's mean, summed in row order: the same bits on any number of threads
+    (K-Means' own centres are summed in parallel chunks)."""
+    counts = np.bincount(labels, minlength=k).astype("float64")
+    sums = np.stack(
+        [np.bincount(labels, weights=points[:, j], minlength=k) for j in range(points.shape[1])],
+        axis=1,
+    )
+    return sums / np.maximum(counts, 1)[:, None]
 
 
 def _knee(scores: list[KScore]) -> int:
@@ -288,7 +305,7 @@ def segment(
     new_id = _order(raw, chosen, order_values)
     labels = new_id[raw] + 1
     centroids = np.empty_like(model.cluster_centers_)
-    centroids[new_id] = model.cluster_centers_
+    centroids[new_id] = _means(points, raw, chosen)
     silhouette = next(s.silhouette for s in scores if s.k == chosen)
     stability = _stability(points_sample, chosen, model.predict(points_sample), settings)
     warnings = []

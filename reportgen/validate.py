@@ -433,7 +433,9 @@ def validate(dataset: Dataset, config: Config) -> CleanData:
             frame[role_name] = frame[role_name].astype(bool)
     if frame.empty:
         raise DataError(f"{dataset.path}: no usable rows are left after validation")
-    frame = frame.reset_index(drop=True)
+    # Rows in customer-id order: K-Means and every sample draw depend on row order, so
+    # the same customers listed in another order must give the same segments.
+    frame = frame.sort_values("customer_id", kind="stable", ignore_index=True)
     quality = DataQuality(
         rows_read=cleaner.rows_read,
         rows_kept=len(frame),

@@ -41,7 +41,10 @@ def test_a_failure_mid_write_leaves_nothing_behind(tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(archive, "to_json", failing)
-    with pytest.raises(OSError, match="No space left"), archive.report_lock(out, "brief"):
+    with (
+        pytest.raises(SnapshotError, match="could not be written \\(No space left on device\\)"),
+        archive.report_lock(out, "brief"),
+    ):
         write_snapshot(out / "brief" / "2026-11", {"a": b"1"}, {}, force=False)
     assert calls and not out.exists()
 
@@ -50,7 +53,7 @@ def test_a_failure_keeps_an_earlier_snapshot_intact(tmp_path, monkeypatch):
     target = tmp_path / "brief" / "2026-11"
     write_snapshot(target, {"a": b"old"}, {}, force=False)
     monkeypatch.setattr(archive, "fsync_dir", lambda path: (_ for _ in ()).throw(OSError("io")))
-    with pytest.raises(OSError):
+    with pytest.raises(SnapshotError, match="nothing was changed"):
         write_snapshot(target, {"a": b"new"}, {}, force=True)
     assert (target / "a").read_bytes() == b"old"
     assert sorted(p.name for p in target.parent.iterdir()) == ["2026-11"]

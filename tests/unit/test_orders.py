@@ -5,7 +5,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from reportgen.config import OrderSettings
+from reportgen.config import DataSettings, OrderSettings
 from reportgen.errors import ConfigError, DataError
 from reportgen.orders import read_orders
 
@@ -25,12 +25,13 @@ O10,E,not a date,1,5
 O11,F,1999-05-01,1,5
 """
 TODAY = date(2026, 11, 28)
+DAILY = DataSettings(date_format="%Y%m%d")
 
 
 def test_features_and_fixes_of_a_hand_made_log(tmp_path):
     path = tmp_path / "orders.csv"
     path.write_text(LOG)
-    log = read_orders(path, OrderSettings(as_of=date(2026, 11, 1)), None, today=TODAY)
+    log = read_orders(path, OrderSettings(as_of=date(2026, 11, 1)), DataSettings(), today=TODAY)
     assert log.lines == 13 and log.as_of == date(2026, 11, 1)
     assert log.columns == {
         "customer_id": "CustomerID",
@@ -85,7 +86,7 @@ def test_parquet_glob_integer_dates_amounts_and_a_return_prefix(tmp_path):
     first.to_parquet(tmp_path / "orders-2026-10a.parquet")
     second.to_parquet(tmp_path / "orders-2026-10b.parquet")
     settings = OrderSettings(return_prefix="R", duplicates="keep")
-    log = read_orders(tmp_path / "orders-2026-*.parquet", settings, "%Y%m%d", today=TODAY)
+    log = read_orders(tmp_path / "orders-2026-*.parquet", settings, DAILY, today=TODAY)
     assert log.lines == 3 and log.as_of == date(2026, 10, 23)  # the day after the last line
     row = log.dataset.frame.iloc[0]
     assert row["customer_id"] == "007"  # ids stay text, leading zeros kept
@@ -93,7 +94,7 @@ def test_parquet_glob_integer_dates_amounts_and_a_return_prefix(tmp_path):
     assert (row["recency"], row["tenure"], row["return_rate"]) == (3, 22, 1 / 3)
     assert "items_per_order" not in log.dataset.frame  # no quantity column
     assert log.dataset.format == "parquet" and len(log.dataset.sha256) == 64
-    folder = read_orders(tmp_path, settings, "%Y%m%d", today=TODAY)  # every file in it
+    folder = read_orders(tmp_path, settings, DAILY, today=TODAY)  # every file in it
     pd.testing.assert_frame_equal(folder.dataset.frame, log.dataset.frame)
     assert folder.dataset.sha256 == log.dataset.sha256
 
@@ -102,9 +103,9 @@ def test_future_dates_can_be_an_error_and_missing_columns_are_named(tmp_path):
     path = tmp_path / "orders.csv"
     path.write_text(LOG)
     with pytest.raises(DataError, match="1 order lines are dated after 2026-11-28"):
-        read_orders(path, OrderSettings(future_dates="error"), None, today=TODAY)
+        read_orders(path, OrderSettings(future_dates="error"), DataSettings(), today=TODAY)
     (tmp_path / "bare.csv").write_text("who,when\nA,2026-10-01\n")
     with pytest.raises(
         ConfigError, match=r"needs a column for customer_id, order_date, amount \(or"
     ):
-        read_orders(tmp_path / "bare.csv", OrderSettings(), None, today=TODAY)
+        read_orders(tmp_path / "bare.csv", OrderSettings(), DataSettings(), today=TODAY)

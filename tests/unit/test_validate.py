@@ -98,15 +98,15 @@ def test_satisfaction_labels_are_ordered_and_missing_ones_take_the_mode():
 def test_duplicate_ids_keep_the_last_by_default_and_are_counted():
     raw = table(id=["1", "2", "1", "3", "1"], spend=["10", "20", "30", "40", "50"])
     result = clean(raw)
-    assert result.frame[["customer_id", "spend"]].values.tolist() == [
+    assert result.frame[["customer_id", "spend"]].values.tolist() == [  # in id order
+        ["1", 50.0],
         ["2", 20.0],
         ["3", 40.0],
-        ["1", 50.0],
     ]
     duplicate = fixes(result)[("duplicate_id", "customer_id")]
     assert duplicate.count == 2
     first = clean(raw, validation={"duplicates": "keep_first"})
-    assert first.frame["spend"].tolist() == [10, 20, 40]
+    assert first.frame["spend"].tolist() == [10, 20, 40]  # ids 1, 2, 3
     with pytest.raises(DataError, match=r"3 rows share a customer id .*row 2: '1'"):
         clean(raw, validation={"duplicates": "error"})
 

@@ -242,10 +242,20 @@ def test_starttls_with_auth_and_a_certificate_trusted_through_config(project, se
     assert missing.returncode == 2
     assert "the environment variable SMTP_PASSWORD is not set" in missing.stderr
 
+    logins = handler.logins
     configure(project, port, credentials, security="starttls")  # the system CAs only
     untrusted = run_cli("send", "--resend", cwd=project, env=env)
     assert untrusted.returncode == 3 and "cannot be trusted" in untrusted.stderr
+    # The right CA but another host name: the certificate names 127.0.0.1 only.
+    configure(project, port, credentials + f'ca_file = "{cert}"\n', security="starttls")
+    toml = project / "reportgen.toml"
+    toml.write_text(toml.read_text().replace('host = "127.0.0.1"', 'host = "localhost"'))
+    mismatch = run_cli("send", "--resend", cwd=project, env=env)
+    assert mismatch.returncode == 3 and "cannot be trusted" in mismatch.stderr
+    assert handler.logins == logins  # refused before any credential was sent
     assert len(handler.messages) == 1 and len(log(project)) == 1
+    for failed in (untrusted, mismatch):
+        assert PASSWORD not in failed.stdout + failed.stderr
 
 
 def test_a_deferral_is_retried_and_a_rejection_is_not(project, plain):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from html.parser import HTMLParser
@@ -85,6 +86,9 @@ def test_hostile_values_stay_text_in_html_and_pdf_and_fetch_nothing(tmp_path, mo
     assert all(u.startswith("data:") or u.startswith(f"file://{allowed}") for u in fetched), [
         u for u in fetched if not u.startswith("data:")
     ]
+    # Machine-readable files keep the values exactly as they were.
+    profiles = json.loads((folder / "profiles.json").read_text())
+    assert set(HOSTILE_TEXT) <= set(profiles["base_mix"]["city"])
     pdf_bytes = (folder / "report.pdf").read_bytes()
     reader = PdfReader(folder / "report.pdf")
     assert reader.attachments == {} and b"/EmbeddedFile" not in pdf_bytes

@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from bench_customers import HERE, best_of, generate
+from bench_customers import HERE, best_of, generate, reportgen_run
 
 
 def main() -> None:
@@ -40,20 +40,7 @@ def main() -> None:
             log = work / f"orders_{customers}.parquet"
             generate(customers, log, "--orders")
             lines = pq.read_metadata(log).num_rows
-            ours = [
-                sys.executable,
-                "-m",
-                "reportgen",
-                "run",
-                "--data",
-                str(log),
-                "--out",
-                str(work / "out"),
-                "--period",
-                "2026-11",
-                "--force",
-                "--quiet",
-            ]
+            ours = reportgen_run(log, work / "out")
             wall, rss, walls = best_of(args.repeat, ours, work)
             base = [sys.executable, str(HERE / "orders_baseline.py"), str(log)]
             base_wall, base_rss, _ = best_of(args.repeat, base, work)

@@ -123,8 +123,12 @@ class Audience:
 
     @property
     def recipients(self) -> tuple[str, ...]:
-        """Every envelope address (To, Cc and Bcc), bare, each once, in order."""
-        bare = (parseaddr(a)[1].lower() for a in (*self.to, *self.cc, *self.bcc))
+        """Every envelope address (To, Cc and Bcc), bare, each once, in order. Domains are
+        compared without case; the part before "@" may be case-sensitive, so it is kept."""
+        bare = []
+        for address in (*self.to, *self.cc, *self.bcc):
+            local, _, domain = parseaddr(address)[1].rpartition("@")
+            bare.append(f"{local}@{domain.lower()}")
         return tuple(dict.fromkeys(bare))
 
 

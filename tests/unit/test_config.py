@@ -157,7 +157,7 @@ def test_email_audiences_and_defaults():
     email = cfg.email
     assert email.sender == "Reports <reports@example.com>" and email.server_port == 465
     assert [a.name for a in email.audiences] == ["stakeholders", "board"]
-    assert email.audiences[0].recipients == ("ann@example.com", "bob@example.com")
+    assert email.audiences[0].recipients == ("ann@example.com", "Bob@example.com")
     assert email.audiences[1].recipients == ("cat@example.com", "dan@example.com")
     assert parse({"email": {"to": "a@b.org"}}).email.server_port == 587  # starttls
 

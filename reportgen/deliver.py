@@ -25,9 +25,9 @@ import os
 import smtplib
 import ssl
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -87,7 +87,7 @@ class Outcome:
     """Audiences every member of which already had the brief."""
     drafts: tuple[Path, ...] = ()
     """Messages written as .eml by a dry run."""
-    failures: tuple[str, ...] = field(default_factory=tuple)
+    failures: tuple[str, ...] = ()
     """One line per audience that could not be delivered to everyone."""
 
 
@@ -383,7 +383,6 @@ def send(
     config: Config,
     resend: bool = False,
     dry_run: bool = False,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Outcome:
     """Send the archived brief of `period` to every audience that does not have it yet."""
     settings = config.email
@@ -419,7 +418,7 @@ def send(
             if not pending:
                 skipped.append(audience.name)
                 continue
-            moment = now()
+            moment = datetime.now(UTC)
             message = compose(entry, findings, config, audience, pdf, moment)
             if dry_run:
                 stamp = moment.strftime("%Y%m%dT%H%M%SZ")

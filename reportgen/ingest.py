@@ -10,7 +10,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -36,6 +37,8 @@ class Dataset:
     format: str
     encoding: str | None = None
     delimiter: str | None = None
+    order_columns: Mapping[str, str] = field(default_factory=dict)
+    """For a table built from an order log: order-log role -> the log's column."""
 
     @property
     def rows(self) -> int:

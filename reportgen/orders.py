@@ -206,7 +206,11 @@ def read_orders(
     finally:
         con.close()
     dataset = Dataset(
-        frame=frame, path=source, sha256=_sha256(files), format="parquet" if parquet else "csv"
+        frame=frame,
+        path=source,
+        sha256=_sha256(files),
+        format="parquet" if parquet else "csv",
+        order_columns=roles,
     )
     return OrderLog(dataset, lines, fixes, as_of, roles)
 

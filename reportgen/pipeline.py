@@ -344,6 +344,7 @@ def _manifest(
             "rows_in": clean.quality.rows_read,
             "rows_out": clean.quality.rows_kept,
             "kind": config.data.kind,
+            "order_columns": dict(dataset.order_columns),
             "order_lines": clean.quality.order_lines,
             "as_of": clean.quality.as_of.isoformat() if clean.quality.as_of else None,
         },

@@ -40,6 +40,13 @@ def test_an_order_log_becomes_a_brief_with_rfm_personas(tmp_path):
     folder = tmp_path / result.stdout.strip()
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["input"]["kind"] == "transactions"
+    assert manifest["input"]["order_columns"] == {
+        "customer_id": "CustomerID",
+        "order_date": "InvoiceDate",
+        "order_id": "InvoiceNo",
+        "quantity": "Quantity",
+        "unit_price": "UnitPrice",
+    }
     assert manifest["input"]["order_lines"] == lines and manifest["input"]["as_of"] == "2026-11-01"
     assert f"Order lines read: {lines:,}" in result.stderr
 

@@ -471,8 +471,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         interrupt.check()  # pressed while the CLI was loading, and lost on the way
         return _COMMANDS[args.command](args, err)
     except ReportgenError as exc:
+        if interrupt.requested():  # the error is the interrupt's doing (a half import)
+            err.print("reportgen: interrupted; nothing was written")
+            return EXIT_INTERRUPTED
         err.print(f"reportgen: error: {exc}")
         return exc.exit_code
     except KeyboardInterrupt:
         err.print("reportgen: interrupted; nothing was written")
         return EXIT_INTERRUPTED
+    except Exception:
+        if interrupt.requested():  # e.g. an extension's ImportError while Ctrl-C landed
+            err.print("reportgen: interrupted; nothing was written")
+            return EXIT_INTERRUPTED
+        raise

@@ -36,7 +36,12 @@ def install() -> None:
         sys.unraisablehook = _quiet_unraisable
 
 
+def requested() -> bool:
+    """Ctrl-C was pressed, whatever became of its KeyboardInterrupt."""
+    return _REQUESTED.is_set()
+
+
 def check() -> None:
     """Raise KeyboardInterrupt if Ctrl-C was pressed at any time, even if it was lost."""
-    if _REQUESTED.is_set():
+    if requested():
         raise KeyboardInterrupt

@@ -217,6 +217,8 @@ class _Unknown(Exception):
     def __init__(self, accepted: list[str], refused: dict[str, str], why: str) -> None:
         super().__init__(why)
         self.accepted, self.refused = accepted, refused
+        self.attempt = 1
+        """Which attempt it was (set by send_one): earlier ones failed before the data."""
 
 
 def _reply(code: int, text: bytes | str) -> str:
@@ -345,6 +347,9 @@ def send_one(
         try:
             accepted, refused, reply = _transmit(settings, credentials, message, recipients)
             return accepted, refused, reply, attempt
+        except _Unknown as lost:
+            lost.attempt = attempt
+            raise
         except _Temporary as exc:
             if attempt > settings.retries:
                 raise DeliveryError(
@@ -435,7 +440,8 @@ def send(
                 failures.append(f"{audience.name}: {exc}")
                 continue
             except _Unknown as lost:
-                accepted, refused, attempts, status = lost.accepted, lost.refused, 1, "unknown"
+                accepted, refused, status = lost.accepted, lost.refused, "unknown"
+                attempts = lost.attempt
                 reply = f"connection lost after the message was sent ({lost})"
                 failures.append(
                     f"{audience.name}: the connection dropped after the message was handed to "

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from sklearn.decomposition import PCA
+
 from reportgen.errors import SnapshotError
 from reportgen.features import Features
 from reportgen.history import Identity, Migration, SegmentChange
@@ -53,8 +55,6 @@ class ChartData:
 
 def chart_data(clean: CleanData, features: Features, segmentation: Segmentation) -> ChartData:
     """Draw the samples: a 2-D PCA projection and the values of the distribution roles."""
-    from sklearn.decomposition import PCA  # only here: a second of import for one chart
-
     rows = sample_rows(len(features.matrix), SCATTER_POINTS, segmentation.seed)
     pca = PCA(n_components=2, random_state=segmentation.seed).fit(features.matrix[rows])
     points = pca.transform(features.matrix[rows]).round(4)

@@ -352,38 +352,25 @@ def _aggregate(
         "ORDER BY customer_id"
     ).df()
     frame["customer_id"] = frame["customer_id"].astype("string")
-    fixes = _fixes(
-        roles,
-        lines - unique,
-        missing_id,
-        undated,
-        future,
-        too_old,
-        no_amount,
-        0 if keep_non_positive else non_positive,
-        after_as_of,
-        returns_only,
-        negative,
-        settings,
-        date_format,
-        as_of,
-        limit,
-    )
+    counts = {
+        "duplicates": lines - unique,
+        "missing_id": missing_id,
+        "undated": undated,
+        "future": future,
+        "too_old": too_old,
+        "no_amount": no_amount,
+        "non_positive": 0 if keep_non_positive else non_positive,
+        "after_as_of": after_as_of,
+        "returns_only": returns_only,
+        "negative": negative,
+    }
+    fixes = _fixes(roles, counts, settings, date_format, as_of, limit)
     return frame, lines, fixes, as_of
 
 
 def _fixes(
     roles: Mapping[str, str],
-    duplicates: int,
-    missing_id: int,
-    undated: int,
-    future: int,
-    too_old: int,
-    no_amount: int,
-    non_positive: int,
-    after_as_of: int,
-    returns_only: int,
-    negative: int,
+    counts: Mapping[str, int],
     settings: OrderSettings,
     date_format: str | None,
     as_of: date,
@@ -394,48 +381,43 @@ def _fixes(
         if date_format
         else ' (if dates are numbers such as 20261130, set [data] date_format = "%Y%m%d")'
     )
-    found = [
-        ("duplicate_line", None, duplicates, "identical order lines counted once"),
-        ("missing_id", "customer_id", missing_id, "order lines without a customer id dropped"),
+    found = [  # (code, role, count key, what was done)
+        ("duplicate_line", None, "duplicates", "identical order lines counted once"),
+        ("missing_id", "customer_id", "missing_id", "order lines without a customer id dropped"),
         (
             "unreadable",
             "order_date",
-            undated,
-            f"order lines with an unreadable date dropped{date_hint}",
+            "undated",
+            f"lines with an unreadable date dropped{date_hint}",
         ),
-        ("future", "order_date", future, f"order lines dated after today ({today}) dropped"),
+        ("future", "order_date", "future", f"order lines dated after today ({today}) dropped"),
         (
             "too_old",
             "order_date",
-            too_old,
+            "too_old",
             f"order lines dated before {settings.min_date} dropped{date_hint}",
         ),
         (
             "after_as_of",
             "order_date",
-            after_as_of,
-            f"order lines on or after the as-of day {as_of} left out",
+            "after_as_of",
+            f"lines on or after the as-of day {as_of} left out",
         ),
-        ("unreadable", "amount", no_amount, "order lines with an unreadable amount dropped"),
+        ("unreadable", "amount", "no_amount", "order lines with an unreadable amount dropped"),
         (
             "impossible",
             "amount",
-            non_positive,
+            "non_positive",
             "order lines with a zero or negative amount that are not returns dropped",
         ),
-        ("returns_only", None, returns_only, "customers with returns but no purchase left out"),
-        (
-            "negative_spend",
-            None,
-            negative,
-            "customers whose returns exceed their purchases left out",
-        ),
+        ("returns_only", None, "returns_only", "customers with returns but no purchase left out"),
+        ("negative_spend", None, "negative", "customers returning more than they bought left out"),
     ]
     columns = dict(roles)
     if "amount" not in columns:
         columns["amount"] = f"{roles['quantity']} × {roles['unit_price']}"
     return tuple(
-        Fix(code, role, columns.get(role) if role else None, count, action)
-        for code, role, count, action in found
-        if count
+        Fix(code, role, columns.get(role) if role else None, counts[key], action)
+        for code, role, key, action in found
+        if counts[key]
     )

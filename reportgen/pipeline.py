@@ -440,7 +440,6 @@ def run(
 
 @dataclass(frozen=True)
 class RerenderResult:
-    findings: Findings
     brief: Brief
     snapshot: Snapshot
 
@@ -477,7 +476,7 @@ def rerender(
             snapshot = write_snapshot(
                 entry.path, files, manifest, force=True, carry=entry.path / DELIVERIES
             )
-    return RerenderResult(findings, brief, snapshot)
+    return RerenderResult(brief, snapshot)
 
 
 def _with_personas(profiles: dict[str, Any], personas: Personas) -> dict[str, Any]:

@@ -358,16 +358,17 @@ def test_implicit_tls_and_one_message_per_audience(project, tmp_path):
 def test_a_connection_lost_after_the_data_is_unknown_and_not_retried(project, plain):
     handler, port = plain
     configure(project, port)
-    handler.data_replies = ["hang up"]
+    handler.data_replies = ["451 4.3.0 Busy", "hang up"]  # deferred once, then lost
     lost = run_cli("send", cwd=project)
     assert lost.returncode == 3
     assert "may or may not have reached" in lost.stderr and "--resend" in lost.stderr
-    assert handler.data_calls == 1  # a retry could deliver it twice
+    assert handler.data_calls == 2  # no third try: it could deliver the brief twice
     (record,) = log(project)
     assert record["status"] == "unknown" and record["accepted"] == ENVELOPE
+    assert record["attempts"] == 2
     again = run_cli("send", cwd=project)
     assert again.returncode == 2 and "is unknown (the connection dropped)" in again.stderr
-    assert handler.data_calls == 1
+    assert handler.data_calls == 2
     assert run_cli("send", "--resend", cwd=project).returncode == 0
     assert len(handler.messages) == 1
 

@@ -158,6 +158,16 @@ def test_pdf_structure_header_footer_contents_and_metadata(sample):
     assert "/EmbeddedFiles" not in sample.pdf.trailer["/Root"].get("/Names", {})
 
 
+def test_every_figure_is_defined_with_its_source_column(sample):
+    appendix = sample.text[sample.text.rindex("Definitions") :]
+    shown = list(sample.profiles["segments"][0]["stats"]) + list(sample.profiles["base_mix"])
+    assert len(shown) >= 8
+    for role in shown:
+        column = sample.manifest["columns"][role]
+        assert f"the customer table's column “{column}”" in appendix, role
+    assert appendix.index("“Total Spend”") < appendix.index("“Membership Type”")  # reading order
+
+
 def test_html_is_self_contained_and_every_image_has_alt_text(sample):
     tags = parse(sample.html).tags
     images = [attrs for tag, attrs in tags if tag == "img"]

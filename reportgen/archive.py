@@ -336,6 +336,7 @@ def load_previous(out: Path, slug: str, period: str) -> PreviousPeriod | None:
             center=np.array(scaler["center"], dtype="float64"),
             scale=np.array(scaler["scale"], dtype="float64"),
             log1p=tuple(scaler["log1p"]),
+            codes={role: tuple(levels) for role, levels in scaler.get("codes", {}).items()},
         ),
         ids=tuple(int(c["segment"]) for c in model["centroids"]),
         centroids=np.array(

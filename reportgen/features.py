@@ -8,7 +8,8 @@ be scored with the same model.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -36,6 +37,8 @@ class Features:
     """Driver features removed because every customer has the same value."""
     unseen: tuple[str, ...] = ()
     """Category levels in this data that a frozen model was never fitted on."""
+    codes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """The levels of each label-coded categorical role, in code order (0, 1, ...)."""
 
     def to_scaled(self, units: np.ndarray) -> np.ndarray:
         """Points in the data's own units (e.g. an earlier period's centroids) in this scale."""
@@ -64,14 +67,31 @@ class Scaling:
     center: np.ndarray
     scale: np.ndarray
     log1p: tuple[str, ...]
+    codes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """The label codes the model was fitted with: a later period must reuse them, since
+    codes taken from its own levels would shift whenever a level appears or goes."""
+
+
+@dataclass(frozen=True)
+class _Encoded:
+    table: pd.DataFrame
+    sources: list[str]
+    logged: list[str]
+    codes: dict[str, tuple[str, ...]]
+    unseen: list[str]
+    """role=level for values outside the given codes (their cells are NaN)."""
 
 
 def _encode(
-    clean: CleanData, settings: FeatureSettings
-) -> tuple[pd.DataFrame, list[str], list[str]]:
+    clean: CleanData,
+    settings: FeatureSettings,
+    given_codes: Mapping[str, tuple[str, ...]] | None = None,
+) -> _Encoded:
     columns: dict[str, pd.Series] = {}
     sources: list[str] = []
     logged: list[str] = []
+    codes: dict[str, tuple[str, ...]] = {}
+    unseen: list[str] = []
     for role_name in clean.drivers:
         role = ROLE_BY_NAME[role_name]
         values = clean.frame[role_name]
@@ -83,8 +103,12 @@ def _encode(
                 columns[f"{role_name}={level}"] = (values == level).astype("float64")
                 sources.append(role_name)
         elif role.kind is Kind.CATEGORICAL:
-            codes = {level: i for i, level in enumerate(sorted(values.dropna().unique()))}
-            columns[role_name] = values.map(codes).astype("float64")
+            present = tuple(sorted(values.dropna().unique()))
+            levels = (given_codes or {}).get(role_name, present)
+            codes[role_name] = levels
+            unseen += [f"{role_name}={level}" for level in present if level not in levels]
+            numbering = {level: i for i, level in enumerate(levels)}
+            columns[role_name] = values.map(numbering).astype("float64")
             sources.append(role_name)
         else:
             numbers = values.astype("float64")
@@ -93,12 +117,13 @@ def _encode(
                 logged.append(role_name)
             columns[role_name] = numbers
             sources.append(role_name)
-    return pd.DataFrame(columns), sources, logged
+    return _Encoded(pd.DataFrame(columns), sources, logged, codes, unseen)
 
 
 def build_features(clean: CleanData, settings: FeatureSettings) -> Features:
     """Encode and scale the driver roles into the matrix K-Means is fitted on."""
-    table, sources, logged = _encode(clean, settings)
+    encoded = _encode(clean, settings)
+    table, sources, logged = encoded.table, encoded.sources, encoded.logged
     constant = [name for name in table.columns if table[name].nunique(dropna=False) <= 1]
     kept = [name for name in table.columns if name not in constant]
     if not kept:
@@ -128,30 +153,34 @@ def build_features(clean: CleanData, settings: FeatureSettings) -> Features:
         scale=scale,
         log1p=tuple(name for name in kept if name in logged),
         dropped_constant=tuple(constant),
+        codes={role: levels for role, levels in encoded.codes.items() if role in kept},
     )
 
 
 def apply_scaling(clean: CleanData, settings: FeatureSettings, scaling: Scaling) -> Features:
     """The matrix of this period in an archived model's features and scale, without refitting.
 
-    A category level the model never saw gets zeros in every one-hot column of its
-    role (it is listed in `unseen` so the report can say so); a level the model knows
-    but this period lacks is simply a column of zeros. A driver the model needs that
-    this data does not have is an error: the model cannot place customers without it.
+    Categories are encoded as the model was fitted (one-hot or its label codes),
+    whatever the config says now. A category level the model never saw gets zeros in
+    every one-hot column of its role, or the model's centre on a label-coded one; it is
+    listed in `unseen` so the report can say so. A level the model knows but this
+    period lacks is simply a column of zeros. A driver the model needs that this data
+    does not have is an error: the model cannot place customers without it.
     """
     as_fitted = replace(
         settings,
         log_spend="spend" in scaling.log1p,
-        one_hot=any("=" in name for name in scaling.names) or settings.one_hot,
+        one_hot=any("=" in name for name in scaling.names),
     )
-    table, _, _ = _encode(clean, as_fitted)
+    encoded = _encode(clean, as_fitted, scaling.codes)
+    table = encoded.table
     missing = [name for name in scaling.names if name not in table and "=" not in name]
     if missing:
         raise DataError(
             f'[segmentation] mode = "frozen": the archived model needs {", ".join(missing)}, '
             'which this data does not have; map the column in [columns] or use mode = "refit"'
         )
-    unseen = tuple(name for name in table.columns if "=" in name and name not in scaling.names)
+    unseen = [name for name in table.columns if "=" in name and name not in scaling.names]
     values = np.column_stack(
         [
             table[name].to_numpy(dtype="float64")
@@ -160,6 +189,7 @@ def apply_scaling(clean: CleanData, settings: FeatureSettings, scaling: Scaling)
             for name in scaling.names
         ]
     )
+    values = np.where(np.isnan(values), scaling.center, values)  # unseen label-coded levels
     return Features(
         matrix=np.ascontiguousarray((values - scaling.center) / scaling.scale),
         names=scaling.names,
@@ -169,5 +199,6 @@ def apply_scaling(clean: CleanData, settings: FeatureSettings, scaling: Scaling)
         scale=scaling.scale,
         log1p=scaling.log1p,
         dropped_constant=(),
-        unseen=unseen,
+        unseen=tuple(unseen + encoded.unseen),
+        codes=scaling.codes,
     )

@@ -391,6 +391,7 @@ def model_record(features: Features, segmentation: Segmentation, max_id: int | N
             "center": features.center.tolist(),
             "scale": features.scale.tolist(),
             "log1p": list(features.log1p),
+            "codes": {role: list(levels) for role, levels in features.codes.items()},
         },
         "centroids": [
             {

@@ -171,3 +171,40 @@ def test_frozen_mode_scores_a_new_period_with_the_archived_model(tmp_path):
     text = pdf_text(folder / "2026-11" / "report.pdf")
     assert "The segments were not refitted this period" in text
     assert "the model fitted for 2026-10" in text
+
+
+def test_frozen_mode_keeps_the_label_codes_of_the_archived_model(tmp_path):
+    """With one_hot = false, a category is its position among the levels. In November
+    Bronze is gone and Platinum is new: sorted afresh, Gold would take Bronze's code
+    and its customers Bronze's segment."""
+    customers = [f"c{i:03d}" for i in range(150)]
+    rng = np.random.default_rng(3)
+    spend = rng.normal(500, 50, len(customers)).round(2)
+    october = ["Gold", "Silver", "Bronze"] * 50
+    november = ["Gold", "Silver", "Platinum"] * 50
+    for name, tiers in (("oct.csv", october), ("nov.csv", november)):
+        frame = {"Customer ID": customers, "Total Spend": spend, "Membership Type": tiers}
+        pd.DataFrame(frame).to_csv(tmp_path / name, index=False)
+    features = '[features]\ndrivers = ["spend", "tier"]\none_hot = false\n'
+    (tmp_path / "reportgen.toml").write_text(features)
+    refit = ("run", "--data", "oct.csv", "--period", "2026-10", "--k", "3", "--quiet")
+    assert run_cli(*refit, cwd=tmp_path).returncode == 0, "October"
+    (tmp_path / "reportgen.toml").write_text(features + '[segmentation]\nmode = "frozen"\n')
+    result = run_cli("run", "--data", "nov.csv", "--period", "2026-11", "--quiet", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+
+    folder = tmp_path / "output" / "customer-segments"
+    model = json.loads((folder / "2026-11" / "model.json").read_text())
+    assert model["scaler"]["codes"] == {"tier": ["Bronze", "Gold", "Silver"]}
+    segments = [
+        pd.read_csv(folder / period / "assignments.csv", dtype={"customer_id": str}).set_index(
+            "customer_id"
+        )["segment"]
+        for period in ("2026-10", "2026-11")
+    ]
+    kept = [c for c, tier in zip(customers, november, strict=True) if tier != "Platinum"]
+    assert len(kept) == 100
+    # October put Bronze alone in one segment; no Gold customer may fall into it now
+    assert segments[1][kept].tolist() == segments[0][kept].tolist()
+    text = pdf_text(folder / "2026-11" / "report.pdf")
+    assert "do not influence which segment a customer falls into: Membership = Platinum" in text

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -105,3 +107,36 @@ def test_apply_scaling_follows_the_models_log_and_needs_its_drivers():
     )
     with pytest.raises(DataError, match="the archived model needs rating"):
         apply_scaling(clean(frame), FeatureSettings(), needs_rating)
+
+
+def test_apply_scaling_keeps_the_models_label_codes():
+    """Bronze is gone this period and Platinum is new: Gold and Silver keep codes 1 and 2."""
+    frame = pd.DataFrame(
+        {
+            "id": ["1", "2", "3"],
+            "spend": ["100", "300", "500"],
+            "tier": ["Gold", "Silver", "Platinum"],
+        },
+        dtype="string",
+    )
+    fitted = clean(
+        frame.assign(tier=["Bronze", "Gold", "Silver"]), features={"drivers": ["spend", "tier"]}
+    )
+    settings = FeatureSettings(drivers=("spend", "tier"), one_hot=False)
+    model = build_features(fitted, settings)
+    assert model.codes == {"tier": ("Bronze", "Gold", "Silver")}
+    scaling = Scaling(
+        names=model.names,
+        roles=model.roles,
+        kind="standard",
+        center=np.array([0.0, 1.5]),
+        scale=np.array([1.0, 0.5]),
+        log1p=(),
+        codes=model.codes,
+    )
+    data = clean(frame, features={"drivers": ["spend", "tier"]})
+    # one_hot = true in today's config: the model's encoding wins
+    features = apply_scaling(data, replace(settings, one_hot=True), scaling)
+    np.testing.assert_allclose(features.matrix[:, 1], [-1.0, 1.0, 0.0])
+    assert features.unseen == ("tier=Platinum",)
+    assert features.codes == model.codes

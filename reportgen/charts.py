@@ -292,16 +292,15 @@ def _selection(segmentation: SegmentationSummary, words: _Wording) -> Chart:
     for axis, criterion in zip(axes, criteria, strict=True):
         values = [getattr(s, criterion) for s in segmentation.scores]
         axis.plot(ks, values, marker="o", markersize=3.5, color="#555555")
-        if segmentation.k in ks:  # a frozen model may have lost a segment this period
-            chosen = ks.index(segmentation.k)
-            axis.plot(
-                ks[chosen],
-                values[chosen],
-                marker="o",
-                markersize=8,
-                color=PALETTE[3],
-                label=words("selection", "chosen"),
-            )
+        chosen = ks.index(segmentation.k)  # a k set by the user is scored too
+        axis.plot(
+            ks[chosen],
+            values[chosen],
+            marker="o",
+            markersize=8,
+            color=PALETTE[3],
+            label=words("selection", "chosen"),
+        )
         axis.set_title(words("selection", "criteria", criterion), fontsize=7.5)
         axis.set_xticks(ks)
         axis.tick_params(labelsize=7)

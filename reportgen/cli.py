@@ -249,7 +249,9 @@ def _run(args: argparse.Namespace, err: Console) -> int:
             err.print(line)
         seg = analysis.segmentation
         if seg.frozen_from:
-            err.print(f"{seg.k} segments: scored with the archived model of {seg.frozen_from}")
+            err.print(
+                f"{len(seg.ids)} segments: scored with the archived model of {seg.frozen_from}"
+            )
         else:
             err.print(f"{seg.k} segments: {seg.reason}")
         for warning in seg.warnings:

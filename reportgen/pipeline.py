@@ -426,6 +426,9 @@ def run(
                     analysis.features,
                     analysis.segmentation,
                     analysis.identity.max_id if analysis.identity else None,
+                    frozen=previous.model
+                    if previous and analysis.segmentation.frozen_from
+                    else None,
                 )
             ),
         }

@@ -356,7 +356,7 @@ def score(features: Features, model: ArchivedModel, settings: SegmentationSettin
         silhouette = float("nan")
     return Segmentation(
         labels=labels,
-        k=len(ids),
+        k=model.k,  # the model's, even when one of its segments is empty this period
         fixed=True,
         votes={},
         reason="",
@@ -374,13 +374,25 @@ def score(features: Features, model: ArchivedModel, settings: SegmentationSettin
     )
 
 
-def model_record(features: Features, segmentation: Segmentation, max_id: int | None = None) -> dict:
-    """Everything needed to score new customers with this model, and the evidence for k."""
-    in_units = features.to_units(segmentation.centroids.copy())
+def model_record(
+    features: Features,
+    segmentation: Segmentation,
+    max_id: int | None = None,
+    frozen: ArchivedModel | None = None,
+) -> dict:
+    """Everything needed to score new customers with this model, and the evidence for k.
+
+    A period scored with a `frozen` model records that model's segments, all of them:
+    one that no customer was nearest to this time must still be there next period.
+    """
+    ids, centroids = (
+        (frozen.ids, frozen.centroids) if frozen else (segmentation.ids, segmentation.centroids)
+    )
+    in_units = features.to_units(centroids.copy())
     return {
         "k": segmentation.k,
-        "ids": list(segmentation.ids),
-        "max_id": max(segmentation.ids) if max_id is None else max_id,
+        "ids": list(ids),
+        "max_id": max(ids) if max_id is None else max_id,
         "seed": segmentation.seed,
         "n_init": segmentation.n_init,
         "features": list(features.names),
@@ -395,11 +407,11 @@ def model_record(features: Features, segmentation: Segmentation, max_id: int | N
         },
         "centroids": [
             {
-                "segment": segmentation.ids[i],
+                "segment": ids[i],
                 "scaled": dict(zip(features.names, row.tolist(), strict=True)),
                 "units": dict(zip(features.names, unit.tolist(), strict=True)),
             }
-            for i, (row, unit) in enumerate(zip(segmentation.centroids, in_units, strict=True))
+            for i, (row, unit) in enumerate(zip(centroids, in_units, strict=True))
         ],
         "selection": {
             "fixed": segmentation.fixed,

@@ -208,3 +208,43 @@ def test_frozen_mode_keeps_the_label_codes_of_the_archived_model(tmp_path):
     assert segments[1][kept].tolist() == segments[0][kept].tolist()
     text = pdf_text(folder / "2026-11" / "report.pdf")
     assert "do not influence which segment a customer falls into: Membership = Platinum" in text
+
+
+def test_a_frozen_segment_left_empty_stays_in_the_model(tmp_path):
+    """November has no low spenders: their segment is gone for the month, but the model
+    keeps it, and December's low spenders land in it again under the same number."""
+    october = [f"c{i:03d}" for i in range(150)]
+    behaviour = {c: ("high", "mid", "low")[i % 3] for i, c in enumerate(october)}
+    month(october, behaviour, 1).to_csv(tmp_path / "oct.csv", index=False)
+    high_and_mid = [c for c in october if behaviour[c] != "low"]
+    month(high_and_mid, behaviour, 2).to_csv(tmp_path / "nov.csv", index=False)
+    month(october, behaviour, 3).to_csv(tmp_path / "dec.csv", index=False)
+    refit = ("run", "--data", "oct.csv", "--period", "2026-10", "--k", "3", "--quiet")
+    assert run_cli(*refit, cwd=tmp_path).returncode == 0
+    (tmp_path / "reportgen.toml").write_text('[segmentation]\nmode = "frozen"\n')
+    november = run_cli("run", "--data", "nov.csv", "--period", "2026-11", cwd=tmp_path)
+    assert november.returncode == 0, november.stderr
+    assert "2 segments: scored with the archived model of 2026-10" in november.stderr
+    december = run_cli("run", "--data", "dec.csv", "--period", "2026-12", "--quiet", cwd=tmp_path)
+    assert december.returncode == 0, december.stderr
+
+    folder = tmp_path / "output" / "customer-segments"
+    models = {
+        p: json.loads((folder / p / "model.json").read_text())
+        for p in ("2026-10", "2026-11", "2026-12")
+    }
+    for period in ("2026-11", "2026-12"):
+        assert models[period]["ids"] == [1, 2, 3] and models[period]["k"] == 3
+        assert models[period]["centroids"] == models["2026-10"]["centroids"]
+    assignments = {
+        p: pd.read_csv(folder / p / "assignments.csv").set_index("customer_id")["segment"]
+        for p in ("2026-10", "2026-11", "2026-12")
+    }
+    low = [c for c in october if behaviour[c] == "low"]
+    (empty,) = set(assignments["2026-10"][low])
+    assert empty not in set(assignments["2026-11"])
+    assert set(assignments["2026-12"][low]) == {empty}
+    text = pdf_text(folder / "2026-11" / "report.pdf")
+    assert f"No customer was nearest to segment {empty} this period." in text
+    html = (folder / "2026-11" / "report.html").read_text()
+    assert "with the chosen k = 3 marked" in html  # the model's k, not the 2 segments left

@@ -166,6 +166,6 @@ def test_score_leaves_out_a_segment_nobody_is_nearest_to():
     model = archived([[0, 0], [10, 0], [0, 10]], (1, 2, 3))
     points = np.array([[1, 0], [0, 1], [9, 0], [11, 0]], dtype=float)
     seg = score(features_of(points), model, SETTINGS)
-    assert seg.ids == (1, 2) and seg.k == 2
+    assert seg.ids == (1, 2) and seg.k == 3  # the model keeps k; segment 3 is empty
     assert seg.labels.tolist() == [1, 1, 2, 2]
     np.testing.assert_array_equal(seg.centroids, [[0, 0], [10, 0]])

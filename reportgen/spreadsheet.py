@@ -20,11 +20,17 @@ _FORMULA_START = r"^[\s'\"]*[=+\-@\t\r]"
 _NUMBER = r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$"
 
 
+def _text(values: pd.Series) -> pa.Array:
+    """The values as one Arrow string array. pandas may hold them as large_string, which
+    older pyarrow (18, for one) does not mix with string literals in its kernels."""
+    return pa.array(values.astype("string[pyarrow]")).cast(pa.string())
+
+
 def neutralise(values: pd.Series) -> pd.Series:
     """Text values with a formula prefix get a leading "'"; numbers are kept as they are."""
     if values.dtype.kind in "biuf":
         return values
-    text = pa.array(values.astype("string[pyarrow]"), type=pa.string())
+    text = _text(values)
     risky = pc.and_(
         pc.match_substring_regex(text, _FORMULA_START),
         pc.invert(pc.match_substring_regex(text, _NUMBER)),
@@ -44,7 +50,7 @@ def csv_bytes(table: pd.DataFrame) -> bytes:
 
 def restore(values: pd.Series) -> pd.Series:
     """Undo `neutralise` when reading an export back: "'=x" becomes "=x" again."""
-    text = pa.array(values.astype("string[pyarrow]"), type=pa.string())
+    text = _text(values)
     guarded = pc.match_substring_regex(text, "^'" + _FORMULA_START.removeprefix("^"))
     original = pc.if_else(guarded, pc.utf8_slice_codeunits(text, 1), text)
     return pd.Series(original, index=values.index, dtype="string[pyarrow]", name=values.name)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
-import tomllib
 from html.parser import HTMLParser
 
 import pandas as pd
@@ -17,8 +15,8 @@ from reportgen.config import parse
 from reportgen.formatting import Formatter
 from reportgen.resources import templates_dir
 from reportgen.spreadsheet import restore
-from tests.conftest import REPO
 from tests.reliability.conftest import run_in_process, sample_table
+from tests.test_dependencies import lower_bounds
 
 HOSTILE_TEXT = [
     '" onmouseover=x "',
@@ -125,7 +123,4 @@ SAFE_MINIMUMS = {
 
 @pytest.mark.parametrize(("package", "minimum"), SAFE_MINIMUMS.items())
 def test_safe_minimum_versions_are_pinned(package, minimum):
-    declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
-    (spec,) = [d for d in declared if re.match(rf"{package}\b", d, re.IGNORECASE)]
-    lower = re.search(r">=\s*([\w.]+)", spec)
-    assert lower and Version(lower.group(1)) >= Version(minimum), spec
+    assert lower_bounds()[package] >= Version(minimum)

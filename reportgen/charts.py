@@ -29,7 +29,7 @@ from reportgen.findings import ChartData, Findings
 from reportgen.formatting import Formatter
 from reportgen.history import Migration
 from reportgen.personas import Personas, sandbox
-from reportgen.profile import Profiles
+from reportgen.profile import Profiles, SegmentProfile
 from reportgen.roles import ROLES
 from reportgen.segment import SegmentationSummary
 
@@ -45,6 +45,10 @@ _STYLE = {
     "svg.fonttype": "none",  # text stays text: small files, searchable PDFs
     "svg.hashsalt": "reportgen",  # stable ids: the same data gives the same SVG
 }
+
+
+Shown = list[SegmentProfile]
+"""The segments large enough to describe, in id order: the only ones a chart shows."""
 
 
 @dataclass(frozen=True)
@@ -86,13 +90,16 @@ def _svg(figure: Figure) -> str:
 class _Wording:
     """Chart titles and alt text, rendered from the charts.yaml templates."""
 
-    def __init__(self, path: Path, formatter: Formatter) -> None:
+    def __init__(self, path: Path, formatter: Formatter, counts: str | None = None) -> None:
         try:
             self.text = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as exc:
             raise ConfigError(f"chart wording {path} cannot be read: {exc}") from None
         self.path = path
         self.environment = sandbox(formatter)
+        self.counts = counts
+        """What frequency counts ("orders" or "items"): its label says so when the wording
+        has frequency_orders / frequency_items."""
 
     def __call__(self, *keys: str, **context: Any) -> str:
         try:
@@ -106,22 +113,23 @@ class _Wording:
             raise ConfigError(f"chart wording {self.path}: {'.'.join(keys)}: {exc}") from None
 
     def role(self, role: str) -> str:
-        return str(self.text.get("role_labels", {}).get(role, role))
+        labels = self.text.get("role_labels", {})
+        if role == "frequency" and f"frequency_{self.counts}" in labels:
+            return str(labels[f"frequency_{self.counts}"])
+        return str(labels.get(role, role))
 
 
-def _names(profiles: Profiles, personas: Personas) -> list[str]:
-    return [f"{s.id} · {p.name}" for s, p in zip(profiles.segments, personas.segments, strict=True)]
-
-
-def _sizes(profiles: Profiles, names: list[str], words: _Wording, context: dict) -> Chart:
+def _sizes(
+    segments: Shown, revenue_known: bool, names: list[str], words: _Wording, context: dict
+) -> Chart:
     k = len(names)
     figure, axis = plt.subplots(figsize=(7, 0.45 * k + 1.2))
     y = np.arange(k)
-    shares = [s.share for s in profiles.segments]
-    colors = [color(s.id) for s in profiles.segments]
+    shares = [s.share for s in segments]
+    colors = [color(s.id) for s in segments]
     axis.barh(y - 0.2, shares, height=0.38, color=colors, label=words("sizes", "customers"))
-    if profiles.revenue is not None:
-        revenue = [s.revenue_share or 0 for s in profiles.segments]
+    if revenue_known:
+        revenue = [s.revenue_share or 0 for s in segments]
         axis.barh(
             y + 0.2,
             revenue,
@@ -143,9 +151,9 @@ def _sizes(profiles: Profiles, names: list[str], words: _Wording, context: dict)
     return Chart("sizes", words("sizes", "title"), words("sizes", "alt", **context), _svg(figure))
 
 
-def _heatmap(profiles: Profiles, names: list[str], words: _Wording, context: dict) -> Chart:
-    roles = list(profiles.segments[0].stats)
-    z = np.array([[s.stats[r].z for r in roles] for s in profiles.segments])
+def _heatmap(segments: Shown, names: list[str], words: _Wording, context: dict) -> Chart:
+    roles = list(segments[0].stats)
+    z = np.array([[s.stats[r].z for r in roles] for s in segments])
     figure, axis = plt.subplots(figsize=(7, 0.45 * len(names) + 1.6))
     limit = max(1.0, float(np.abs(z).max()))
     sns.heatmap(
@@ -171,12 +179,11 @@ def _heatmap(profiles: Profiles, names: list[str], words: _Wording, context: dic
     )
 
 
-def _scatter(data: ChartData, ids: tuple[int, ...], words: _Wording, context: dict) -> Chart:
+def _scatter(data: ChartData, words: _Wording, context: dict) -> Chart:
     points = np.column_stack([data.scatter_x, data.scatter_y])
-    centres = np.array(data.centres)
     labels = np.array(data.scatter_segment)
     figure, axis = plt.subplots(figsize=(7, 4.2))
-    for row, segment_id in enumerate(ids):
+    for segment_id, centre in data.centres.items():
         mine = labels == segment_id
         axis.scatter(
             points[mine, 0],
@@ -189,7 +196,7 @@ def _scatter(data: ChartData, ids: tuple[int, ...], words: _Wording, context: di
             label=str(segment_id),
         )
         axis.scatter(
-            *centres[row],
+            *centre,
             s=140,
             marker="X",
             color=color(segment_id),
@@ -213,13 +220,13 @@ def _distribution(
     role: str,
     data: ChartData,
     names: list[str],
-    profiles: Profiles,
+    segments: Shown,
     words: _Wording,
     formatter: Formatter,
 ) -> Chart:
     values = np.array(data.distributions[role])
     labels = np.array(data.sample_segment)
-    groups = [values[labels == s.id] for s in profiles.segments]
+    groups = [values[labels == s.id] for s in segments]
     figure, axis = plt.subplots(figsize=(7, 0.42 * len(names) + 1.0))
     boxes = axis.boxplot(
         groups,
@@ -229,7 +236,7 @@ def _distribution(
         showfliers=False,
         medianprops={"color": "black"},
     )
-    for patch, segment in zip(boxes["boxes"], profiles.segments, strict=True):
+    for patch, segment in zip(boxes["boxes"], segments, strict=True):
         patch.set_facecolor(color(segment.id))
         patch.set_alpha(0.8)
     axis.set_yticks(range(1, len(names) + 1), names)
@@ -238,7 +245,7 @@ def _distribution(
     show = formatter.money if role == "spend" else formatter.number
     medians = [
         {"name": n, "median": show(s.stats[role].median)}
-        for n, s in zip(names, profiles.segments, strict=True)
+        for n, s in zip(names, segments, strict=True)
     ]
     return Chart(
         f"distribution-{role}",
@@ -249,14 +256,14 @@ def _distribution(
 
 
 def _mix(
-    role: str, profiles: Profiles, names: list[str], words: _Wording, formatter: Formatter
+    role: str, profiles: Profiles, segments: Shown, names: list[str], words: _Wording
 ) -> Chart:
     values = list(profiles.base_mix[role])
     figure, axis = plt.subplots(figsize=(7, 0.42 * len(names) + 1.2))
     left = np.zeros(len(names))
     shades = plt.get_cmap("Greys")(np.linspace(0.25, 0.85, len(values)))
     for value, shade in zip(values, shades, strict=True):
-        widths = np.array([s.mix[role].get(value, 0.0) for s in profiles.segments])
+        widths = np.array([s.mix[role].get(value, 0.0) for s in segments])
         axis.barh(range(len(names)), widths, left=left, color=shade, edgecolor="white", label=value)
         for i, (start, width) in enumerate(zip(left, widths, strict=True)):
             if width >= 0.08:
@@ -276,7 +283,7 @@ def _mix(
     axis.legend(
         loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=min(len(values), 5), frameon=False
     )
-    mixes = [{"name": n, "mix": s.mix[role]} for n, s in zip(names, profiles.segments, strict=True)]
+    mixes = [{"name": n, "mix": s.mix[role]} for n, s in zip(names, segments, strict=True)]
     return Chart(
         f"mix-{role}",
         words("mix", "title", role=words.role(role)),
@@ -351,10 +358,12 @@ def _profile(segment_id: int, name: str, stats: Mapping, words: _Wording) -> Cha
 def _migration(
     migration: Migration, ids: tuple[int, ...], names: list[str], words: _Wording
 ) -> Chart:
+    """Customers by previous and current segment, for the segments shown now."""
     sources = sorted(migration.previous_names)
     targets = list(ids)
     counts = np.zeros((len(sources), len(targets)), dtype=int)
-    for move in migration.moves:
+    shown = [m for m in migration.moves if m.target in targets]
+    for move in shown:
         counts[sources.index(move.source), targets.index(move.target)] = move.customers
     rows = [f"{i} · {migration.previous_names[i]}" for i in sources]
     figure, axis = plt.subplots(figsize=(7, 0.45 * len(rows) + 2.2))
@@ -381,7 +390,7 @@ def _migration(
             "target": names[targets.index(m.target)],
             "customers": m.customers,
         }
-        for m in migration.moves
+        for m in shown
         if m.source != m.target
     ]
     return Chart(
@@ -404,11 +413,20 @@ def build_charts(
     wording: Path,
     formatter: Formatter,
 ) -> Charts:
-    """Draw every chart of the report from what the analysis found."""
-    words = _Wording(wording, formatter)
+    """Draw every chart of the report from what the analysis found.
+
+    Suppressed segments (too small to describe) appear in no chart and no alt text.
+    """
     profiles, segmentation, data = findings.profiles, findings.segmentation, findings.plots
-    names = _names(profiles, personas)
-    roles = list(profiles.segments[0].stats)
+    words = _Wording(wording, formatter, profiles.frequency_counts)
+    pairs = [
+        (s, p)
+        for s, p in zip(profiles.segments, personas.segments, strict=True)
+        if not s.suppressed
+    ]
+    segments = [s for s, _ in pairs]
+    names = [f"{s.id} · {p.name}" for s, p in pairs]
+    roles = list(segments[0].stats) if segments else []
     context = {
         "segments": [
             {
@@ -417,35 +435,41 @@ def build_charts(
                 "size": s.size,
                 "share": s.share,
                 "revenue_share": s.revenue_share,
-                "stats": s.stats,
+                "stats": {
+                    role: vars(st) | {"thresholds": dict(st.thresholds)}
+                    for role, st in s.stats.items()
+                },
             }
-            for s, p in zip(profiles.segments, personas.segments, strict=True)
+            for s, p in pairs
         ],
-        "k": segmentation.k,
+        "k": len(segments),
         "roles": {r: words.role(r) for r in roles},
     }
     with plt.rc_context(_STYLE):
-        sizes = _sizes(profiles, names, words, context)
-        overview = [
-            _heatmap(profiles, names, words, context),
-            _scatter(data, segmentation.ids, words, context),
-        ]
-        overview += [
-            _distribution(role, data, names, profiles, words, formatter)
-            for role in data.distributions
-        ]
-        overview += [
-            _mix(role, profiles, names, words, formatter)
-            for role in MIX_ROLES
-            if role in profiles.base_mix
-        ]
+        sizes = _sizes(segments, profiles.revenue is not None, names, words, context)
+        overview = []
+        if segments:
+            overview += [
+                _heatmap(segments, names, words, context),
+                _scatter(data, words, context),
+            ]
+            overview += [
+                _distribution(role, data, names, segments, words, formatter)
+                for role in data.distributions
+            ]
+            overview += [
+                _mix(role, profiles, segments, names, words)
+                for role in MIX_ROLES
+                if role in profiles.base_mix
+            ]
         selection = _selection(segmentation, words)
-        per_segment = {
-            s.id: _profile(s.id, p.name, s.stats, words)
-            for s, p in zip(profiles.segments, personas.segments, strict=True)
-        }
+        per_segment = {s.id: _profile(s.id, p.name, s.stats, words) for s, p in pairs}
         migration = findings.migration
-        moves = _migration(migration, segmentation.ids, names, words) if migration else None
+        moves = (
+            _migration(migration, tuple(s.id for s in segments), names, words)
+            if migration
+            else None
+        )
     return Charts(
         sizes=sizes,
         overview=tuple(overview),

@@ -66,8 +66,9 @@ class OrderSettings:
     """Order ids starting with this mark returns or cancellations (e.g. "C")."""
     as_of: date | None = None
     """The day recency and tenure are counted to; default: the day after the last order."""
-    min_date: date = date(2000, 1, 1)
-    """Orders before this day are taken as data errors."""
+    min_date: date | None = None
+    """Orders before this day are taken as data errors; None: no fixed floor (placeholder
+    dates such as 1900-01-01 and dates far before the bulk of the log are still caught)."""
     duplicates: str = "drop"
     invalid_amounts: str = "drop"
     future_dates: str = "drop"
@@ -89,6 +90,10 @@ class FeatureSettings:
     """Roles that drive the clustering; None means every behavioural role present."""
     scaling: str = "standard"
     log_spend: bool = False
+    """Always take log1p of spend before scaling."""
+    log_skewed: bool = True
+    """Take log1p of every non-negative numeric driver whose skewness exceeds SKEW_LIMIT
+    (features.py), so a handful of extreme customers cannot stretch the scale."""
     one_hot: bool = True
 
 
@@ -104,6 +109,37 @@ class SegmentationSettings:
     stability_runs: int = 10
     mode: str = "refit"
     """refit: fit afresh each period; frozen: score with the previous period's archived model."""
+    min_share: float = 0.01
+    """A fitted segment with fewer customers than this share (or than [report]
+    min_segment_size) is dissolved into the nearest others and its customers reported."""
+
+
+@dataclass(frozen=True)
+class LevelSettings:
+    """When a segment's figure is called high, low, recent, lapsed, lost or new (profile.py).
+
+    None for a day threshold means: from the business's own rhythm where the data shows
+    it (the median gap between a repeat customer's orders), else the documented default.
+    """
+
+    recent_days: float | None = None
+    lapsed_days: float | None = None
+    lost_days: float | None = None
+    new_days: float = 90.0
+    established_days: float = 365.0
+    ratio: float = 1.25
+    """The segment's median must be at least this many times the base median to be high
+    (at most its inverse to be low)."""
+    share_points: float = 0.10
+    """Yes/no figures and shares: the segment must differ by this many points (0.10 = 10)."""
+    rating_points: float | None = None
+    """Ratings: the difference in scale points; None: a tenth of [validation] rating_scale."""
+    ordinal_steps: float = 0.5
+    """Ordered labels (satisfaction): the difference of the mean position, in steps."""
+    repeat_orders: float = 2.0
+    """Frequency is high only when the segment's median customer has at least this many."""
+    frequency_counts: str = "auto"
+    """What frequency counts: "orders", "items", or "auto" (from the column's name)."""
 
 
 @dataclass(frozen=True)
@@ -176,6 +212,7 @@ class Config:
     archive: ArchiveSettings = field(default_factory=ArchiveSettings)
     email: EmailSettings = field(default_factory=EmailSettings)
     orders: OrderSettings = field(default_factory=OrderSettings)
+    levels: LevelSettings = field(default_factory=LevelSettings)
     source: Path | None = None
     """The file this config was read from, if any."""
 
@@ -199,6 +236,7 @@ class Config:
             },
             "segmentation": {**vars(self.segmentation), "k": self.segmentation.k or "auto"},
             "archive": vars(self.archive).copy(),
+            "levels": vars(self.levels).copy(),
             "email": {
                 **vars(self.email),
                 "audiences": [vars(a) for a in self.email.audiences],
@@ -208,7 +246,7 @@ class Config:
                 **vars(self.orders),
                 "columns": dict(self.orders.columns),
                 "as_of": self.orders.as_of.isoformat() if self.orders.as_of else None,
-                "min_date": self.orders.min_date.isoformat(),
+                "min_date": self.orders.min_date.isoformat() if self.orders.min_date else None,
             },
             "source": str(self.source) if self.source else None,
         }
@@ -306,6 +344,18 @@ def _k(where: str, value: Any) -> int | None:
     return _integer(2)(where, value)
 
 
+def _days_or_auto(where: str, value: Any) -> float | None:
+    if value == "auto":
+        return None
+    return _number(1, 36_500)(where, value)
+
+
+def _positive_or_auto(where: str, value: Any) -> float | None:
+    if value == "auto":
+        return None
+    return _number(0.001, 1_000_000)(where, value)
+
+
 def _rating_scale(where: str, value: Any) -> tuple[float, float]:
     ok = (
         isinstance(value, list)
@@ -385,6 +435,7 @@ _SCHEMA: dict[str, tuple[type, dict[str, Check]]] = {
             "drivers": _drivers,
             "scaling": _choice("standard", "robust"),
             "log_spend": _boolean,
+            "log_skewed": _boolean,
             "one_hot": _boolean,
         },
     ),
@@ -399,6 +450,23 @@ _SCHEMA: dict[str, tuple[type, dict[str, Check]]] = {
             "silhouette_sample": _integer(100),
             "stability_runs": _integer(0, 100),
             "mode": _choice("refit", "frozen"),
+            "min_share": _number(0, 0.5),
+        },
+    ),
+    "levels": (
+        LevelSettings,
+        {
+            "recent_days": _days_or_auto,
+            "lapsed_days": _days_or_auto,
+            "lost_days": _days_or_auto,
+            "new_days": _number(1, 36_500),
+            "established_days": _number(1, 36_500),
+            "ratio": _number(1.01, 100),
+            "share_points": _number(0.001, 1),
+            "rating_points": _positive_or_auto,
+            "ordinal_steps": _number(0.01, 100),
+            "repeat_orders": _number(1, 1_000_000),
+            "frequency_counts": _choice("auto", "orders", "items"),
         },
     ),
     "archive": (ArchiveSettings, {"keep": _integer(0)}),
@@ -616,6 +684,16 @@ def parse(raw: Mapping[str, Any], source: Path | None = None) -> Config:
     if report.decimal_mark == report.thousands_separator:
         raise _fail("[report] thousands_separator", "must differ from decimal_mark")
     segmentation: SegmentationSettings = sections.get("segmentation", SegmentationSettings())
+    levels: LevelSettings = sections.get("levels", LevelSettings())
+    days = [levels.recent_days, levels.lapsed_days, levels.lost_days]
+    given = [d for d in days if d is not None]
+    if given != sorted(given) or len(set(given)) != len(given):
+        raise _fail(
+            "[levels]",
+            f"recent_days < lapsed_days < lost_days is needed, got {days} (None = auto)",
+        )
+    if levels.new_days >= levels.established_days:
+        raise _fail("[levels] new_days", "must be smaller than established_days")
     if segmentation.k_min > segmentation.k_max:
         raise _fail(
             "[segmentation] k_min",
@@ -631,6 +709,7 @@ def parse(raw: Mapping[str, Any], source: Path | None = None) -> Config:
         archive=sections.get("archive", ArchiveSettings()),
         email=_email(raw["email"], source) if "email" in raw else EmailSettings(),
         orders=_orders(raw["orders"]) if "orders" in raw else OrderSettings(),
+        levels=levels,
         source=source,
     )
 

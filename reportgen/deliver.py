@@ -121,8 +121,7 @@ def reached(log: list[Delivery], audience: str) -> set[str]:
 def _context(entry: Entry, findings: Findings, config: Config) -> dict[str, Any]:
     profiles = json.loads((entry.path / "profiles.json").read_text(encoding="utf-8"))
     words = {int(s["id"]): s for s in profiles["segments"]}
-    minimum = config.report.min_segment_size
-    marks = highlights(findings.profiles, minimum)
+    marks = highlights(findings.profiles)
     segments = [
         {
             "id": s.id,
@@ -131,7 +130,7 @@ def _context(entry: Entry, findings: Findings, config: Config) -> dict[str, Any]
             "share": s.share,
             "revenue_share": s.revenue_share,
             "change": findings.changes.get(s.id),
-            "suppressed": s.size < minimum,
+            "suppressed": s.suppressed,
             "recommendation": (words[s.id].get("recommendations") or [""])[0],
         }
         for s in findings.profiles.segments

@@ -82,10 +82,32 @@ class _Encoded:
     """role=level for values outside the given codes (their cells are NaN)."""
 
 
+SKEW_LIMIT = 4.0
+"""A non-negative driver more skewed than this (sample skewness) is log1p-transformed:
+on spend or order counts with a long tail, a few extreme customers would otherwise
+stretch the scale until they form a segment of their own and everyone else is 'typical'."""
+
+
+def skewed(clean: CleanData) -> tuple[str, ...]:
+    """Numeric drivers that cannot be negative, are not shares, and whose skewness exceeds
+    SKEW_LIMIT."""
+    found = []
+    for role_name in clean.drivers:
+        role = ROLE_BY_NAME[role_name]
+        values = clean.frame[role_name]
+        if role.kind is not Kind.NUMERIC or not role.non_negative or role.share:
+            continue
+        numbers = values.astype("float64")
+        if numbers.min() >= 0 and numbers.skew() > SKEW_LIMIT:
+            found.append(role_name)
+    return tuple(found)
+
+
 def _encode(
     clean: CleanData,
     settings: FeatureSettings,
     given_codes: Mapping[str, tuple[str, ...]] | None = None,
+    log_roles: tuple[str, ...] = (),
 ) -> _Encoded:
     columns: dict[str, pd.Series] = {}
     sources: list[str] = []
@@ -112,7 +134,7 @@ def _encode(
             sources.append(role_name)
         else:
             numbers = values.astype("float64")
-            if role_name == "spend" and settings.log_spend:
+            if role_name in log_roles:
                 numbers = np.log1p(numbers.clip(lower=0))
                 logged.append(role_name)
             columns[role_name] = numbers
@@ -122,7 +144,10 @@ def _encode(
 
 def build_features(clean: CleanData, settings: FeatureSettings) -> Features:
     """Encode and scale the driver roles into the matrix K-Means is fitted on."""
-    encoded = _encode(clean, settings)
+    log_roles = skewed(clean) if settings.log_skewed else ()
+    if settings.log_spend and "spend" in clean.drivers:
+        log_roles = (*log_roles, "spend")
+    encoded = _encode(clean, settings, log_roles=log_roles)
     table, sources, logged = encoded.table, encoded.sources, encoded.logged
     constant = [name for name in table.columns if table[name].nunique(dropna=False) <= 1]
     kept = [name for name in table.columns if name not in constant]
@@ -167,12 +192,8 @@ def apply_scaling(clean: CleanData, settings: FeatureSettings, scaling: Scaling)
     period lacks is simply a column of zeros. A driver the model needs that this data
     does not have is an error: the model cannot place customers without it.
     """
-    as_fitted = replace(
-        settings,
-        log_spend="spend" in scaling.log1p,
-        one_hot=any("=" in name for name in scaling.names),
-    )
-    encoded = _encode(clean, as_fitted, scaling.codes)
+    as_fitted = replace(settings, one_hot=any("=" in name for name in scaling.names))
+    encoded = _encode(clean, as_fitted, scaling.codes, log_roles=scaling.log1p)
     table = encoded.table
     missing = [name for name in scaling.names if name not in table and "=" not in name]
     if missing:

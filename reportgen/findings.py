@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 from sklearn.decomposition import PCA
 
 from reportgen.errors import SnapshotError
@@ -28,7 +29,7 @@ SCATTER_POINTS = 3_000
 BOX_POINTS = 20_000
 DISTRIBUTION_ROLES = ("spend", "frequency", "recency", "rating")
 BRIEF_FILE = "brief.json"
-BRIEF_FORMAT = 1
+BRIEF_FORMAT = 2
 """Bumped when Findings changes shape, so an old reportgen never misreads a newer file."""
 
 
@@ -43,8 +44,8 @@ class ChartData:
     scatter_x: tuple[float, ...]
     scatter_y: tuple[float, ...]
     scatter_segment: tuple[int, ...]
-    centres: tuple[tuple[float, float], ...]
-    """Each segment's centre in the same projection, in segment id order."""
+    centres: Mapping[int, tuple[float, float]]
+    """Each shown segment's centre in the same projection."""
     explained: tuple[float, float]
     """Share of the variance each projection axis explains."""
     sample_segment: tuple[int, ...]
@@ -53,19 +54,35 @@ class ChartData:
     """Role -> its value for each customer in the distribution sample."""
 
 
-def chart_data(clean: CleanData, features: Features, segmentation: Segmentation) -> ChartData:
-    """Draw the samples: a 2-D PCA projection and the values of the distribution roles."""
+def chart_data(
+    clean: CleanData,
+    features: Features,
+    segmentation: Segmentation,
+    hidden: frozenset[int] = frozenset(),
+) -> ChartData:
+    """Draw the samples: a 2-D PCA projection and the values of the distribution roles.
+
+    Customers of `hidden` (suppressed) segments are left out of every sample, and their
+    segment's centre too: a segment too small to describe appears in no chart.
+    """
+    shown = ~np.isin(segmentation.labels, list(hidden))
     rows = sample_rows(len(features.matrix), SCATTER_POINTS, segmentation.seed)
     pca = PCA(n_components=2, random_state=segmentation.seed).fit(features.matrix[rows])
-    points = pca.transform(features.matrix[rows]).round(4)
+    rows = rows[shown[rows]]
+    points = pca.transform(features.matrix[rows]).round(4).reshape(-1, 2)
     centres = pca.transform(segmentation.centroids).round(4)
     sample = sample_rows(len(clean.frame), BOX_POINTS, segmentation.seed)
+    sample = sample[shown[sample]]
     ratio = pca.explained_variance_ratio_
     return ChartData(
         scatter_x=tuple(points[:, 0].tolist()),
         scatter_y=tuple(points[:, 1].tolist()),
         scatter_segment=tuple(segmentation.labels[rows].tolist()),
-        centres=tuple((float(x), float(y)) for x, y in centres),
+        centres={
+            segment_id: (float(x), float(y))
+            for segment_id, (x, y) in zip(segmentation.ids, centres, strict=True)
+            if segment_id not in hidden
+        },
         explained=(float(ratio[0]), float(ratio[1])),
         sample_segment=tuple(segmentation.labels[sample].tolist()),
         distributions={
@@ -90,6 +107,8 @@ class Findings:
     drivers: tuple[str, ...]
     dropped: tuple[str, ...]
     """Driver features left out because they were constant."""
+    transformed: tuple[str, ...]
+    """Driver roles taken on a log scale (log1p) before clustering."""
     unseen: tuple[str, ...]
     """Category levels a frozen model was not fitted on (role=value)."""
     migration: Migration | None

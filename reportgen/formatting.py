@@ -8,6 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reportgen.roles import ROLE_BY_NAME, Kind
+
+ROLE_FORMATS = {
+    "spend": "money",
+    "aov": "money",
+    "recency": "days",
+    "tenure": "days",
+    "return_rate": "percent",
+}
+"""How a role's figures read; yes/no roles are shares (percent), the rest plain numbers."""
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CNY": "¥"}
 
 
@@ -77,6 +87,13 @@ class Formatter:
         sign = "+" if difference >= 0 else "−"
         return f"{sign}{self._group(abs(difference) * 100, 1)} pts"
 
+    def role_value(self, value: float | None, role: str) -> str:
+        """A figure in its role's format: spend as money, days as days, shares as percent."""
+        if ROLE_BY_NAME[role].kind is Kind.BOOLEAN:
+            return self.percent(value)
+        name = ROLE_FORMATS.get(role, "number")
+        return getattr(self, name)(value)
+
     def filters(self) -> dict:
         """The formatters as Jinja filters."""
         return {
@@ -87,4 +104,5 @@ class Formatter:
             "days": self.days,
             "change": self.change,
             "points": self.points,
+            "role_value": self.role_value,
         }

@@ -166,6 +166,50 @@ def _day_expression(column: str, kind: str, date_format: str | None) -> str:
     return f"CAST(TRY_CAST({col} AS TIMESTAMP) AS DATE)"
 
 
+PLACEHOLDER_DAYS = (
+    date(1, 1, 1),
+    date(1753, 1, 1),
+    date(1899, 12, 30),
+    date(1899, 12, 31),
+    date(1900, 1, 1),
+    date(1970, 1, 1),
+)
+"""Days that exports write for "no date": zero dates of databases, spreadsheets and clocks."""
+_PLACEHOLDER_SQL = ", ".join(f"DATE {_literal(str(day))}" for day in PLACEHOLDER_DAYS)
+BULK_SPANS = 4
+"""A line is far from the bulk of the log when it precedes its first quartile day, or
+follows its third, by more than this many interquartile spans (and at least MIN_REACH)."""
+MIN_REACH = timedelta(days=730)
+
+
+def _date_bounds(
+    con: duckdb.DuckDBPyConnection, limit: date, settings: OrderSettings
+) -> tuple[date, date]:
+    """The earliest and latest day an order line may have.
+
+    Far before or after the bulk of the log (its quartile days) a line is a stray: a
+    real history of any age and length is kept, while a line decades before the rest,
+    or one that would move the as-of day years past everyone's last order, is caught.
+    [orders] min_date replaces the earliest day; [orders] as_of, when later, the latest.
+    """
+    low, high = con.execute(
+        f"""
+        SELECT quantile_disc(day, 0.25), quantile_disc(day, 0.75)
+        FROM lines WHERE customer_id IS NOT NULL AND day <= DATE {_literal(str(limit))}
+        AND day NOT IN ({_PLACEHOLDER_SQL})
+        """
+    ).fetchone()
+    earliest = date(1, 1, 2)
+    if low is None:
+        return settings.min_date or earliest, limit
+    reach = max(BULK_SPANS * (high - low), MIN_REACH)
+    floor = low - reach if low - earliest > reach else earliest
+    ceiling = high + reach if limit - high > reach else limit
+    if settings.as_of is not None:
+        ceiling = min(max(ceiling, settings.as_of), limit)
+    return settings.min_date or floor, ceiling
+
+
 _NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE")
 
 
@@ -271,23 +315,39 @@ def _aggregate(
         else con.execute("SELECT COUNT(*) FROM lines").fetchone()[0]
     )
     limit = today or date.today()
+    floor, ceiling = _date_bounds(con, limit, settings)
+    in_range = (
+        f"day BETWEEN DATE {_literal(str(floor))} AND DATE {_literal(str(ceiling))} "
+        f"AND day NOT IN ({_PLACEHOLDER_SQL})"
+    )
     counts = con.execute(
         f"""
         SELECT
             COUNT(*) FILTER (WHERE customer_id IS NULL),
             COUNT(*) FILTER (WHERE customer_id IS NOT NULL AND day IS NULL),
             COUNT(*) FILTER (WHERE customer_id IS NOT NULL AND day > DATE {_literal(str(limit))}),
-            COUNT(*) FILTER (WHERE customer_id IS NOT NULL
-                             AND day < DATE {_literal(str(settings.min_date))}),
+            COUNT(*) FILTER (WHERE customer_id IS NOT NULL AND day IN ({_PLACEHOLDER_SQL})),
+            COUNT(*) FILTER (WHERE customer_id IS NOT NULL AND day NOT IN ({_PLACEHOLDER_SQL})
+                             AND day < DATE {_literal(str(floor))}),
+            COUNT(*) FILTER (WHERE customer_id IS NOT NULL AND day > DATE {_literal(str(ceiling))}
+                             AND day <= DATE {_literal(str(limit))}),
             COUNT(*) FILTER (WHERE customer_id IS NOT NULL AND day IS NOT NULL AND amount IS NULL),
             COUNT(*) FILTER (WHERE customer_id IS NOT NULL AND NOT is_return AND amount <= 0),
-            MAX(day) FILTER (WHERE customer_id IS NOT NULL
-                             AND day BETWEEN DATE {_literal(str(settings.min_date))}
-                                         AND DATE {_literal(str(limit))})
+            MAX(day) FILTER (WHERE customer_id IS NOT NULL AND {in_range})
         FROM lines
         """
     ).fetchone()
-    missing_id, undated, future, too_old, no_amount, non_positive, last_day = counts
+    (
+        missing_id,
+        undated,
+        future,
+        placeholder,
+        too_old,
+        too_late,
+        no_amount,
+        non_positive,
+        last_day,
+    ) = counts
     if future and settings.future_dates == "error":
         raise DataError(
             f"{source}: {future:,} order lines are dated after {limit} (today); fix the "
@@ -295,21 +355,21 @@ def _aggregate(
         )
     if last_day is None:
         raise DataError(
-            f"{source}: no order line has a customer id, a readable date between "
-            f"{settings.min_date} and {limit}, and an amount; check [orders] and "
-            "[data] date_format"
+            f"{source}: no order line has a customer id, a readable date from {floor} to "
+            f"{ceiling} (not a placeholder such as 1900-01-01) and an amount; check the column "
+            "names in [orders], the date format in [data] date_format, and the earliest "
+            "accepted day in [orders] min_date"
         )
     as_of = settings.as_of or last_day + timedelta(days=1)
     keep_non_positive = settings.invalid_amounts == "keep"
     valid = f"""
-        customer_id IS NOT NULL AND amount IS NOT NULL
-        AND day BETWEEN DATE {_literal(str(settings.min_date))} AND DATE {_literal(str(limit))}
+        customer_id IS NOT NULL AND amount IS NOT NULL AND {in_range}
         AND day < DATE {_literal(str(as_of))}
         {"" if keep_non_positive else "AND (is_return OR amount > 0)"}
     """
     after_as_of = con.execute(
         f"SELECT COUNT(*) FROM lines WHERE customer_id IS NOT NULL AND day >= DATE "
-        f"{_literal(str(as_of))} AND day <= DATE {_literal(str(limit))}"
+        f"{_literal(str(as_of))} AND day <= DATE {_literal(str(ceiling))}"
     ).fetchone()[0]
     # Lines to orders first, then orders to customers: no COUNT(DISTINCT) over lines.
     # An order with both bought and returned lines counts as a purchase and a return.
@@ -357,14 +417,16 @@ def _aggregate(
         "missing_id": missing_id,
         "undated": undated,
         "future": future,
+        "placeholder": placeholder,
         "too_old": too_old,
+        "too_late": too_late,
         "no_amount": no_amount,
         "non_positive": 0 if keep_non_positive else non_positive,
         "after_as_of": after_as_of,
         "returns_only": returns_only,
         "negative": negative,
     }
-    fixes = _fixes(roles, counts, settings, date_format, as_of, limit)
+    fixes = _fixes(roles, counts, settings, date_format, as_of, limit, (floor, ceiling))
     return frame, lines, fixes, as_of
 
 
@@ -375,7 +437,9 @@ def _fixes(
     date_format: str | None,
     as_of: date,
     today: date,
+    bounds: tuple[date, date],
 ) -> tuple[Fix, ...]:
+    floor, ceiling = bounds
     date_hint = (
         ""
         if date_format
@@ -392,10 +456,29 @@ def _fixes(
         ),
         ("future", "order_date", "future", f"order lines dated after today ({today}) dropped"),
         (
+            "placeholder",
+            "order_date",
+            "placeholder",
+            "order lines with a placeholder date (1900-01-01, 1970-01-01, 0001-01-01 and the "
+            "like) dropped",
+        ),
+        (
             "too_old",
             "order_date",
             "too_old",
-            f"order lines dated before {settings.min_date} dropped{date_hint}",
+            (
+                f"order lines dated before [orders] min_date ({floor}) dropped{date_hint}"
+                if settings.min_date
+                else f"order lines dated before {floor}, far before the bulk of the log, "
+                f"dropped (set [orders] min_date to choose the earliest day){date_hint}"
+            ),
+        ),
+        (
+            "too_late",
+            "order_date",
+            "too_late",
+            f"order lines dated after {ceiling}, far after the bulk of the log, dropped "
+            "(set [orders] as_of to a later day to keep them)",
         ),
         (
             "after_as_of",

@@ -1,47 +1,72 @@
 """Names, descriptions and recommendations for segments, from the persona library.
 
-A persona is matched, not hard-coded: each library entry states the role levels
-it wants, each segment has levels from `profile`, and segments are assigned to
-entries one-to-one by match score (the Hungarian method), so no two segments
-share a persona. A segment that fits no entry well enough is named from its two
-most distinctive traits. All wording comes from the library (YAML), which a user
-can replace; descriptions are Jinja templates rendered in a sandbox, because a
-library is user input.
+A persona is matched, not hard-coded. Each library entry separates the levels its
+name and description **assert** (hard requirements: an entry is never given to a
+segment that fails one) from the levels it merely **prefers** (a better fit).
+Segments are assigned to entries one-to-one, strongest match first, among the
+entries whose assertions hold, preferring the entry that explains a segment's most
+distinctive trait. A segment that fits none is named from its most distinctive
+true traits; a segment too small to describe takes no persona at all.
+
+The library's wording is checked when it is loaded: a phrase listed under
+`claims` ("regularly", "new", "used to", ...) may only appear in the name or
+description of an entry that asserts the levels it claims, and a description may
+only quote `role.level` for a role the entry asserts. All wording comes from the
+library (YAML), which a user can replace; descriptions are Jinja templates
+rendered in a sandbox, because a library is user input.
 """
 
 from __future__ import annotations
 
-import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jinja2
-import numpy as np
 import yaml
+from jinja2 import nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from scipy.optimize import linear_sum_assignment
 
 from reportgen.errors import ConfigError
 from reportgen.formatting import Formatter
-from reportgen.profile import Profiles, SegmentProfile
+from reportgen.profile import Profiles, SegmentProfile, distinctive
+from reportgen.resources import templates_dir
 from reportgen.roles import ROLE_BY_NAME, Kind
 
-MIN_FIT = 0.6
-"""Net share of a persona's wanted levels a segment must meet (misses count against)."""
-_LEVELS = {"recency": ("recent", "typical", "lapsed")}
+_LEVELS = {"recency": ("recent", "typical", "lapsed", "lost")}
 _DEFAULT_LEVELS = ("high", "typical", "low")
-_OPPOSITE = {"high": "low", "low": "high", "recent": "lapsed", "lapsed": "recent"}
-_ENTRY_FIELDS = {"key", "name", "match", "description", "recommendations"}
-_TRAIT_FIELDS = {"fallback_description", "fallback_recommendations"}
+_OPPOSITE = {
+    "high": ("low",),
+    "low": ("high",),
+    "recent": ("lapsed", "lost"),
+    "lapsed": ("recent",),
+    "lost": ("recent",),
+}
+_ENTRY_FIELDS = {"key", "name", "asserts", "prefers", "description", "recommendations"}
+_REQUIRED_FIELDS = _ENTRY_FIELDS - {"prefers"}
+_TRAIT_TEXTS = ("typical_name", "small_name")
+_TRAIT_TEMPLATES = ("fallback_description", "also")
+_TRAIT_FIELDS = {*_TRAIT_TEXTS, *_TRAIT_TEMPLATES, "fallback_recommendations"}
+TOP_TRAIT_BONUS = 2.0
+"""Added when an entry asserts the segment's most distinctive trait: a persona that
+explains what stands out beats one with a better fit on minor figures."""
+STRENGTH_CAP = 4.0
+"""A figure this many spreads from the base counts fully toward a persona's score."""
+KEEP_BONUS = 1.5
+"""Added to the score of the persona a segment had last period, while it still fits, so a
+segment keeps its name from month to month unless its profile has really changed."""
 
 
 @dataclass(frozen=True)
 class LibraryEntry:
     key: str
     name: str
-    match: Mapping[str, tuple[str, ...]]
+    asserts: Mapping[str, tuple[str, ...]]
+    """Role -> the levels the name and description state; every one must hold."""
+    prefers: Mapping[str, tuple[str, ...]]
+    """Role -> levels that make the entry a better fit, without being stated."""
     description: jinja2.Template
     recommendations: tuple[str, ...]
 
@@ -51,17 +76,23 @@ class Library:
     path: Path
     entries: tuple[LibraryEntry, ...]
     traits: Mapping[str, Mapping[str, str]]
+    """Role -> level -> the words for it ("frequent returners")."""
     fallback_description: jinja2.Template
     fallback_recommendations: tuple[str, ...]
-    typical_name: str | None = None
+    also: jinja2.Template
+    """The sentence that adds a segment's most distinctive trait when its persona does
+    not assert it."""
+    typical_name: str
     """Name of a segment that fits no persona and has no trait that stands out."""
+    small_name: str
+    """Name of a segment too small to describe."""
 
 
 @dataclass(frozen=True)
 class Persona:
     segment: int
     key: str | None
-    """The library entry, or None for a name built from traits."""
+    """The library entry, or None for a name built from traits (or a suppressed segment)."""
     name: str
     description: str
     recommendations: tuple[str, ...]
@@ -84,8 +115,12 @@ def sandbox(formatter: Formatter) -> ImmutableSandboxedEnvironment:
     return environment
 
 
-def _levels_for(role: str) -> tuple[str, ...]:
+def levels_for(role: str) -> tuple[str, ...]:
     return _LEVELS.get(role, _DEFAULT_LEVELS)
+
+
+def _phrase(text: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w-])" + re.escape(text.lower()) + r"(?![\w-])")
 
 
 class _LibraryReader:
@@ -115,39 +150,107 @@ class _LibraryReader:
             raise self.fail(where, f"expected a list of {low} to {high} texts, got {value!r}")
         return tuple(self.text(f"{where}[{i + 1}]", v) for i, v in enumerate(value))
 
-    def match(self, where: str, value: Any) -> dict[str, tuple[str, ...]]:
-        if not isinstance(value, dict) or not value:
+    def levels(self, where: str, value: Any, empty: bool) -> dict[str, tuple[str, ...]]:
+        """A mapping of role: level or [levels], checked against each role's levels."""
+        if not isinstance(value, dict) or (not value and not empty):
             raise self.fail(where, "expected a mapping of role: level, such as {spend: high}")
-        match = {}
+        found = {}
         for role, wanted in value.items():
             if role not in ROLE_BY_NAME or ROLE_BY_NAME[role].kind in (Kind.ID, Kind.CATEGORICAL):
                 raise self.fail(f"{where}.{role}", "not a role with levels")
             levels = tuple(wanted) if isinstance(wanted, list) else (wanted,)
             for level in levels:
-                if level not in _levels_for(role):
-                    allowed = ", ".join(_levels_for(role))
+                if level not in levels_for(role):
+                    allowed = ", ".join(levels_for(role))
                     raise self.fail(f"{where}.{role}", f"{level!r} is not a level; use {allowed}")
-            match[role] = levels
-        return match
+            found[role] = levels
+        return found
 
-    def entry(self, index: int, raw: Any) -> LibraryEntry:
+    def entry(self, index: int, raw: Any, claims: Mapping[str, Mapping[str, tuple[str, ...]]]):
         where = f"persona {index}"
         if not isinstance(raw, dict):
             raise self.fail(
-                where, "expected a mapping with key, name, match, description, recommendations"
+                where, "expected a mapping with key, name, asserts, description, recommendations"
             )
         where = f"persona {index} ({raw.get('key', '?')!s})"
-        for field in _ENTRY_FIELDS - raw.keys():
+        if "match" in raw:
+            raise self.fail(
+                where,
+                "'match' was split in two: 'asserts' (the levels the name and description "
+                "state, never violated) and 'prefers' (levels that only make a better fit); "
+                "see the README's 'Personas' section",
+            )
+        for field in sorted(_REQUIRED_FIELDS - raw.keys()):
             raise self.fail(where, f"field {field!r} is missing")
-        for field in raw.keys() - _ENTRY_FIELDS:
+        for field in sorted(raw.keys() - _ENTRY_FIELDS):
             raise self.fail(where, f"unknown field {field!r}")
-        return LibraryEntry(
+        entry = LibraryEntry(
             key=self.text(f"{where}.key", raw["key"]),
             name=self.text(f"{where}.name", raw["name"]),
-            match=self.match(f"{where}.match", raw["match"]),
+            asserts=self.levels(f"{where}.asserts", raw["asserts"], empty=True),
+            prefers=self.levels(f"{where}.prefers", raw.get("prefers", {}), empty=True),
             description=self.template(f"{where}.description", raw["description"]),
             recommendations=self.texts(f"{where}.recommendations", raw["recommendations"], 2, 4),
         )
+        self.check_wording(where, entry, self.text(f"{where}.description", raw["description"]))
+        self.check_claims(where, entry, raw["description"], claims)
+        return entry
+
+    def check_wording(self, where: str, entry: LibraryEntry, source: str) -> None:
+        """A description may quote a role's level only when the entry asserts that role."""
+        tree = self.environment.parse(source)
+        for node in tree.find_all(nodes.Getattr):
+            if (
+                node.attr == "level"
+                and isinstance(node.node, nodes.Name)
+                and node.node.name not in entry.asserts
+            ):
+                raise self.fail(
+                    f"{where}.description",
+                    f"quotes {node.node.name}.level but does not assert {node.node.name}; "
+                    f"add it to asserts or drop the level from the wording",
+                )
+
+    def check_claims(
+        self,
+        where: str,
+        entry: LibraryEntry,
+        description: Any,
+        claims: Mapping[str, Mapping[str, tuple[str, ...]]],
+    ) -> None:
+        """Every claim phrase in the name or description must be backed by the asserts.
+
+        Longer phrases are read first and blanked, so "fairly new" is not also "new".
+        """
+        plain = re.sub(r"\{\{.*?\}\}|\{%.*?%\}", " ", f"{entry.name} {description}").lower()
+        for phrase in sorted(claims, key=len, reverse=True):
+            pattern = _phrase(phrase)
+            if not pattern.search(plain):
+                continue
+            plain = pattern.sub(" ", plain)
+            for role, allowed in claims[phrase].items():
+                asserted = entry.asserts.get(role)
+                if asserted is None or not set(asserted) <= set(allowed):
+                    raise self.fail(
+                        where,
+                        f"its wording says {phrase!r}, which claims {role} is "
+                        f"{' or '.join(allowed)}; add {role}: {list(allowed)} to asserts, "
+                        "or reword",
+                    )
+
+    def claims(self, document: dict[str, Any]) -> dict[str, dict[str, tuple[str, ...]]]:
+        raw = document.get("claims")
+        if raw is None:  # a user's library without its own: the bundled vocabulary applies
+            bundled = templates_dir() / "personas.yaml"
+            if bundled.resolve() == self.path.resolve():
+                raise self.fail("claims", "the bundled library must list its claims")
+            raw = yaml.safe_load(bundled.read_text(encoding="utf-8"))["claims"]
+        if not isinstance(raw, dict):
+            raise self.fail("claims", "expected a mapping of phrase: {role: level}")
+        return {
+            str(phrase).lower(): self.levels(f"claims.{phrase}", value, empty=False)
+            for phrase, value in raw.items()
+        }
 
     def read(self) -> Library:
         try:
@@ -158,7 +261,10 @@ class _LibraryReader:
             raise ConfigError(f"persona library {self.path} cannot be read: {exc}") from None
         if not isinstance(document, dict) or not isinstance(document.get("personas"), list):
             raise self.fail("top level", "expected a 'personas' list and a 'traits' mapping")
-        entries = tuple(self.entry(i + 1, raw) for i, raw in enumerate(document["personas"]))
+        claims = self.claims(document)
+        entries = tuple(
+            self.entry(i + 1, raw, claims) for i, raw in enumerate(document["personas"])
+        )
         for attribute in ("key", "name"):
             seen = [getattr(e, attribute) for e in entries]
             repeated = {v for v in seen if seen.count(v) > 1}
@@ -169,14 +275,17 @@ class _LibraryReader:
             raise self.fail(
                 "traits",
                 "expected a mapping of role: {level: words} plus "
-                "fallback_description and fallback_recommendations",
+                + ", ".join(sorted(_TRAIT_FIELDS)),
             )
         words = {}
         for role, names in traits.items():
-            if role in _TRAIT_FIELDS or role == "typical_name":
+            if role in _TRAIT_FIELDS:
                 continue
             if role not in ROLE_BY_NAME or not isinstance(names, dict):
                 raise self.fail(f"traits.{role}", "expected a role with {level: words}")
+            for level in names:
+                if level not in levels_for(role):
+                    raise self.fail(f"traits.{role}.{level}", "not a level of this role")
             words[role] = {
                 level: self.text(f"traits.{role}.{level}", text) for level, text in names.items()
             }
@@ -190,9 +299,9 @@ class _LibraryReader:
             fallback_recommendations=self.texts(
                 "traits.fallback_recommendations", traits["fallback_recommendations"], 1, 4
             ),
-            typical_name=self.text("traits.typical_name", traits["typical_name"])
-            if "typical_name" in traits
-            else None,
+            also=self.template("traits.also", traits["also"]),
+            typical_name=self.text("traits.typical_name", traits["typical_name"]),
+            small_name=self.text("traits.small_name", traits["small_name"]),
         )
 
 
@@ -201,30 +310,54 @@ def load_library(path: Path, formatter: Formatter) -> Library:
     return _LibraryReader(path, sandbox(formatter)).read()
 
 
-def score(entry: LibraryEntry, segment: SegmentProfile) -> float | None:
-    """Net share of wanted levels met, plus a small pull toward the stronger match.
+def holds(entry: LibraryEntry, segment: SegmentProfile) -> bool:
+    """Every level the entry asserts is the segment's level (and every role is there)."""
+    return all(
+        role in segment.stats and segment.stats[role].level in wanted
+        for role, wanted in entry.asserts.items()
+    )
 
-    None when the data lacks a role the entry needs: its description could not
-    be written honestly.
+
+def score(entry: LibraryEntry, segment: SegmentProfile) -> float | None:
+    """How well an entry describes a segment; None when one of its assertions fails.
+
+    Each asserted role that stands out (not typical) adds up to two points: shared among
+    the levels it allows (a precise assertion counts more than a range) and growing with
+    how distinctive the figure is. A preferred level met adds half a point (its opposite
+    takes half away), and asserting the segment's most distinctive trait adds
+    TOP_TRAIT_BONUS.
     """
-    if any(role not in segment.stats for role in entry.match):
+    if not holds(entry, segment):
         return None
-    met, pull = 0.0, 0.0
-    for role, wanted in entry.match.items():
-        stats = segment.stats[role]
-        if stats.level in wanted:
-            met += 1
-        elif _OPPOSITE.get(stats.level) in wanted:
-            met -= 1  # the opposite of what the persona wants
-        direction = sum({"high": 1, "lapsed": 1, "low": -1, "recent": -1}.get(w, 0) for w in wanted)
-        pull += math.copysign(1, direction) * stats.z if direction else -abs(stats.z)
-    # The pull only breaks ties between equal matches: at most ±0.05, below one level.
-    return met / len(entry.match) + 0.01 * max(-5.0, min(5.0, pull / len(entry.match)))
+    stats = segment.stats
+    total = sum(
+        (1 + min(stats[role].strength, STRENGTH_CAP) / STRENGTH_CAP) / len(wanted)
+        for role, wanted in entry.asserts.items()
+        if stats[role].level != "typical"
+    )
+    for role, wanted in entry.prefers.items():
+        if role not in stats:
+            continue
+        if stats[role].level in wanted:
+            total += 0.5
+        elif any(o in wanted for o in _OPPOSITE.get(stats[role].level, ())):
+            total -= 0.5
+    traits = distinctive(segment)
+    if traits and traits[0] in entry.asserts:
+        total += TOP_TRAIT_BONUS
+    return total
 
 
 def _context(segment: SegmentProfile, profiles: Profiles) -> dict[str, Any]:
+    """Plain data only: each role's figures and its base, the segment, what frequency counts."""
     context: dict[str, Any] = {
-        role: {**vars(stats), "base_mean": profiles.base[role]["mean"]}
+        role: {
+            **vars(stats),
+            "thresholds": dict(stats.thresholds),
+            "base_mean": profiles.base[role]["mean"],
+            "base_median": profiles.base[role]["median"],
+            "unit": profiles.frequency_counts if role == "frequency" else None,
+        }
         for role, stats in segment.stats.items()
     }
     context["segment"] = {
@@ -244,82 +377,101 @@ def _render(template: jinja2.Template, context: Mapping[str, Any], library: Path
         raise ConfigError(f"persona library {library}: {what}: {exc}") from None
 
 
-def _traits(segment: SegmentProfile, library: Library) -> list[str]:
-    ranked = sorted(segment.stats.items(), key=lambda item: -abs(item[1].z))
+def _trait_words(segment: SegmentProfile, library: Library) -> list[tuple[str, str]]:
+    """(role, words) for the segment's true traits, most distinctive first."""
     return [
-        library.traits[role][stats.level]
-        for role, stats in ranked
-        if stats.level in library.traits.get(role, {})
-    ][:2]
+        (role, library.traits[role][segment.stats[role].level])
+        for role in distinctive(segment)
+        if segment.stats[role].level in library.traits.get(role, {})
+    ]
 
 
-KEEP_BONUS = 0.5
-"""Added to the score of the persona a segment had last period, while it still fits, so a
-segment keeps its name from month to month unless its profile has really changed."""
+def _also(
+    segment: SegmentProfile, entry: LibraryEntry, library: Library, context: Mapping[str, Any]
+) -> str:
+    """The most distinctive trait, when the entry does not already assert it."""
+    traits = _trait_words(segment, library)
+    if not traits or traits[0][0] in entry.asserts:
+        return ""
+    role, words = traits[0]
+    return _render(
+        library.also,
+        {**context, "trait": words, "role": role, "figure": context[role]},
+        library.path,
+        "traits.also",
+    )
 
 
 def assign_personas(
     profiles: Profiles, library: Library, keep: Mapping[int, str] | None = None
 ) -> Personas:
-    """Give every segment a distinct persona, or a name built from its traits.
+    """Give every segment shown a distinct persona, or a name built from its traits.
 
     `keep` maps a segment id to the persona key it had last period.
     """
     segments, entries = profiles.segments, library.entries
-    scores = np.full((len(segments), max(len(entries), 1)), -np.inf)
+    pairs = []
     for i, segment in enumerate(segments):
+        if segment.suppressed:
+            continue
         for j, entry in enumerate(entries):
             value = score(entry, segment)
             if value is not None:
-                kept = (keep or {}).get(segment.id) == entry.key and value >= MIN_FIT
-                scores[i, j] = value + (KEEP_BONUS if kept else 0.0)
-    cost = np.where(np.isfinite(scores), -scores, 1e6)
-    rows, cols = linear_sum_assignment(cost)
-    chosen = {
-        int(r): int(c)
-        for r, c in zip(rows, cols, strict=True)
-        if entries and scores[r, c] >= MIN_FIT
-    }
+                kept = (keep or {}).get(segment.id) == entry.key
+                pairs.append((value + (KEEP_BONUS if kept else 0.0), i, j))
+    # The strongest match is made first, so a segment that a persona describes best keeps
+    # it even when giving it elsewhere would add up to a higher total.
+    chosen: dict[int, int] = {}
+    for _, i, j in sorted(pairs, key=lambda p: (-p[0], p[1], p[2])):
+        if i not in chosen and j not in chosen.values():
+            chosen[i] = j
     personas, used_names = [], set()
     for i, segment in enumerate(segments):
+        if segment.suppressed:
+            personas.append(_unnamed(segment, library.small_name, "", (), used_names))
+            continue
         context = _context(segment, profiles)
         if i in chosen:
             entry = entries[chosen[i]]
+            description = _render(
+                entry.description, context, library.path, f"{entry.key}.description"
+            )
+            also = _also(segment, entry, library, context)
+            used_names.add(entry.name)
             personas.append(
                 Persona(
                     segment=segment.id,
                     key=entry.key,
                     name=entry.name,
-                    description=_render(
-                        entry.description, context, library.path, f"{entry.key}.description"
-                    ),
+                    description=f"{description} {also}".strip(),
                     recommendations=entry.recommendations,
-                    score=round(float(score(entry, segment)), 4),
+                    score=round(float(score(entry, segment) or 0.0), 4),
                 )
             )
             continue
-        traits = _traits(segment, library)
-        name = (
-            ", ".join(traits).capitalize()
-            if traits
-            else library.typical_name or f"Segment {segment.id}"
+        traits = [words for _, words in _trait_words(segment, library)][:2]
+        name = ", ".join(traits).capitalize() if traits else library.typical_name
+        description = _render(
+            library.fallback_description,
+            {**context, "traits": [t.lower() for t in traits]},
+            library.path,
+            "traits.fallback_description",
         )
-        if name in used_names:
-            name = f"{name} ({segment.id})"
-        used_names.add(name)
         personas.append(
-            Persona(
-                segment=segment.id,
-                key=None,
-                name=name,
-                description=_render(
-                    library.fallback_description,
-                    {**context, "traits": [t.lower() for t in traits]},
-                    library.path,
-                    "traits.fallback_description",
-                ),
-                recommendations=library.fallback_recommendations,
-                score=None,
-            )
+            _unnamed(segment, name, description, library.fallback_recommendations, used_names)
         )
     return Personas(segments=tuple(personas), library=library.path)
+
+
+def _unnamed(
+    segment: SegmentProfile,
+    name: str,
+    description: str,
+    recommendations: tuple[str, ...],
+    used: set[str],
+) -> Persona:
+    """A segment without a library entry; a name already taken gets the segment's id."""
+    if name in used:
+        name = f"{name} ({segment.id})"
+    used.add(name)
+    return Persona(segment.id, None, name, description, recommendations, None)

@@ -7,6 +7,7 @@ results to `archive` to be written. It prints nothing itself.
 
 from __future__ import annotations
 
+import math
 import os
 import platform
 import time
@@ -193,10 +194,11 @@ def analyse(
         ),
     )
     spend = clean.frame["spend"].to_numpy(dtype="float64") if "spend" in clean.frame else None
+    minimum = min_segment(config, len(clean.frame))
     segmentation = timer(
         "segment",
         lambda: (
-            segment(features, config.segmentation, k, spend)
+            segment(features, config.segmentation, k, spend, minimum)
             if model is None
             else score(features, model, config.segmentation)
         ),
@@ -212,7 +214,12 @@ def analyse(
         return kept, identity, migrate(previous, clean.frame["customer_id"], kept.labels, spend)
 
     segmentation, identity, migration = timer("history", history)
-    profiles = timer("profile", lambda: build_profiles(clean, segmentation))
+    profiles = timer(
+        "profile",
+        lambda: build_profiles(
+            clean, segmentation, config.levels, config.validation, config.report.min_segment_size
+        ),
+    )
     changes = compare(previous, identity, profiles) if previous and identity else {}
     return Analysis(
         dataset,
@@ -225,6 +232,12 @@ def analyse(
         changes,
         timer.timings,
     )
+
+
+def min_segment(config: Config, customers: int) -> int:
+    """The fewest customers a fitted segment may have: [segmentation] min_share of the base,
+    and never fewer than [report] min_segment_size (a smaller one could not be shown)."""
+    return max(math.ceil(config.segmentation.min_share * customers), config.report.min_segment_size)
 
 
 def _frozen_model(
@@ -257,11 +270,17 @@ def gather(analysis: Analysis, period: str, generated: date) -> Findings:
         columns=analysis.clean.roles.columns,
         drivers=analysis.clean.drivers,
         dropped=analysis.features.dropped_constant,
+        transformed=analysis.features.log1p,
         unseen=analysis.features.unseen,
         migration=analysis.migration,
         identity=analysis.identity,
         changes=analysis.changes,
-        plots=chart_data(analysis.clean, analysis.features, analysis.segmentation),
+        plots=chart_data(
+            analysis.clean,
+            analysis.features,
+            analysis.segmentation,
+            frozenset(s.id for s in analysis.profiles.segments if s.suppressed),
+        ),
     )
 
 

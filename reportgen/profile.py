@@ -1,35 +1,78 @@
 """Per-segment statistics in the data's own units, against the whole customer base.
 
 Every number a person will read is computed here, once, on all rows; templates
-only format them. Each role also gets a level (high / typical / low, or recent /
-lapsed for recency) from the z-score of the segment mean, which is what persona
-matching works from.
+only format them. Each role also gets a level (high / typical / low; for days
+since the last purchase recent / typical / lapsed / lost), which persona
+matching works from and which the brief states as a fact about the segment, so
+a level has to be true in plain business terms, not only relative to this
+base's mean:
+
+- figures with a long tail (spend, counts) compare the segment's median customer
+  with the base's median customer, and need a ratio a business would notice;
+- ratings and ordered labels need a difference in points or steps of the scale;
+- yes/no figures and shares need a difference in percentage points;
+- days are absolute: "recent", "lapsed" and "lost" are measured against the
+  business's own rhythm (the usual gap between a repeat customer's orders) where
+  the data shows it, else against day thresholds; "new" and "long-standing"
+  against day thresholds. A base where everyone bought this month has no lapsed
+  segment, whatever its spread.
+
+Each level keeps its evidence (the statistic, its value, the base's value and
+the thresholds) so any word in the brief can be traced. Thresholds come from
+`[levels]` in the config; README documents the defaults.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
+from reportgen.config import LevelSettings, ValidationSettings
 from reportgen.roles import DISPLAY_ORDER, ROLE_BY_NAME, Kind
 from reportgen.segment import Segmentation
 from reportgen.validate import CleanData
 
-LEVEL_Z = 0.5
-"""A segment mean half a standard deviation from the base mean counts as high or low."""
+DAY_ROLES = ("recency", "tenure")
+POINT_ROLES = ("rating",)
+"""Numeric roles on a bounded scale: compared in points of the scale."""
+RECENT_DAYS, LAPSED_DAYS, LOST_DAYS = 30.0, 90.0, 365.0
+"""Day thresholds for days since the last purchase when the data shows no rhythm."""
+RHYTHM_MIN_CUSTOMERS = 20
+"""Repeat customers needed before their usual gap between orders is trusted."""
+DAYS_PER_MONTH = 365.25 / 12
+_ITEM_WORDS = ("item", "unit", "quantity", "qty", "product", "piece", "article")
 
 
 @dataclass(frozen=True)
 class RoleStats:
     mean: float
     median: float
-    vs_base: float | None
-    """Segment mean / base mean ("2.1x the typical customer") for numeric roles, else None."""
+    vs_median: float | None
+    """Segment median / base median ("3.1× the median customer"), for numeric roles."""
+    vs_mean: float | None
+    """Segment mean / base mean ("1.4× the average customer"), for numeric roles."""
     z: float
+    """(Segment mean - base mean) / base standard deviation: what the heat map shows."""
     level: str
+    statistic: str
+    """What the level compares: "median", "share" (a mean of 0/1 or of shares) or
+    "mean position" (ordered labels, 0 = lowest)."""
+    value: float
+    """The statistic for the segment."""
+    base: float
+    """The statistic for all customers."""
+    thresholds: Mapping[str, float]
+    """Level -> the bound the statistic must reach (high, lapsed, lost: at least;
+    low, recent: at most), in the statistic's units."""
+    strength: float
+    """|value - base| / the base's spread (interquartile range, else standard deviation):
+    how distinctive the figure is, comparable across roles."""
+    per_month: float | None = None
+    """Frequency only, when tenure is known: the median customer's purchases per month."""
 
 
 @dataclass(frozen=True)
@@ -40,9 +83,26 @@ class SegmentProfile:
     revenue: float | None
     revenue_share: float | None
     stats: Mapping[str, RoleStats]
-    """Numeric, yes/no (mean = share of yes) and ordinal roles (mean = level position)."""
+    """Numeric, yes/no (mean = share of yes) and ordinal roles (mean = level position).
+    Empty for a suppressed segment."""
     mix: Mapping[str, Mapping[str, float]]
     """Share of each value of every categorical or labelled ordinal role."""
+    suppressed: bool = False
+    """Fewer customers than [report] min_segment_size: only its size is reported."""
+
+
+@dataclass(frozen=True)
+class Outliers:
+    """Customers whose own cluster was too small to be a segment (see segment.py)."""
+
+    customers: int
+    share: float
+    role: str | None
+    """The driver on which they differ most from the base, by their median."""
+    median: float | None
+    base_median: float | None
+    times: float | None
+    """median / base_median."""
 
 
 @dataclass(frozen=True)
@@ -53,19 +113,43 @@ class Profiles:
     base: Mapping[str, Mapping[str, float]]
     """Whole-base mean, median and standard deviation of every summarised role."""
     base_mix: Mapping[str, Mapping[str, float]]
+    rhythm_days: float | None = None
+    """The median gap between a repeat customer's orders; None when the data cannot show it."""
+    frequency_counts: str | None = None
+    """What frequency counts: "orders" or "items"; None without a frequency column."""
+    outliers: Outliers | None = None
+    repeat_orders: float = 2.0
+    """A repeat customer has at least this many orders ([levels] repeat_orders)."""
+    day_sources: Mapping[str, str] = field(default_factory=dict)
+    """recent / lapsed / lost -> where its threshold came from: "setting", "rhythm"
+    (a multiple of rhythm_days) or "default"."""
+
+    @property
+    def shown(self) -> tuple[SegmentProfile, ...]:
+        """The segments large enough to describe."""
+        return tuple(s for s in self.segments if not s.suppressed)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "customers": self.customers,
             "revenue": self.revenue,
+            "rhythm_days": self.rhythm_days,
+            "frequency_counts": self.frequency_counts,
+            "repeat_orders": self.repeat_orders,
+            "day_sources": dict(self.day_sources),
+            "outliers": vars(self.outliers) if self.outliers else None,
             "segments": [
                 {
                     "id": s.id,
                     "size": s.size,
                     "share": s.share,
+                    "suppressed": s.suppressed,
                     "revenue": s.revenue,
                     "revenue_share": s.revenue_share,
-                    "stats": {role: vars(st) for role, st in s.stats.items()},
+                    "stats": {
+                        role: {**vars(st), "thresholds": dict(st.thresholds)}
+                        for role, st in s.stats.items()
+                    },
                     "mix": {role: dict(m) for role, m in s.mix.items()},
                 }
                 for s in self.segments
@@ -75,10 +159,150 @@ class Profiles:
         }
 
 
-def level(role: str, z: float) -> str:
-    if role == "recency":
-        return "recent" if z <= -LEVEL_Z else "lapsed" if z >= LEVEL_Z else "typical"
-    return "high" if z >= LEVEL_Z else "low" if z <= -LEVEL_Z else "typical"
+@dataclass(frozen=True)
+class Scale:
+    """How one role's level is decided in this base: the statistic and its thresholds."""
+
+    statistic: str
+    base: float
+    spread: float
+    thresholds: Mapping[str, float]
+
+    def level(self, value: float) -> str:
+        """The first threshold the value reaches, in the order high/lost, lapsed, low/recent."""
+        t = self.thresholds
+        for name in ("lost", "lapsed", "high"):
+            if name in t and value >= t[name]:
+                return name
+        for name in ("recent", "low"):
+            if name in t and value <= t[name]:
+                return name
+        return "typical"
+
+
+def counts_of(column: str, settings: LevelSettings, order_log: bool) -> str:
+    """Whether frequency counts orders or items: the setting, an order log, or the name."""
+    if settings.frequency_counts != "auto":
+        return settings.frequency_counts
+    if order_log:
+        return "orders"
+    words = column.lower()
+    return "items" if any(word in words for word in _ITEM_WORDS) else "orders"
+
+
+def rhythm(frame: pd.DataFrame, counts: str | None) -> float | None:
+    """The median gap in days between a repeat customer's orders: (first to last order)
+    / (orders - 1), over customers with two or more orders. It needs tenure (days since
+    the first order), recency and frequency counting orders."""
+    if counts != "orders" or not {"tenure", "recency", "frequency"} <= set(frame.columns):
+        return None
+    orders = frame["frequency"].astype("float64")
+    repeat = orders >= 2
+    if repeat.sum() < RHYTHM_MIN_CUSTOMERS:
+        return None
+    span = frame["tenure"].astype("float64") - frame["recency"].astype("float64")
+    gaps = (span[repeat] / (orders[repeat] - 1)).clip(lower=0)
+    return float(gaps.median())
+
+
+RHYTHM_MULTIPLES = {"recent": 1, "lapsed": 2, "lost": 4}
+"""Recency thresholds in usual gaps between orders: recent within one gap, lapsed from
+two, lost from four (never below the day defaults)."""
+
+
+def day_thresholds(
+    settings: LevelSettings, gap: float | None
+) -> tuple[dict[str, dict[str, float]], dict[str, str]]:
+    """Recency and tenure thresholds in days, and where each recency one came from: the
+    setting, else the business's rhythm where it exceeds the default, else the default."""
+    given = {
+        "recent": settings.recent_days,
+        "lapsed": settings.lapsed_days,
+        "lost": settings.lost_days,
+    }
+    defaults = {"recent": RECENT_DAYS, "lapsed": LAPSED_DAYS, "lost": LOST_DAYS}
+    recency, sources = {}, {}
+    floor = 0.0
+    for name, multiple in RHYTHM_MULTIPLES.items():
+        if given[name] is not None:
+            recency[name], sources[name] = float(given[name]), "setting"
+        elif gap is not None and multiple * gap > defaults[name]:
+            recency[name], sources[name] = multiple * gap, "rhythm"
+        else:
+            recency[name], sources[name] = defaults[name], "default"
+        recency[name] = max(recency[name], floor)
+        floor = recency[name] + 1  # recent < lapsed < lost, whatever was set
+    tenure = {"low": settings.new_days, "high": settings.established_days}
+    return {"recency": recency, "tenure": tenure}, sources
+
+
+def _spread(values: pd.Series) -> float:
+    q75, q25 = values.quantile([0.75, 0.25])
+    spread = float(q75 - q25)
+    if spread > 0:
+        return spread
+    std = float(values.std(ddof=0))
+    return std if std > 0 else 1.0
+
+
+def scales(
+    numeric: pd.DataFrame,
+    settings: LevelSettings,
+    validation: ValidationSettings,
+    counts: str | None,
+    gap: float | None,
+) -> dict[str, Scale]:
+    """How each role's level is decided in this base (see the module docstring)."""
+    days, _ = day_thresholds(settings, gap)
+    rating_points = settings.rating_points or (
+        (validation.rating_scale[1] - validation.rating_scale[0]) / 10
+    )
+    found = {}
+    for role in numeric.columns:
+        values = numeric[role]
+        kind = ROLE_BY_NAME[role].kind
+        spread = _spread(values)
+        if role in DAY_ROLES:
+            found[role] = Scale("median", float(values.median()), spread, days[role])
+        elif kind is Kind.BOOLEAN or ROLE_BY_NAME[role].share:
+            base = float(values.mean())
+            points = settings.share_points
+            found[role] = Scale(
+                "share",
+                base,
+                float(values.std(ddof=0)) or 1.0,
+                {
+                    "high": max(base + points, base * settings.ratio),
+                    "low": min(base - points, base / settings.ratio),
+                },
+            )
+        elif kind is not Kind.NUMERIC:  # ordered labels, as positions 0, 1, ...
+            base = float(values.mean())
+            steps = settings.ordinal_steps
+            found[role] = Scale(
+                "mean position",
+                base,
+                float(values.std(ddof=0)) or 1.0,
+                {"high": base + steps, "low": base - steps},
+            )
+        elif role in POINT_ROLES:
+            base = float(values.median())
+            found[role] = Scale(
+                "median",
+                base,
+                spread,
+                {"high": base + rating_points, "low": base - rating_points},
+            )
+        else:
+            base = float(values.median())
+            high = base * settings.ratio if base > 0 else math.ulp(0.0)
+            low = base / settings.ratio if base > 0 else -1.0
+            if role == "frequency" and counts == "orders":
+                # Frequent means a repeat customer; a median customer with one order is not.
+                high = max(high, settings.repeat_orders)
+                low = max(low, settings.repeat_orders - 1)
+            found[role] = Scale("median", base, spread, {"high": high, "low": low})
+    return found
 
 
 def _reading_order(frame: pd.DataFrame) -> list[str]:
@@ -124,71 +348,137 @@ def _order(values: pd.Series) -> list[str]:
     return [str(v) for v in values.astype("string").fillna("(missing)").value_counts().index]
 
 
-def build_profiles(clean: CleanData, segmentation: Segmentation) -> Profiles:
-    """Summarise each segment against the whole base, on all rows."""
+def _ratio(value: float, base: float) -> float | None:
+    return value / base if base else None
+
+
+def _role_stats(
+    segment: pd.DataFrame, role: str, scale: Scale, base: Mapping[str, float], tenure: bool
+) -> RoleStats:
+    values = segment[role]
+    mean, median = float(values.mean()), float(values.median())
+    value = median if scale.statistic == "median" else mean
+    numeric = ROLE_BY_NAME[role].kind is Kind.NUMERIC
+    per_month = None
+    if role == "frequency" and tenure:
+        months = (segment["tenure"].astype("float64") / DAYS_PER_MONTH).clip(lower=1.0)
+        per_month = float((values / months).median())
+    return RoleStats(
+        mean=mean,
+        median=median,
+        vs_median=_ratio(median, base["median"]) if numeric else None,
+        vs_mean=_ratio(mean, base["mean"]) if numeric else None,
+        z=(mean - base["mean"]) / base["std"] if base["std"] > 0 else 0.0,
+        level=scale.level(value),
+        statistic=scale.statistic,
+        value=value,
+        base=scale.base,
+        thresholds=dict(scale.thresholds),
+        strength=abs(value - scale.base) / scale.spread,
+        per_month=per_month,
+    )
+
+
+def _outliers(
+    numeric: pd.DataFrame, segmentation: Segmentation, drivers: tuple[str, ...]
+) -> Outliers | None:
+    """Who the dissolved clusters' customers were: the driver they stand out on most."""
+    if not segmentation.outliers:
+        return None
+    rows = list(segmentation.outlier_rows)
+    best: tuple[float, str, float, float] | None = None
+    for role in drivers:
+        if role not in numeric.columns or ROLE_BY_NAME[role].kind is not Kind.NUMERIC:
+            continue
+        theirs, base = float(numeric[role].iloc[rows].median()), float(numeric[role].median())
+        if base > 0 and theirs > 0:
+            distance = abs(math.log(theirs / base))
+            if best is None or distance > best[0]:
+                best = (distance, role, theirs, base)
+    n = len(numeric)
+    return Outliers(
+        customers=len(rows),
+        share=len(rows) / n,
+        role=best[1] if best else None,
+        median=best[2] if best else None,
+        base_median=best[3] if best else None,
+        times=best[2] / best[3] if best else None,
+    )
+
+
+def build_profiles(
+    clean: CleanData,
+    segmentation: Segmentation,
+    levels: LevelSettings | None = None,
+    validation: ValidationSettings | None = None,
+    min_size: int = 1,
+) -> Profiles:
+    """Summarise each segment against the whole base, on all rows.
+
+    A segment under `min_size` customers keeps only its size: its figures appear
+    nowhere (no table, chart, alt text, email or archived brief).
+    """
+    levels = levels or LevelSettings()
+    validation = validation or ValidationSettings()
     labels = pd.Series(segmentation.labels, index=clean.frame.index, name="segment")
     numeric = _numeric_view(clean.frame)
     categorical = _categorical_view(clean.frame)
     n = len(clean.frame)
+    counts = (
+        counts_of(
+            clean.roles.columns.get("frequency", ""), levels, clean.quality.order_lines is not None
+        )
+        if "frequency" in numeric.columns
+        else None
+    )
+    gap = rhythm(numeric, counts)
+    role_scales = scales(numeric, levels, validation, counts, gap)
+    sizes = labels.value_counts().reindex(segmentation.ids, fill_value=0)
+    shown = {i for i in segmentation.ids if sizes[i] >= min_size}
     has_spend = "spend" in numeric.columns
     total_revenue = float(numeric["spend"].sum()) if has_spend else None
 
-    base_mean, base_std = numeric.mean(), numeric.std(ddof=0)
     base = {
         role: {
-            "mean": float(base_mean[role]),
+            "mean": float(numeric[role].mean()),
             "median": float(numeric[role].median()),
-            "std": float(base_std[role]),
+            "std": float(numeric[role].std(ddof=0)),
         }
         for role in numeric.columns
     }
-    grouped = numeric.groupby(labels)
-    means, medians = grouped.mean(), grouped.median()
-    sizes = labels.value_counts().reindex(segmentation.ids, fill_value=0)
-    revenues = grouped["spend"].sum() if has_spend else None
-    mixes = {
-        role: categorical[role]
-        .astype("string")
-        .fillna("(missing)")
-        .groupby(labels)
-        .value_counts()
-        .unstack(fill_value=0)
+    orders = {role: _order(categorical[role]) for role in categorical.columns}
+    groups = dict(list(numeric.groupby(labels)))
+    mix_groups = {
+        role: categorical[role].astype("string").fillna("(missing)").groupby(labels)
         for role in categorical.columns
     }
-
-    orders = {role: _order(categorical[role]) for role in categorical.columns}
     segments = []
     for segment_id in segmentation.ids:
-        stats = {}
-        for role in numeric.columns:
-            mean = float(means.at[segment_id, role])
-            std = float(base_std[role])
-            z = (mean - float(base_mean[role])) / std if std > 0 else 0.0
-            stats[role] = RoleStats(
-                mean=mean,
-                median=float(medians.at[segment_id, role]),
-                vs_base=(
-                    mean / float(base_mean[role])
-                    if ROLE_BY_NAME[role].kind is Kind.NUMERIC and base_mean[role]
-                    else None
-                ),
-                z=float(z),
-                level=level(role, z),
+        size = int(sizes[segment_id])
+        if segment_id not in shown:
+            segments.append(
+                SegmentProfile(segment_id, size, size / n, None, None, {}, {}, suppressed=True)
             )
-        revenue = float(revenues[segment_id]) if revenues is not None else None
+            continue
+        rows = groups[segment_id]
+        stats = {
+            role: _role_stats(rows, role, role_scales[role], base[role], "tenure" in rows)
+            for role in numeric.columns
+        }
+        revenue = float(rows["spend"].sum()) if has_spend else None
         segments.append(
             SegmentProfile(
                 id=segment_id,
-                size=int(sizes[segment_id]),
-                share=float(sizes[segment_id] / n),
+                size=size,
+                share=size / n,
                 revenue=revenue,
                 revenue_share=(
                     revenue / total_revenue if revenue is not None and total_revenue else None
                 ),
                 stats=stats,
                 mix={
-                    role: _shares(table.loc[segment_id], orders[role])
-                    for role, table in mixes.items()
+                    role: _shares(grouped.get_group(segment_id).value_counts(), orders[role])
+                    for role, grouped in mix_groups.items()
                 },
             )
         )
@@ -204,45 +494,83 @@ def build_profiles(clean: CleanData, segmentation: Segmentation) -> Profiles:
         segments=tuple(segments),
         base=base,
         base_mix=base_mix,
+        rhythm_days=gap,
+        frequency_counts=counts,
+        outliers=_outliers(numeric, segmentation, clean.drivers),
+        repeat_orders=levels.repeat_orders,
+        day_sources=day_thresholds(levels, gap)[1],
     )
 
 
 @dataclass(frozen=True)
 class Highlights:
-    """The segments an executive summary names (ids), chosen among reportable segments."""
+    """The segments an executive summary names (ids), chosen among segments shown."""
 
     largest: int | None
     most_valuable: int | None
+    """The highest spend per customer, among segments that bring more than their share of
+    revenue: value per customer, not a total that any large segment would win."""
     at_risk: int | None
-    """The segment with most revenue among the lapsed ones, else among the dissatisfied."""
+    """Lapsed (not lost) repeat customers holding the most revenue; else lapsed customers;
+    else the most revenue among unhappy ones (low satisfaction or rating)."""
+    risk: str | None
+    """Why at_risk was picked: "lapsed_repeat", "lapsed" or "unhappy"."""
+    lost: tuple[int, ...]
+    """Segments whose median customer last bought beyond the 'lost' threshold."""
 
 
-_RISKS = ({"recency": "lapsed"}, {"satisfaction": "low", "rating": "low"})
-"""Warning signs, most urgent first: customers leaving, then customers unhappy."""
+def _has(segment: SegmentProfile, role: str, *wanted: str) -> bool:
+    return role in segment.stats and segment.stats[role].level in wanted
 
 
-def highlights(profiles: Profiles, min_size: int) -> Highlights:
-    """Pick the segments worth naming; segments below `min_size` are never named."""
-    shown = [s for s in profiles.segments if s.size >= min_size]
+def _repeat(segment: SegmentProfile, profiles: Profiles) -> bool:
+    """The segment's median customer is a repeat customer (frequency counts orders)."""
+    stats = segment.stats.get("frequency")
+    return (
+        profiles.frequency_counts == "orders"
+        and stats is not None
+        and stats.median >= profiles.repeat_orders
+    )
+
+
+def highlights(profiles: Profiles) -> Highlights:
+    """Pick the segments worth naming; suppressed segments are never named."""
+    shown = profiles.shown
     if not shown:
-        return Highlights(None, None, None)
+        return Highlights(None, None, None, None, ())
     largest = max(shown, key=lambda s: (s.size, -s.id))
-    valuable = max(shown, key=lambda s: (s.revenue_share or 0.0, -s.id))
-    at_risk = None
-    for signs in _RISKS:
-        risky = [
-            s
-            for s in shown
-            if any(
-                role in s.stats and s.stats[role].level == level for role, level in signs.items()
-            )
-        ]
+    valuable = None
+    if profiles.revenue is not None:
+        above = [s for s in shown if (s.revenue_share or 0.0) > s.share] or list(shown)
+        valuable = max(above, key=lambda s: (s.stats["spend"].mean, -s.id))
+    candidates = (
+        (
+            "lapsed_repeat",
+            [s for s in shown if _has(s, "recency", "lapsed") and _repeat(s, profiles)],
+        ),
+        ("lapsed", [s for s in shown if _has(s, "recency", "lapsed")]),
+        (
+            "unhappy",
+            [s for s in shown if _has(s, "satisfaction", "low") or _has(s, "rating", "low")],
+        ),
+    )
+    at_risk, risk = None, None
+    for reason, risky in candidates:
         if risky:
             at_risk = max(risky, key=lambda s: (s.revenue_share or 0.0, s.size, -s.id))
+            risk = reason
             break
-
+    lost = tuple(s.id for s in shown if _has(s, "recency", "lost"))
     return Highlights(
         largest=largest.id,
-        most_valuable=valuable.id if profiles.revenue is not None else None,
+        most_valuable=valuable.id if valuable else None,
         at_risk=at_risk.id if at_risk else None,
+        risk=risk,
+        lost=lost,
     )
+
+
+def distinctive(segment: SegmentProfile) -> list[str]:
+    """The roles whose level is not typical, most distinctive first (robust difference)."""
+    ranked = sorted(segment.stats.items(), key=lambda item: (-item[1].strength, item[0]))
+    return [role for role, stats in ranked if stats.level != "typical"]

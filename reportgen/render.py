@@ -28,20 +28,13 @@ from reportgen.charts import Chart, Charts
 from reportgen.config import Config
 from reportgen.errors import ConfigError
 from reportgen.findings import Findings
-from reportgen.formatting import Formatter
+from reportgen.formatting import ROLE_FORMATS, Formatter
 from reportgen.personas import Personas
 from reportgen.profile import Profiles, highlights
 from reportgen.resources import templates_dir
 from reportgen.roles import ROLE_BY_NAME, Kind
 
 REPORT_TEMPLATE = "report.html.j2"
-_FORMATS = {
-    "spend": "money",
-    "aov": "money",
-    "recency": "days",
-    "tenure": "days",
-    "return_rate": "percent",
-}
 
 
 @dataclass(frozen=True)
@@ -115,12 +108,13 @@ def _logo(path: Path | None) -> str | None:
 def _figures(profiles: Profiles) -> list[dict[str, str]]:
     """Which filter formats each summarised role, and whether it has a ratio to the base."""
     rows = []
-    for role in profiles.segments[0].stats:
+    shown = profiles.shown
+    for role in shown[0].stats if shown else ():
         kind = ROLE_BY_NAME[role].kind
         if kind is Kind.BOOLEAN:
             rows.append({"role": role, "format": "percent"})
         elif kind is Kind.NUMERIC or role not in profiles.base_mix:
-            rows.append({"role": role, "format": _FORMATS.get(role, "number")})
+            rows.append({"role": role, "format": ROLE_FORMATS.get(role, "number")})
     return rows
 
 
@@ -140,12 +134,12 @@ def _context(
             "profile": s,
             "persona": p,
             "color": charts.colors[s.id],
-            "chart": charts.per_segment[s.id],
-            "suppressed": s.size < minimum,
+            "chart": charts.per_segment.get(s.id),
+            "suppressed": s.suppressed,
         }
         for s, p in zip(profiles.segments, personas.segments, strict=True)
     ]
-    marks = highlights(profiles, minimum)
+    marks = highlights(profiles)
     by_id = {s["profile"].id: s for s in segments}
     return {
         "report": config.report,
@@ -157,6 +151,8 @@ def _context(
         "largest": by_id.get(marks.largest),
         "most_valuable": by_id.get(marks.most_valuable),
         "at_risk": by_id.get(marks.at_risk),
+        "risk": marks.risk,
+        "lost": [by_id[i] for i in marks.lost],
         "charts": charts,
         "segmentation": findings.segmentation,
         "quality": findings.quality,
@@ -168,6 +164,8 @@ def _context(
         "unseen": [_feature_label(name, charts) for name in findings.unseen],
         "dropped": [_feature_label(name, charts) for name in findings.dropped],
         "minimum": minimum,
+        "log_roles": [charts.role_labels[role] for role in findings.transformed],
+        "levels": dict(profiles.shown[0].stats) if profiles.shown else {},
         "migration": findings.migration,
         "identity": findings.identity,
         "changes": findings.changes,

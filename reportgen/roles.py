@@ -31,6 +31,8 @@ class Role:
     """Phrases whose words, all present in a column name, suggest this role."""
     non_negative: bool = False
     """A negative value is impossible (a data error, not a refund)."""
+    share: bool = False
+    """A share from 0 to 1 (of a customer's orders): compared in points, never logged."""
 
 
 # Order matters for inference: a more specific role claims its column first, so
@@ -107,6 +109,7 @@ ROLES: tuple[Role, ...] = (
         driver=True,
         required=False,
         non_negative=True,
+        share=True,
         hints=("return rate", "returns share", "refund rate", "cancellation rate"),
     ),
     Role(

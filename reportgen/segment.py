@@ -61,6 +61,8 @@ class SegmentationSummary:
     seed: int
     warnings: tuple[str, ...]
     frozen_from: str | None
+    outliers: int = 0
+    """Customers whose own cluster was too small to be a segment (see Segmentation)."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,13 @@ class Segmentation:
     """Segment id of each centroid row, ascending; 1..k unless history kept earlier ids."""
     frozen_from: str | None = None
     """The period whose archived model scored these customers; None when fitted afresh."""
+    outlier_rows: tuple[int, ...] = ()
+    """Rows (in clean-data order) of customers whose own cluster had fewer than the
+    minimum segment size: it was dissolved and they joined the nearest segment."""
+
+    @property
+    def outliers(self) -> int:
+        return len(self.outlier_rows)
 
     def __post_init__(self) -> None:
         if not self.ids:
@@ -241,37 +250,46 @@ def _order(labels: np.ndarray, k: int, order_values: np.ndarray | None) -> np.nd
     return new_id
 
 
-def segment(
-    features: Features,
-    settings: SegmentationSettings,
-    k: int | None = None,
-    order_values: np.ndarray | None = None,
-) -> Segmentation:
-    """Fit the segmentation. `k` (from --k) overrides the config; `order_values` is spend."""
-    points = features.matrix
-    n = len(points)
-    sample = sample_rows(n, settings.sample_size, settings.seed)
+def _dissolve(
+    model: KMeans, points: np.ndarray, minimum: int, seed: int
+) -> tuple[KMeans, np.ndarray]:
+    """Dissolve clusters smaller than `minimum`, smallest first, while two or more remain.
+
+    The fallback when setting extreme customers aside did not suffice: the cluster's
+    centre is dropped and K-Means is refitted from the others' centres, so its customers
+    join the nearest segment. Returns the model and the rows (of `points`) dissolved.
+    """
+    outliers = np.zeros(len(points), dtype=bool)
+    while True:
+        sizes = np.bincount(model.labels_, minlength=len(model.cluster_centers_))
+        if sizes.min() >= minimum or len(sizes) <= 2:
+            return model, np.flatnonzero(outliers)
+        smallest = int(np.argmin(sizes))
+        outliers |= model.labels_ == smallest
+        centres = np.delete(model.cluster_centers_, smallest, axis=0)
+        model = KMeans(n_clusters=len(centres), init=centres, n_init=1, random_state=seed)
+        model.fit(points)
+
+
+@dataclass(frozen=True)
+class _Fit:
+    """k chosen on a sample of some rows, and the model fitted on all of those rows."""
+
+    model: KMeans
+    chosen: int
+    scores: list[KScore]
+    votes: dict[str, int]
+    reason: str
+    sample: np.ndarray
+    """Indices of the sampled rows, among the rows fitted."""
+
+
+def _fit(points: np.ndarray, settings: SegmentationSettings, fixed_k: int | None) -> _Fit:
+    """Score every candidate k on a seeded sample, choose one, fit it on all the rows."""
+    sample = sample_rows(len(points), settings.sample_size, settings.seed)
     points_sample = points[sample]
-    # Counted on the sample (all rows when small): sorting a million rows to count them
-    # would cost seconds, and the sample is what k is chosen on.
     distinct = len(np.unique(points_sample, axis=0))
-    fixed_k = k if k is not None else settings.k
-    if fixed_k is not None and fixed_k >= n:
-        raise SegmentationError(
-            f"k = {fixed_k} is not smaller than the number of customers ({n}); choose a k of at "
-            f"most {max(2, n - 1)}"
-        )
-    if fixed_k is not None and fixed_k > distinct:
-        raise SegmentationError(
-            f"k = {fixed_k} is more than the {distinct} distinct customer profiles in the data; "
-            "choose a smaller k"
-        )
-    if distinct < 3:
-        raise SegmentationError(
-            f"only {distinct} distinct customer profile(s) among {n} customers: too few to "
-            "segment (need at least 3)"
-        )
-    k_high = min(settings.k_max, distinct - 1, len(points_sample) - 1)
+    k_high = max(2, min(settings.k_max, distinct - 1, len(points_sample) - 1))
     k_low = min(settings.k_min, k_high)
     candidates = list(range(k_low, k_high + 1))
     if fixed_k is not None and fixed_k not in candidates:
@@ -292,7 +310,7 @@ def segment(
     else:
         chosen = auto_k
     sample_model = dict(zip(candidates, (m for _, m in scored), strict=True))[chosen]
-    if len(sample) == n:
+    if len(sample) == len(points):
         model = sample_model
     else:
         model = KMeans(
@@ -301,13 +319,103 @@ def segment(
             n_init=1,
             random_state=settings.seed,
         ).fit(points)
-    raw = model.labels_
+    return _Fit(model, chosen, scores, votes, reason, sample)
+
+
+OUTLIER_ROUNDS = 5
+OUTLIER_BUDGET = 0.05
+"""Customers set aside as outliers are at most this share of the base: beyond it, the
+small clusters are a structure of the data, not a handful of extremes."""
+
+
+def _set_aside(
+    points: np.ndarray, settings: SegmentationSettings, fixed_k: int | None, minimum: int
+) -> tuple[_Fit, np.ndarray]:
+    """Fit, and while the fit has clusters under `minimum` customers, set their customers
+    aside and fit again without them: a few extreme customers would otherwise be "a
+    segment" nobody can act on, and pull every other segment's scale. Returns the last
+    fit and the rows it was fitted on."""
+    active = np.arange(len(points))
+    fit = _fit(points, settings, fixed_k)
+    for _ in range(OUTLIER_ROUNDS):
+        sizes = np.bincount(fit.model.labels_, minlength=fit.chosen)
+        small = np.isin(fit.model.labels_, np.flatnonzero(sizes < minimum))
+        remaining = active[~small]
+        if not small.any() or len(points) - len(remaining) > OUTLIER_BUDGET * len(points):
+            break
+        if len(np.unique(points[remaining], axis=0)) < 3:
+            break
+        active = remaining
+        fit = _fit(points[active], settings, fixed_k)
+    return fit, active
+
+
+def segment(
+    features: Features,
+    settings: SegmentationSettings,
+    k: int | None = None,
+    order_values: np.ndarray | None = None,
+    minimum: int = 1,
+) -> Segmentation:
+    """Fit the segmentation. `k` (from --k) overrides the config; `order_values` is spend.
+
+    No segment has fewer than `minimum` customers while two segments remain: customers
+    whose own cluster would be smaller are set aside while k is chosen and the model
+    fitted, then assigned to the nearest segment and reported as outliers.
+    """
+    points = features.matrix
+    n = len(points)
+    # Counted on the sample (all rows when small): sorting a million rows to count them
+    # would cost seconds, and the sample is what k is chosen on.
+    distinct = len(np.unique(points[sample_rows(n, settings.sample_size, settings.seed)], axis=0))
+    fixed_k = k if k is not None else settings.k
+    if fixed_k is not None and fixed_k >= n:
+        raise SegmentationError(
+            f"k = {fixed_k} is not smaller than the number of customers ({n}); choose a k of at "
+            f"most {max(2, n - 1)}"
+        )
+    if fixed_k is not None and fixed_k > distinct:
+        raise SegmentationError(
+            f"k = {fixed_k} is more than the {distinct} distinct customer profiles in the data; "
+            "choose a smaller k"
+        )
+    if distinct < 3:
+        raise SegmentationError(
+            f"only {distinct} distinct customer profile(s) among {n} customers: too few to "
+            "segment (need at least 3)"
+        )
+    fit, active = _set_aside(points, settings, fixed_k, minimum)
+    fitted = points[active]
+    model, dissolved = _dissolve(fit.model, fitted, minimum, settings.seed)
+    chosen = len(model.cluster_centers_)
+    # Every customer, set aside or not, belongs to the nearest segment; the centres are
+    # the means of the customers the model was fitted on.
+    raw = model.predict(points)
     new_id = _order(raw, chosen, order_values)
     labels = new_id[raw] + 1
+    kept = np.setdiff1d(active, active[dissolved])
     centroids = np.empty_like(model.cluster_centers_)
-    centroids[new_id] = _means(points, raw, chosen)
-    silhouette = next(s.silhouette for s in scores if s.k == chosen)
-    stability = _stability(points_sample, chosen, model.predict(points_sample), settings)
+    centroids[new_id] = _means(points[kept], raw[kept], chosen)
+    outliers = np.setdiff1d(np.arange(n), kept)
+    reason = fit.reason
+    if len(outliers):
+        reason += (
+            f" {len(outliers):,} customers formed clusters of fewer than {minimum:,} (the "
+            "smallest a segment may be); they were set aside while the segments were fitted, "
+            "then assigned to the nearest one."
+        )
+    sampled = fitted[fit.sample]
+    if chosen == fit.chosen:
+        silhouette = next(s.silhouette for s in fit.scores if s.k == chosen)
+    else:
+        subset = sample_rows(len(sampled), settings.silhouette_sample, settings.seed + 4)
+        on_subset = model.predict(sampled[subset])
+        silhouette = (
+            _stable(silhouette_score(sampled[subset], on_subset))
+            if len(np.unique(on_subset)) > 1
+            else float("nan")
+        )
+    stability = _stability(sampled, chosen, model.predict(sampled), settings)
     warnings = []
     if not silhouette >= WEAK_SILHOUETTE:
         warnings.append("weak_separation")
@@ -317,17 +425,18 @@ def segment(
         labels=labels.astype(np.int64),
         k=chosen,
         fixed=fixed_k is not None,
-        votes=votes,
+        votes=fit.votes,
         reason=reason,
-        scores=tuple(scores),
+        scores=tuple(fit.scores),
         centroids=centroids,
         silhouette=silhouette,
         stability=stability,
         stability_runs=settings.stability_runs,
-        sample_size=len(sample),
+        sample_size=len(fit.sample),
         n_init=N_INIT,
         seed=settings.seed,
         warnings=tuple(warnings),
+        outlier_rows=tuple(outliers.tolist()),
     )
 
 
@@ -420,6 +529,7 @@ def model_record(
             "sample_size": segmentation.sample_size,
             "scores": [vars(s) for s in segmentation.scores],
         },
+        "outliers": segmentation.outliers,
         "silhouette": segmentation.silhouette,
         "stability": {"mean_ari": segmentation.stability, "runs": segmentation.stability_runs},
         "warnings": list(segmentation.warnings),

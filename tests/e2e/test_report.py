@@ -241,17 +241,49 @@ def test_branding_and_paper_come_from_the_config(tmp_path):
     assert euros.startswith("€") and euros in snapshot.text
 
 
-def test_small_segments_are_listed_without_figures(tmp_path):
-    snapshot = produce(tmp_path, config="[report]\nmin_segment_size = 350\n")
-    small = [s for s in snapshot.profiles["segments"] if s["size"] < 350]
-    large = [s for s in snapshot.profiles["segments"] if s["size"] >= 350]
-    assert small and large
-    for segment in small:
-        assert segment["description"] not in snapshot.html
-        assert f"{FMT.number(segment['size'])} customers · " in snapshot.text
-    for segment in large:
-        assert segment["description"] in " ".join(" ".join(parse(snapshot.html).text).split())
-    assert "fewer than 350 customers, so its figures are not shown" in snapshot.text
+def test_a_segment_too_small_to_describe_appears_in_no_figure_chart_or_persona(tmp_path):
+    # Clusters under 1,100 customers are dissolved until two segments remain; the smaller
+    # of those two is then too small to describe.
+    snapshot = produce(tmp_path, config="[report]\nmin_segment_size = 1100\n")
+    segments = snapshot.profiles["segments"]
+    small = [s for s in segments if s["size"] < 1100]
+    large = [s for s in segments if s["size"] >= 1100]
+    assert len(small) == 1 and len(large) == 1
+    hidden = small[0]
+    assert hidden["suppressed"] and hidden["stats"] == {} and hidden["revenue"] is None
+    assert hidden["persona"] == "Too small to describe" and hidden["persona_key"] is None
+    assert hidden["description"] == "" and hidden["recommendations"] == []
+    brief = json.loads((snapshot.folder / "brief.json").read_text())["findings"]
+    kept = {s["id"]: s for s in brief["profiles"]["segments"]}[hidden["id"]]
+    assert kept["stats"] == {} and kept["mix"] == {} and kept["revenue_share"] is None
+    assert str(hidden["id"]) not in brief["plots"]["centres"]
+    assert hidden["id"] not in brief["plots"]["scatter_segment"]
+    assert hidden["id"] not in brief["plots"]["sample_segment"]
+    alts = [attrs["alt"] for tag, attrs in parse(snapshot.html).tags if tag == "img"]
+    assert alts and not any("Too small to describe" in alt for alt in alts)
+    assert f"profile-{hidden['id']}" not in snapshot.html
+    assert f"{FMT.number(hidden['size'])} customers · " in snapshot.text
+    assert "fewer than 1,100 customers, so its figures are not shown" in snapshot.text
+    assert large[0]["description"] in " ".join(" ".join(parse(snapshot.html).text).split())
+
+
+def test_extreme_customers_are_reported_instead_of_forming_a_segment(tmp_path):
+    table = pd.read_csv(sample_data_path(), dtype=str)
+    spend = table["Total Spend"].astype(float)
+    table.loc[:4, "Total Spend"] = (spend[:5] * 300).round(2).astype(str)
+    table.loc[:4, "Items Purchased"] = "400"
+    table.to_csv(tmp_path / "whales.csv", index=False)
+    snapshot = produce(tmp_path, "--data", "whales.csv", config="[features]\nlog_skewed = false\n")
+    outliers = snapshot.profiles["outliers"]
+    assert outliers["customers"] >= 5
+    assert all(s["size"] >= 20 for s in snapshot.profiles["segments"])  # 1% of 2,000
+    model = json.loads((snapshot.folder / "model.json").read_text())
+    assert model["outliers"] == outliers["customers"]
+    assert (
+        f"{FMT.number(outliers['customers'])} customers ({FMT.percent(outliers['share'])}) "
+        "formed a cluster too small to be a segment" in snapshot.text
+    )
+    assert "stood apart from every segment and joined the nearest one" in snapshot.text
 
 
 def test_user_templates_override_and_extend_the_default(tmp_path):

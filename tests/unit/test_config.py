@@ -184,3 +184,21 @@ def test_email_settings_that_could_forge_headers_or_leak_are_refused(email, mess
         parse({"email": email})
     assert message in str(caught.value)
     assert "hunter2" not in str(caught.value)
+
+
+def test_levels_take_days_or_auto_and_keep_their_order():
+    from reportgen.config import LevelSettings
+
+    levels = parse({"levels": {"recent_days": 45, "lost_days": "auto", "ratio": 1.5}}).levels
+    assert levels == LevelSettings(recent_days=45.0, ratio=1.5)
+    assert parse({}).levels == LevelSettings()
+    with pytest.raises(ConfigError, match=r"recent_days < lapsed_days < lost_days"):
+        parse({"levels": {"recent_days": 100, "lapsed_days": 60}})
+    with pytest.raises(ConfigError, match=r"\[levels\] new_days: must be smaller"):
+        parse({"levels": {"new_days": 400}})
+    with pytest.raises(ConfigError, match=r"\[levels\] ratio: expected a number from 1.01"):
+        parse({"levels": {"ratio": 1}})
+    with pytest.raises(ConfigError, match=r"\[levels\] colour: unknown key"):
+        parse({"levels": {"colour": "red"}})
+    with pytest.raises(ConfigError, match=r"\[segmentation\] min_share: expected a number"):
+        parse({"segmentation": {"min_share": 0.9}})

@@ -23,6 +23,7 @@ O8,C,2026-10-15,3,4.0
 O9,D,2026-10-02,-2,10
 O10,E,not a date,1,5
 O11,F,1999-05-01,1,5
+O12,G,1900-01-01,1,5
 """
 TODAY = date(2026, 11, 28)
 DAILY = DataSettings(date_format="%Y%m%d")
@@ -32,7 +33,7 @@ def test_features_and_fixes_of_a_hand_made_log(tmp_path):
     path = tmp_path / "orders.csv"
     path.write_text(LOG)
     log = read_orders(path, OrderSettings(as_of=date(2026, 11, 1)), DataSettings(), today=TODAY)
-    assert log.lines == 13 and log.as_of == date(2026, 11, 1)
+    assert log.lines == 14 and log.as_of == date(2026, 11, 1)
     assert log.columns == {
         "customer_id": "CustomerID",
         "order_date": "InvoiceDate",
@@ -41,7 +42,8 @@ def test_features_and_fixes_of_a_hand_made_log(tmp_path):
         "unit_price": "UnitPrice",
     }
     table = log.dataset.frame.set_index("customer_id")
-    # D returned only, E's date is unreadable, F's is before the sane floor (2000-01-01).
+    # D returned only, E's date is unreadable, F's is decades before the rest of the log,
+    # G's is a placeholder.
     assert list(table.index) == ["A", "B", "C"]
     expected = pd.DataFrame(
         {
@@ -64,11 +66,56 @@ def test_features_and_fixes_of_a_hand_made_log(tmp_path):
         ("unreadable", "order_date"): 1,
         ("future", "order_date"): 1,
         ("too_old", "order_date"): 1,
+        ("placeholder", "order_date"): 1,
         ("impossible", "amount"): 1,
         ("returns_only", None): 1,
     }
     future = next(f for f in log.fixes if f.code == "future")
     assert future.column == "InvoiceDate" and "after today (2026-11-28)" in future.action
+    too_old = next(f for f in log.fixes if f.code == "too_old")
+    # Two years before the log's first quartile day (2026-10-01): the bulk is 20 days wide.
+    assert "dated before 2024-10-01, far before the bulk" in too_old.action
+    assert "[orders] min_date" in too_old.action
+
+
+@pytest.mark.parametrize("day", ["1997-03-01", "1985-07-15"])
+def test_a_log_of_any_age_is_read_with_the_default_settings(tmp_path, day):
+    path = tmp_path / "orders.csv"
+    start = date.fromisoformat(day)
+    lines = ["InvoiceNo,CustomerID,InvoiceDate,Amount"]
+    lines += [f"O{i},C{i % 7},{start.replace(day=1 + i % 28)},{10 + i}" for i in range(40)]
+    path.write_text("\n".join(lines) + "\n")
+    log = read_orders(path, OrderSettings(), DataSettings(), today=TODAY)
+    assert len(log.dataset.frame) == 7 and not log.fixes
+    assert log.as_of == start.replace(day=28) + (date(2000, 1, 2) - date(2000, 1, 1))
+
+
+def test_a_stray_line_years_after_the_log_cannot_move_the_as_of_day(tmp_path):
+    path = tmp_path / "orders.csv"
+    lines = ["InvoiceNo,CustomerID,InvoiceDate,Amount"]
+    lines += [f"O{i},C{i % 7},1998-0{1 + i % 6}-{1 + i % 28:02d},{10 + i}" for i in range(40)]
+    path.write_text("\n".join([*lines, "X1,C1,2021-03-04,99", ""]))
+    log = read_orders(path, OrderSettings(), DataSettings(), today=TODAY)
+    assert log.as_of == date(1998, 6, 25)  # the day after the last order of the bulk
+    late = next(f for f in log.fixes if f.code == "too_late")
+    assert late.count == 1 and "far after the bulk of the log" in late.action
+    assert "[orders] as_of" in late.action
+    kept = read_orders(path, OrderSettings(as_of=date(2021, 3, 5)), DataSettings(), today=TODAY)
+    assert kept.as_of == date(2021, 3, 5) and not kept.fixes
+
+
+def test_min_date_is_a_hard_floor_and_date_errors_name_their_settings(tmp_path):
+    path = tmp_path / "orders.csv"
+    path.write_text(LOG)
+    settings = OrderSettings(min_date=date(2026, 10, 5))
+    log = read_orders(path, settings, DataSettings(), today=TODAY)
+    too_old = next(f for f in log.fixes if f.code == "too_old")
+    assert too_old.count == 5  # A's O1 (two lines), B's O4 (deduplicated), D's O9, F
+    assert "before [orders] min_date (2026-10-05)" in too_old.action
+    with pytest.raises(DataError) as caught:
+        read_orders(path, OrderSettings(min_date=date(2027, 6, 1)), DataSettings(), today=TODAY)
+    for setting in ("[orders]", "[data] date_format", "[orders] min_date"):
+        assert setting in str(caught.value)
 
 
 def test_parquet_glob_integer_dates_amounts_and_a_return_prefix(tmp_path):

@@ -169,3 +169,30 @@ def test_score_leaves_out_a_segment_nobody_is_nearest_to():
     assert seg.ids == (1, 2) and seg.k == 3  # the model keeps k; segment 3 is empty
     assert seg.labels.tolist() == [1, 1, 2, 2]
     np.testing.assert_array_equal(seg.centroids, [[0, 0], [10, 0]])
+
+
+def test_extreme_customers_are_set_aside_and_never_form_a_segment():
+    # Three groups of 100 and three customers far from everyone: alone, K-Means gives the
+    # three their own cluster (the silhouette prefers it). With a minimum of 10 customers
+    # per segment they are set aside, the three real groups are found, and each of the
+    # three joins its nearest group.
+    points, truth = blobs(sizes=(100, 100, 100))
+    extremes = np.array([[60.0, 60.0], [61.0, 60.0], [60.0, 61.0]])
+    everyone = np.vstack([points, extremes])
+    unguarded = segment(features_of(everyone), SETTINGS)
+    assert min(np.bincount(unguarded.labels)[1:]) == 3  # the failure this guards against
+    result = segment(features_of(everyone), SETTINGS, minimum=10)
+    assert result.k == 3 and result.outlier_rows == (300, 301, 302)
+    assert result.outliers == 3 and result.summary.outliers == 3
+    assert min(np.bincount(result.labels)[1:]) >= 100
+    assert len(set(result.labels[:300][truth == 0].tolist())) == 1
+    # The centres are the means of the customers fitted, not pulled by the three.
+    for row in result.centroids:
+        assert np.abs(row).max() < 11
+    assert "3 customers formed clusters of fewer than 10" in result.reason
+
+
+def test_without_extremes_nothing_is_set_aside():
+    points, _ = blobs()
+    result = segment(features_of(points), SETTINGS, minimum=5)
+    assert result.outlier_rows == () and "set aside" not in result.reason

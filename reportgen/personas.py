@@ -44,8 +44,9 @@ _OPPOSITE = {
     "lapsed": ("recent",),
     "lost": ("recent",),
 }
-_ENTRY_FIELDS = {"key", "name", "asserts", "prefers", "description", "recommendations"}
-_REQUIRED_FIELDS = _ENTRY_FIELDS - {"prefers"}
+_ENTRY_FIELDS = {"key", "name", "asserts", "prefers", "counts", "description", "recommendations"}
+_REQUIRED_FIELDS = _ENTRY_FIELDS - {"prefers", "counts"}
+_COUNTS = ("orders", "items")
 _TRAIT_TEXTS = ("typical_name", "small_name")
 _TRAIT_TEMPLATES = ("fallback_description", "also")
 _TRAIT_FIELDS = {*_TRAIT_TEXTS, *_TRAIT_TEMPLATES, "fallback_recommendations"}
@@ -67,8 +68,20 @@ class LibraryEntry:
     """Role -> the levels the name and description state; every one must hold."""
     prefers: Mapping[str, tuple[str, ...]]
     """Role -> levels that make the entry a better fit, without being stated."""
+    counts: str | None
+    """"orders" when the wording speaks of orders or coming back: the entry is then only
+    given where frequency counts orders, not items (a customer's 15 items may be one
+    order). None: either."""
     description: jinja2.Template
     recommendations: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a phrase of the wording states: levels, and perhaps that frequency counts orders."""
+
+    levels: Mapping[str, tuple[str, ...]]
+    counts: str | None = None
 
 
 @dataclass(frozen=True)
@@ -166,7 +179,12 @@ class _LibraryReader:
             found[role] = levels
         return found
 
-    def entry(self, index: int, raw: Any, claims: Mapping[str, Mapping[str, tuple[str, ...]]]):
+    def counts(self, where: str, value: Any) -> str:
+        if value not in _COUNTS:
+            raise self.fail(where, f"expected {' or '.join(_COUNTS)}, got {value!r}")
+        return value
+
+    def entry(self, index: int, raw: Any, claims: Mapping[str, Claim]) -> LibraryEntry:
         where = f"persona {index}"
         if not isinstance(raw, dict):
             raise self.fail(
@@ -189,6 +207,7 @@ class _LibraryReader:
             name=self.text(f"{where}.name", raw["name"]),
             asserts=self.levels(f"{where}.asserts", raw["asserts"], empty=True),
             prefers=self.levels(f"{where}.prefers", raw.get("prefers", {}), empty=True),
+            counts=self.counts(f"{where}.counts", raw["counts"]) if "counts" in raw else None,
             description=self.template(f"{where}.description", raw["description"]),
             recommendations=self.texts(f"{where}.recommendations", raw["recommendations"], 2, 4),
         )
@@ -216,7 +235,7 @@ class _LibraryReader:
         where: str,
         entry: LibraryEntry,
         description: Any,
-        claims: Mapping[str, Mapping[str, tuple[str, ...]]],
+        claims: Mapping[str, Claim],
     ) -> None:
         """Every claim phrase in the name or description must be backed by the asserts.
 
@@ -228,7 +247,14 @@ class _LibraryReader:
             if not pattern.search(plain):
                 continue
             plain = pattern.sub(" ", plain)
-            for role, allowed in claims[phrase].items():
+            claim = claims[phrase]
+            if claim.counts is not None and entry.counts != claim.counts:
+                raise self.fail(
+                    where,
+                    f"its wording says {phrase!r}, which needs frequency to count "
+                    f"{claim.counts}; add counts: {claim.counts}, or reword",
+                )
+            for role, allowed in claim.levels.items():
                 asserted = entry.asserts.get(role)
                 if asserted is None or not set(asserted) <= set(allowed):
                     raise self.fail(
@@ -238,7 +264,7 @@ class _LibraryReader:
                         "or reword",
                     )
 
-    def claims(self, document: dict[str, Any]) -> dict[str, dict[str, tuple[str, ...]]]:
+    def claims(self, document: dict[str, Any]) -> dict[str, Claim]:
         raw = document.get("claims")
         if raw is None:  # a user's library without its own: the bundled vocabulary applies
             bundled = templates_dir() / "personas.yaml"
@@ -247,10 +273,17 @@ class _LibraryReader:
             raw = yaml.safe_load(bundled.read_text(encoding="utf-8"))["claims"]
         if not isinstance(raw, dict):
             raise self.fail("claims", "expected a mapping of phrase: {role: level}")
-        return {
-            str(phrase).lower(): self.levels(f"claims.{phrase}", value, empty=False)
-            for phrase, value in raw.items()
-        }
+        found = {}
+        for phrase, value in raw.items():
+            where = f"claims.{phrase}"
+            if not isinstance(value, dict):
+                raise self.fail(where, "expected a mapping of role: level, such as {spend: high}")
+            rest = {role: level for role, level in value.items() if role != "counts"}
+            found[str(phrase).lower()] = Claim(
+                self.levels(where, rest, empty="counts" in value),
+                self.counts(f"{where}.counts", value["counts"]) if "counts" in value else None,
+            )
+        return found
 
     def read(self) -> Library:
         try:
@@ -310,15 +343,18 @@ def load_library(path: Path, formatter: Formatter) -> Library:
     return _LibraryReader(path, sandbox(formatter)).read()
 
 
-def holds(entry: LibraryEntry, segment: SegmentProfile) -> bool:
-    """Every level the entry asserts is the segment's level (and every role is there)."""
+def holds(entry: LibraryEntry, segment: SegmentProfile, counts: str | None) -> bool:
+    """Every level the entry asserts is the segment's level (and every role is there), and
+    frequency counts what the entry's wording needs (`counts`: what it counts here)."""
+    if entry.counts is not None and entry.counts != counts:
+        return False
     return all(
         role in segment.stats and segment.stats[role].level in wanted
         for role, wanted in entry.asserts.items()
     )
 
 
-def score(entry: LibraryEntry, segment: SegmentProfile) -> float | None:
+def score(entry: LibraryEntry, segment: SegmentProfile, counts: str | None) -> float | None:
     """How well an entry describes a segment; None when one of its assertions fails.
 
     Each asserted role that stands out (not typical) adds up to two points: shared among
@@ -327,7 +363,7 @@ def score(entry: LibraryEntry, segment: SegmentProfile) -> float | None:
     takes half away), and asserting the segment's most distinctive trait adds
     TOP_TRAIT_BONUS.
     """
-    if not holds(entry, segment):
+    if not holds(entry, segment, counts):
         return None
     stats = segment.stats
     total = sum(
@@ -415,7 +451,7 @@ def assign_personas(
         if segment.suppressed:
             continue
         for j, entry in enumerate(entries):
-            value = score(entry, segment)
+            value = score(entry, segment, profiles.frequency_counts)
             if value is not None:
                 kept = (keep or {}).get(segment.id) == entry.key
                 pairs.append((value + (KEEP_BONUS if kept else 0.0), i, j))
@@ -445,7 +481,7 @@ def assign_personas(
                     name=entry.name,
                     description=f"{description} {also}".strip(),
                     recommendations=entry.recommendations,
-                    score=round(float(score(entry, segment) or 0.0), 4),
+                    score=round(float(score(entry, segment, profiles.frequency_counts) or 0), 4),
                 )
             )
             continue

@@ -39,9 +39,12 @@ RECENT, LAPSED, LOST, NEW, ESTABLISHED = 30, 90, 365, 90, 365
 MIN_SHARE = 0.01
 
 LAPSED_OR_LOST = {"lapsed", "lost"}
+ORDERS = {"orders"}
+"""Under "counts": the wording speaks of orders, so frequency must count orders, not items."""
 PERSONA_CLAIMS: dict[str, dict[str, set[str]]] = {
     "champions": {"spend": {"high"}, "frequency": {"high"}, "recency": {"recent"}},
     "loyal_regulars": {
+        "counts": ORDERS,
         "frequency": {"high"},
         "spend": {"typical", "high"},
         "recency": {"recent", "typical"},
@@ -56,7 +59,7 @@ PERSONA_CLAIMS: dict[str, dict[str, set[str]]] = {
     "deal_seekers": {"discount": {"high"}},
     "valuable_at_risk": {"spend": {"high"}, "recency": {"lapsed"}},
     "cant_lose_them": {"recency": {"lapsed"}, "frequency": {"high"}, "spend": {"high"}},
-    "at_risk": {"recency": {"lapsed"}, "frequency": {"high"}},
+    "at_risk": {"counts": ORDERS, "recency": {"lapsed"}, "frequency": {"high"}},
     "hibernating": {"recency": LAPSED_OR_LOST, "spend": {"low"}},
     "lost_customers": {"recency": {"lost"}},
     "occasional_buyers": {"frequency": {"low"}, "recency": {"recent", "typical"}},
@@ -68,11 +71,13 @@ PERSONA_CLAIMS: dict[str, dict[str, set[str]]] = {
     },
     "big_ticket_buyers": {"spend": {"high"}, "frequency": {"low", "typical"}},
     "loyal_customers": {
+        "counts": ORDERS,
         "frequency": {"high"},
         "tenure": {"high"},
         "recency": {"recent", "typical"},
     },
     "potential_loyalists": {
+        "counts": ORDERS,
         "frequency": {"high"},
         "tenure": {"low", "typical"},
         "recency": {"recent"},
@@ -96,15 +101,17 @@ WORDS: dict[str, dict[str, set[str]]] = {
     "drawn by price": {"discount": {"high"}},
     "infrequent buyers": {"frequency": {"low"}},
     "frequent buyers": {"frequency": {"high"}},
+    "without buying more often": {"frequency": {"low", "typical"}},
+    "few purchases": {"frequency": {"low"}},
     "frequent": {"frequency": {"high"}},
-    "often": {"frequency": {"high"}},
-    "regularly": {"frequency": {"high"}},
-    "regulars": {"frequency": {"high"}},
-    "regular": {"frequency": {"high"}},
-    "loyal": {"frequency": {"high"}},
-    "loyalists": {"frequency": {"high"}},
-    "keep ordering": {"frequency": {"high"}},
-    "keep coming back": {"frequency": {"high"}},
+    "often": {"frequency": {"high"}, "counts": ORDERS},
+    "regularly": {"frequency": {"high"}, "counts": ORDERS},
+    "regulars": {"frequency": {"high"}, "counts": ORDERS},
+    "regular": {"frequency": {"high"}, "counts": ORDERS},
+    "loyal": {"frequency": {"high"}, "counts": ORDERS},
+    "loyalists": {"frequency": {"high"}, "counts": ORDERS},
+    "keep ordering": {"frequency": {"high"}, "counts": ORDERS},
+    "keep coming back": {"frequency": {"high"}, "counts": ORDERS},
     "high spend": {"spend": {"high"}},
     "low spend": {"spend": {"low"}},
     "best customers": {"spend": {"high"}},
@@ -258,6 +265,7 @@ def falsehoods(base: Base, folder: Path) -> list[str]:
         levels = {
             role: level(role, members[role], figures[role], orders, gap) for role in figures.columns
         }
+        levels["counts"] = "orders" if orders else "items"
         levels_of[profile.id] = levels
         text = f"{persona.name}. {persona.description}"
         claims = [(f"persona {persona.key}", PERSONA_CLAIMS[persona.key])] if persona.key else []

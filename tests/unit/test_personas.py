@@ -122,7 +122,7 @@ def test_a_persona_is_never_given_when_one_assertion_fails():
     # Everything a champion has, except that the median customer last bought 60 days ago.
     almost = segment(1, **{**CHAMPION, "recency": ("typical", 0.5, 2.4)})
     champions = next(e for e in LIBRARY.entries if e.key == "champions")
-    assert not holds(champions, almost)
+    assert not holds(champions, almost, "orders")
     assert names(assign_personas(profiles(almost), LIBRARY)) != ["Champions"]
 
 
@@ -276,8 +276,13 @@ def test_a_malformed_library_names_the_entry_and_field(tmp_path, entry, message)
     ("name", "asserts", "description", "phrase"),
     [
         ("Loyal fans", "{spend: high}", "They spend a lot.", "loyal"),
-        ("Big spenders", "{spend: high}", "They order regularly.", "regularly"),
-        ("Big spenders", "{spend: high, frequency: [typical, high]}", "They buy often.", "often"),
+        ("Big spenders", "{spend: high}", "They spend little.", "spend little"),
+        (
+            "Big spenders",
+            "{spend: high, frequency: [typical, high]}",
+            "Few purchases.",
+            "few purchases",
+        ),
         ("Newcomers", "{recency: recent}", "Recently active.", "newcomers"),
         ("Sleepers", "{spend: low}", "They used to buy.", "used to"),
         ("Sleepers", "{recency: [lapsed, lost]}", "Slipping away.", "slipping"),
@@ -294,6 +299,32 @@ def test_a_user_library_whose_wording_claims_a_level_it_does_not_assert_is_refus
     )
     with pytest.raises(ConfigError, match=f"persona 1 \\(a\\): its wording says '{phrase}'"):
         load_library(path, Formatter())
+
+
+def test_wording_about_orders_needs_frequency_to_count_orders():
+    # Loyal regulars "keep coming back": fifteen items may have been one order.
+    regular = segment(
+        1,
+        frequency=("high", 2.0, 1.5),
+        spend=("typical", 0.0, 1.0),
+        recency=("recent", 0.5, 0.6),
+    )
+    on_orders = assign_personas(profiles(regular), LIBRARY)
+    assert names(on_orders) == ["Loyal regulars"]
+    items = Profiles(**{**vars(profiles(regular)), "frequency_counts": "items"})
+    assert names(assign_personas(items, LIBRARY)) != ["Loyal regulars"]
+
+
+def test_a_persona_saying_regularly_must_declare_it_counts_orders(tmp_path):
+    path = write(
+        tmp_path,
+        "personas:\n- {key: a, name: A, asserts: {frequency: high}, "
+        "description: They order regularly., recommendations: [r, s]}\n" + GOOD_TRAITS,
+    )
+    with pytest.raises(ConfigError, match=r"needs frequency to count orders; add counts: orders"):
+        load_library(path, Formatter())
+    path.write_text(path.read_text().replace("asserts:", "counts: orders, asserts:"))
+    assert load_library(path, Formatter()).entries[0].counts == "orders"
 
 
 def test_fairly_new_is_read_as_one_phrase_not_as_new(tmp_path):

@@ -67,13 +67,22 @@ def chart_data(
     """
     shown = ~np.isin(segmentation.labels, list(hidden))
     rows = sample_rows(len(features.matrix), SCATTER_POINTS, segmentation.seed)
-    pca = PCA(n_components=2, random_state=segmentation.seed).fit(features.matrix[rows])
+    components = min(2, features.matrix.shape[1])  # one driver: its axis, and a flat one
+    pca = PCA(n_components=components, random_state=segmentation.seed)
+    pca.fit(features.matrix[rows])
     rows = rows[shown[rows]]
-    points = pca.transform(features.matrix[rows]).round(4).reshape(-1, 2)
-    centres = pca.transform(segmentation.centroids).round(4)
+
+    def project(matrix: np.ndarray) -> np.ndarray:
+        flat = np.zeros((len(matrix), 2))
+        if len(matrix):
+            flat[:, :components] = pca.transform(matrix)
+        return flat.round(4)
+
+    points = project(features.matrix[rows])
+    centres = project(segmentation.centroids)
     sample = sample_rows(len(clean.frame), BOX_POINTS, segmentation.seed)
     sample = sample[shown[sample]]
-    ratio = pca.explained_variance_ratio_
+    ratio = [*pca.explained_variance_ratio_, 0.0]
     return ChartData(
         scatter_x=tuple(points[:, 0].tolist()),
         scatter_y=tuple(points[:, 1].tolist()),

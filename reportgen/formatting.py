@@ -87,11 +87,14 @@ class Formatter:
         sign = "+" if difference >= 0 else "−"
         return f"{sign}{self._group(abs(difference) * 100, 1)} pts"
 
-    def role_value(self, value: float | None, role: str) -> str:
-        """A figure in its role's format: spend as money, days as days, shares as percent."""
+    def role_value(self, value: float | None, role: str, precise: bool = False) -> str:
+        """A figure in its role's format: spend as money, days as days, shares as percent;
+        `precise` gives plain numbers two decimals (a threshold of 7.95 is not "8")."""
         if ROLE_BY_NAME[role].kind is Kind.BOOLEAN:
             return self.percent(value)
         name = ROLE_FORMATS.get(role, "number")
+        if name == "number" and precise and value is not None:
+            return self.number(value, 2)
         return getattr(self, name)(value)
 
     def filters(self) -> dict:

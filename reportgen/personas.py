@@ -314,10 +314,13 @@ class _LibraryReader:
         for role, names in traits.items():
             if role in _TRAIT_FIELDS:
                 continue
-            if role not in ROLE_BY_NAME or not isinstance(names, dict):
+            base_role = role.removesuffix("_items").removesuffix("_orders")
+            if base_role != role and base_role != "frequency":
+                base_role = role  # only frequency has words per unit
+            if base_role not in ROLE_BY_NAME or not isinstance(names, dict):
                 raise self.fail(f"traits.{role}", "expected a role with {level: words}")
             for level in names:
-                if level not in levels_for(role):
+                if level not in levels_for(base_role):
                     raise self.fail(f"traits.{role}.{level}", "not a level of this role")
             words[role] = {
                 level: self.text(f"traits.{role}.{level}", text) for level, text in names.items()
@@ -392,10 +395,11 @@ def _context(segment: SegmentProfile, profiles: Profiles) -> dict[str, Any]:
             "thresholds": dict(stats.thresholds),
             "base_mean": profiles.base[role]["mean"],
             "base_median": profiles.base[role]["median"],
-            "unit": profiles.frequency_counts if role == "frequency" else None,
+            "unit": _unit(profiles.frequency_counts, stats.median) if role == "frequency" else None,
         }
         for role, stats in segment.stats.items()
     }
+    context["frequency_counts"] = profiles.frequency_counts
     context["segment"] = {
         "id": segment.id,
         "size": segment.size,
@@ -406,6 +410,13 @@ def _context(segment: SegmentProfile, profiles: Profiles) -> dict[str, Any]:
     return context
 
 
+def _unit(counts: str | None, median: float) -> str | None:
+    """ "orders" or "items", singular for a median of exactly one."""
+    if counts is None:
+        return None
+    return counts.removesuffix("s") if median == 1 else counts
+
+
 def _render(template: jinja2.Template, context: Mapping[str, Any], library: Path, what: str) -> str:
     try:
         return " ".join(template.render(context).split())
@@ -413,20 +424,25 @@ def _render(template: jinja2.Template, context: Mapping[str, Any], library: Path
         raise ConfigError(f"persona library {library}: {what}: {exc}") from None
 
 
-def _trait_words(segment: SegmentProfile, library: Library) -> list[tuple[str, str]]:
-    """(role, words) for the segment's true traits, most distinctive first."""
-    return [
-        (role, library.traits[role][segment.stats[role].level])
-        for role in distinctive(segment)
-        if segment.stats[role].level in library.traits.get(role, {})
-    ]
+def _trait_words(
+    segment: SegmentProfile, library: Library, counts: str | None
+) -> list[tuple[str, str]]:
+    """(role, words) for the segment's true traits, most distinctive first. Frequency takes
+    the words for what it counts where the library has them (frequency_items)."""
+    found = []
+    for role in distinctive(segment):
+        words = library.traits.get(f"{role}_{counts}") if role == "frequency" else None
+        words = words or library.traits.get(role, {})
+        if segment.stats[role].level in words:
+            found.append((role, words[segment.stats[role].level]))
+    return found
 
 
 def _also(
     segment: SegmentProfile, entry: LibraryEntry, library: Library, context: Mapping[str, Any]
 ) -> str:
     """The most distinctive trait, when the entry does not already assert it."""
-    traits = _trait_words(segment, library)
+    traits = _trait_words(segment, library, context["frequency_counts"])
     if not traits or traits[0][0] in entry.asserts:
         return ""
     role, words = traits[0]
@@ -485,7 +501,9 @@ def assign_personas(
                 )
             )
             continue
-        traits = [words for _, words in _trait_words(segment, library)][:2]
+        traits = [words for _, words in _trait_words(segment, library, profiles.frequency_counts)][
+            :2
+        ]
         name = ", ".join(traits).capitalize() if traits else library.typical_name
         description = _render(
             library.fallback_description,

@@ -69,8 +69,10 @@ class RoleStats:
     """Level -> the bound the statistic must reach (high, lapsed, lost: at least;
     low, recent: at most), in the statistic's units."""
     strength: float
-    """|value - base| / the base's spread (interquartile range, else standard deviation):
-    how distinctive the figure is, comparable across roles."""
+    """How distinctive the figure is, comparable across roles: the difference from the base
+    in the level's direction / the base's spread (interquartile range, else standard
+    deviation). 0 when the level points the other way from the base (a segment that is
+    'recent' in days but less recent than the base is not distinctive for it)."""
     per_month: float | None = None
     """Frequency only, when tenure is known: the median customer's purchases per month."""
 
@@ -99,10 +101,9 @@ class Outliers:
     share: float
     role: str | None
     """The driver on which they differ most from the base, by their median."""
-    median: float | None
-    base_median: float | None
     times: float | None
-    """median / base_median."""
+    """Every one of them is at least this many times the base median on `role` (at most,
+    when they are below it): a round bound, not a small group's exact figure."""
 
 
 @dataclass(frozen=True)
@@ -374,35 +375,58 @@ def _role_stats(
         value=value,
         base=scale.base,
         thresholds=dict(scale.thresholds),
-        strength=abs(value - scale.base) / scale.spread,
+        strength=_strength(scale.level(value), value, scale),
         per_month=per_month,
     )
+
+
+_UP = ("high", "lapsed", "lost")
+_DOWN = ("low", "recent")
+
+
+def _strength(level: str, value: float, scale: Scale) -> float:
+    difference = (value - scale.base) / scale.spread
+    if level in _UP:
+        return max(difference, 0.0)
+    if level in _DOWN:
+        return max(-difference, 0.0)
+    return abs(difference)
+
+
+def _bound(ratios: pd.Series) -> float:
+    """A round bound that every outlier passes: "at least 50×" (or "at most 0.02×"), two
+    significant digits, so the brief does not publish a small group's exact figure."""
+    up = ratios.median() >= 1
+    edge = float(ratios.min() if up else ratios.max())
+    if edge <= 0:
+        return 0.0
+    digits = 1 - math.floor(math.log10(edge))
+    scale = 10.0**digits
+    return (math.floor if up else math.ceil)(edge * scale) / scale
 
 
 def _outliers(
     numeric: pd.DataFrame, segmentation: Segmentation, drivers: tuple[str, ...]
 ) -> Outliers | None:
-    """Who the dissolved clusters' customers were: the driver they stand out on most."""
+    """Who the customers set aside were: the driver they stand out on most, as a bound."""
     if not segmentation.outliers:
         return None
     rows = list(segmentation.outlier_rows)
-    best: tuple[float, str, float, float] | None = None
+    best: tuple[float, str, float] | None = None
     for role in drivers:
         if role not in numeric.columns or ROLE_BY_NAME[role].kind is not Kind.NUMERIC:
             continue
-        theirs, base = float(numeric[role].iloc[rows].median()), float(numeric[role].median())
-        if base > 0 and theirs > 0:
-            distance = abs(math.log(theirs / base))
+        base = float(numeric[role].median())
+        theirs = numeric[role].iloc[rows]
+        if base > 0 and (theirs > 0).all():
+            distance = abs(math.log(float(theirs.median()) / base))
             if best is None or distance > best[0]:
-                best = (distance, role, theirs, base)
-    n = len(numeric)
+                best = (distance, role, _bound(theirs / base))
     return Outliers(
         customers=len(rows),
-        share=len(rows) / n,
+        share=len(rows) / len(numeric),
         role=best[1] if best else None,
-        median=best[2] if best else None,
-        base_median=best[3] if best else None,
-        times=best[2] / best[3] if best else None,
+        times=best[2] if best else None,
     )
 
 
@@ -508,8 +532,9 @@ class Highlights:
 
     largest: int | None
     most_valuable: int | None
-    """The highest spend per customer, among segments that bring more than their share of
-    revenue: value per customer, not a total that any large segment would win."""
+    """The highest spend of the median customer, among segments whose spend is high: value
+    per customer, not a total that any large segment would win, nor a mean a few extreme
+    customers would decide. None when no segment's spend is high, or nobody spent."""
     at_risk: int | None
     """Lapsed (not lost) repeat customers holding the most revenue; else lapsed customers;
     else the most revenue among unhappy ones (low satisfaction or rating)."""
@@ -540,9 +565,10 @@ def highlights(profiles: Profiles) -> Highlights:
         return Highlights(None, None, None, None, ())
     largest = max(shown, key=lambda s: (s.size, -s.id))
     valuable = None
-    if profiles.revenue is not None:
-        above = [s for s in shown if (s.revenue_share or 0.0) > s.share] or list(shown)
-        valuable = max(above, key=lambda s: (s.stats["spend"].mean, -s.id))
+    if profiles.revenue:
+        above = [s for s in shown if s.stats["spend"].level == "high"]
+        if above:
+            valuable = max(above, key=lambda s: (s.stats["spend"].median, -s.id))
     candidates = (
         (
             "lapsed_repeat",
@@ -571,6 +597,7 @@ def highlights(profiles: Profiles) -> Highlights:
 
 
 def distinctive(segment: SegmentProfile) -> list[str]:
-    """The roles whose level is not typical, most distinctive first (robust difference)."""
+    """The roles whose level is not typical and differs from the base in its own direction,
+    most distinctive first (robust difference)."""
     ranked = sorted(segment.stats.items(), key=lambda item: (-item[1].strength, item[0]))
-    return [role for role, stats in ranked if stats.level != "typical"]
+    return [role for role, stats in ranked if stats.level != "typical" and stats.strength > 0]

@@ -91,8 +91,8 @@ class Segmentation:
     frozen_from: str | None = None
     """The period whose archived model scored these customers; None when fitted afresh."""
     outlier_rows: tuple[int, ...] = ()
-    """Rows (in clean-data order) of customers whose own cluster had fewer than the
-    minimum segment size: it was dissolved and they joined the nearest segment."""
+    """Rows (in clean-data order) of customers set aside as too few and too far from the
+    rest to form a segment; each joined the nearest segment."""
 
     @property
     def outliers(self) -> int:
@@ -259,13 +259,13 @@ def _dissolve(
     centre is dropped and K-Means is refitted from the others' centres, so its customers
     join the nearest segment. Returns the model and the rows (of `points`) dissolved.
     """
-    outliers = np.zeros(len(points), dtype=bool)
+    merged = np.zeros(len(points), dtype=bool)
     while True:
         sizes = np.bincount(model.labels_, minlength=len(model.cluster_centers_))
         if sizes.min() >= minimum or len(sizes) <= 2:
-            return model, np.flatnonzero(outliers)
+            return model, np.flatnonzero(merged)
         smallest = int(np.argmin(sizes))
-        outliers |= model.labels_ == smallest
+        merged |= model.labels_ == smallest
         centres = np.delete(model.cluster_centers_, smallest, axis=0)
         model = KMeans(n_clusters=len(centres), init=centres, n_init=1, random_state=seed)
         model.fit(points)
@@ -393,16 +393,22 @@ def segment(
     raw = model.predict(points)
     new_id = _order(raw, chosen, order_values)
     labels = new_id[raw] + 1
-    kept = np.setdiff1d(active, active[dissolved])
     centroids = np.empty_like(model.cluster_centers_)
-    centroids[new_id] = _means(points[kept], raw[kept], chosen)
-    outliers = np.setdiff1d(np.arange(n), kept)
+    centroids[new_id] = _means(fitted, raw[active], chosen)
+    outliers = np.setdiff1d(np.arange(n), active)
     reason = fit.reason
     if len(outliers):
         reason += (
-            f" {len(outliers):,} customers formed clusters of fewer than {minimum:,} (the "
-            "smallest a segment may be); they were set aside while the segments were fitted, "
-            "then assigned to the nearest one."
+            f" {len(outliers):,} customers were too few and too far from the rest to form a "
+            f"segment of at least {minimum:,} (the smallest a segment may be); they were set "
+            "aside while k was chosen and the model fitted, then assigned to the nearest "
+            "segment."
+        )
+    if chosen < fit.chosen:
+        reason += (
+            f" {fit.chosen - chosen} of the {fit.chosen} clusters had fewer than {minimum:,} "
+            f"customers, so their {len(dissolved):,} customers were merged into the nearest "
+            f"of the {chosen} segments that remain."
         )
     sampled = fitted[fit.sample]
     if chosen == fit.chosen:

@@ -279,10 +279,13 @@ def test_extreme_customers_are_reported_instead_of_forming_a_segment(tmp_path):
     assert all(s["size"] >= 20 for s in snapshot.profiles["segments"])  # 1% of 2,000
     model = json.loads((snapshot.folder / "model.json").read_text())
     assert model["outliers"] == outliers["customers"]
+    assert outliers["role"] == "spend" and outliers["times"] >= 100
     assert (
-        f"{FMT.number(outliers['customers'])} customers ({FMT.percent(outliers['share'])}) "
-        "formed a cluster too small to be a segment" in snapshot.text
+        f"The {FMT.number(outliers['customers'])} customers set aside "
+        f"({FMT.percent(outliers['share'])} of all) each have spend of at least "
+        f"{FMT.number(outliers['times'])}× that of the median customer" in snapshot.text
     )
+    assert "were too few and too far from the rest to form a segment" in snapshot.text
     assert "stood apart from every segment and joined the nearest one" in snapshot.text
 
 
@@ -330,3 +333,32 @@ def test_a_constant_driver_is_named_in_the_method_section(tmp_path):
     assert (
         "Average rating had the same value for every customer and could not separate segments."
     ) in snapshot.text
+
+
+@pytest.mark.parametrize(
+    ("columns", "rows"),
+    [
+        # Twelve customers: both segments are under min_segment_size (10).
+        ({"Total Spend": "{s}", "Items Purchased": "{i}", "Days Since Last Purchase": "{d}"}, 12),
+        # One driver only: the scatter has one real axis.
+        ({"Total Spend": "{s}"}, 60),
+    ],
+)
+def test_a_brief_is_written_for_tiny_and_narrow_tables(tmp_path, columns, rows):
+    lines = ["Customer ID," + ",".join(columns)]
+    for i in range(rows):
+        values = {"s": 10 + (i % 6) * 40 + i, "i": 1 + i % 5, "d": 3 + (i * 7) % 50}
+        lines.append(f"C{i:03d}," + ",".join(v.format(**values) for v in columns.values()))
+    (tmp_path / "table.csv").write_text("\n".join(lines) + "\n")
+    snapshot = produce(tmp_path, "--data", "table.csv")
+    segments = snapshot.profiles["segments"]
+    assert sum(s["size"] for s in segments) == rows
+    for segment in segments:
+        if segment["suppressed"]:
+            assert segment["stats"] == {}
+            assert segment["persona"].startswith("Too small to describe")
+        else:
+            assert segment["description"] in " ".join(" ".join(parse(snapshot.html).text).split())
+    if all(s["suppressed"] for s in segments):
+        assert "The most valuable" not in snapshot.text
+        assert "fewer than 10 customers, so its figures are not shown" in snapshot.text

@@ -16,6 +16,9 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from reportgen.resources import sample_data_path
+from reportgen.sample_orders import generate_orders
+
 
 @dataclass(frozen=True)
 class Base:
@@ -25,6 +28,10 @@ class Base:
     frame: pd.DataFrame
     settings: dict = field(default_factory=dict)
     """Config tables to use instead of the defaults."""
+    messy: bool = False
+    """Its cells need reportgen's validation to be read (the bundled sample has "$1,234",
+    "n" and blanks): the checker then takes each customer's figures from the validated
+    table, which validation's own tests cover, instead of parsing the file itself."""
 
 
 def _ids(n: int) -> list[str]:
@@ -183,7 +190,22 @@ def dormant_log(rng: np.random.Generator) -> Base:
     return Base("dormant log with whales", "transactions", _log(customers))
 
 
+def bundled_sample(rng: np.random.Generator) -> Base:
+    """The sample customer table shipped with reportgen (the README's first command)."""
+    frame = pd.read_csv(sample_data_path(), dtype=str)
+    return Base("bundled sample", "customers", frame, messy=True)
+
+
+def sample_orders(rng: np.random.Generator) -> Base:
+    """reportgen's own sample order log: returns, duplicates, a future date, zero prices."""
+    seed = int(rng.integers(1, 1000))
+    frame = generate_orders(2000, seed=seed).to_pandas()
+    return Base("sample order log", "transactions", frame)
+
+
 GENERATORS: dict[str, Callable[[np.random.Generator], Base]] = {
+    "bundled_sample": bundled_sample,
+    "sample_orders": sample_orders,
     "heavy_tailed": heavy_tailed,
     "whales_unlogged": whales_unlogged,
     "everyone_active": everyone_active,

@@ -112,9 +112,9 @@ def test_segments_get_the_persona_whose_assertions_hold():
         "Recent light buyers",
     ]
     assert result.segments[0].description == (
-        "The best customers you have: the median customer in this segment spends $1,200, "
-        "1.5× the median customer, with 15 orders, and last bought 10 days ago. Together "
-        "they bring 20.0% of revenue."
+        "High-value, recently active customers who buy more than most: the median customer "
+        "in this segment spends $1,200, 1.5× the median customer, with 15 orders, and last "
+        "bought 10 days ago. Together they bring 20.0% of revenue."
     )
 
 
@@ -180,7 +180,7 @@ def test_a_segment_that_fits_nothing_is_named_from_its_two_strongest_true_traits
     assert persona.name == "High ratings, full-price buyers"
     assert persona.description.startswith(
         "A segment that matches none of the library's personas. "
-        "Its most distinctive traits are high ratings and full-price buyers"
+        "What sets it apart most: high ratings and full-price buyers. Its median customer"
     )
     assert persona.recommendations == LIBRARY.fallback_recommendations
 

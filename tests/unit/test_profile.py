@@ -199,12 +199,20 @@ def test_a_segment_under_the_minimum_size_keeps_only_its_size():
 
 
 def test_outliers_are_described_by_the_driver_they_stand_out_on():
-    frame = customers(Spend=[10, 20, 30, 40, 50, 6000], Orders=[1, 2, 1, 2, 1, 3])
-    result = build_profiles(clean(frame), labelled([1, 1, 1, 2, 2, 2], outliers=[5]))
+    spend = [10, 20, 30, 40, 50, 60, 6000, 7345]
+    frame = customers(Spend=spend, Orders=[1, 2, 1, 2, 1, 3, 2, 2])
+    result = build_profiles(clean(frame), labelled([1, 1, 1, 1, 2, 2, 2, 2], outliers=[6, 7]))
     outliers = result.outliers
-    assert (outliers.customers, outliers.role, outliers.median) == (1, "spend", 6000)
-    assert outliers.times == pytest.approx(6000 / 35)
-    assert result.to_dict()["outliers"]["customers"] == 1
+    assert (outliers.customers, outliers.share, outliers.role) == (2, 0.25, "spend")
+    # Each of the two spends at least 130x the median customer (6000 / 45 = 133.3): a
+    # round bound, not the exact figure of a group this small.
+    assert outliers.times == 130
+    assert result.to_dict()["outliers"] == {
+        "customers": 2,
+        "share": 0.25,
+        "role": "spend",
+        "times": 130,
+    }
 
 
 def test_profiles_serialise_to_plain_json(tiny_table):
@@ -249,3 +257,26 @@ def test_highlights_skip_suppressed_segments():
     )
     assert highlights(hidden).most_valuable != 2
     assert highlights(Profiles(0, 1.0, (), {}, {})).largest is None
+
+
+def test_a_level_against_the_base_direction_is_not_a_distinctive_trait():
+    from reportgen.profile import distinctive
+
+    # Everyone bought within 12 days: both segments are 'recent' in days. Segment 2 is
+    # less recent than the base, so 'recently active' does not set it apart.
+    days = [1, 2, 2, 3, 3, 3, 10, 11, 12, 12]
+    frame = customers(Spend=[50] * 10, **{"Days Since Last Purchase": days})
+    result = build_profiles(clean(frame), labelled([1] * 6 + [2] * 4))
+    first, second = result.segments
+    assert first.stats["recency"].level == second.stats["recency"].level == "recent"
+    assert first.stats["recency"].strength > 0 and "recency" in distinctive(first)
+    assert second.stats["recency"].strength == 0 and "recency" not in distinctive(second)
+
+
+def test_no_segment_is_most_valuable_when_none_spends_more_than_the_median_customer():
+    # Two segments whose median customers spend the same: no pick, whatever the means.
+    frame = customers(Spend=[10, 10, 10, 5000, 10, 10, 10, 10])
+    result = build_profiles(clean(frame), labelled([1, 1, 1, 1, 2, 2, 2, 2]))
+    assert highlights(result).most_valuable is None
+    nobody = build_profiles(clean(customers(Spend=[0] * 8)), labelled([1] * 4 + [2] * 4))
+    assert nobody.revenue == 0 and highlights(nobody).most_valuable is None

@@ -189,10 +189,23 @@ def test_extreme_customers_are_set_aside_and_never_form_a_segment():
     # The centres are the means of the customers fitted, not pulled by the three.
     for row in result.centroids:
         assert np.abs(row).max() < 11
-    assert "3 customers formed clusters of fewer than 10" in result.reason
+    assert (
+        "3 customers were too few and too far from the rest to form a segment of at least 10"
+        in result.reason
+    )
 
 
 def test_without_extremes_nothing_is_set_aside():
     points, _ = blobs()
     result = segment(features_of(points), SETTINGS, minimum=5)
     assert result.outlier_rows == () and "set aside" not in result.reason
+
+
+def test_small_clusters_of_ordinary_customers_are_merged_not_called_outliers():
+    # A group of 4 of 25 customers: too many to set aside as extremes (5% at most), so
+    # the small cluster is merged into the nearest one instead.
+    points, _ = blobs(sizes=(15, 6, 4))
+    result = segment(features_of(points), SETTINGS, k=3, minimum=5)
+    assert result.outlier_rows == ()
+    assert result.k == 2 and min(np.bincount(result.labels)[1:]) >= 5
+    assert "were merged into the nearest of the 2 segments that remain" in result.reason

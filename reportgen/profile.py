@@ -237,13 +237,13 @@ def day_thresholds(
     return {"recency": recency, "tenure": tenure}, sources
 
 
-def _spread(values: pd.Series) -> float:
-    q75, q25 = values.quantile([0.75, 0.25])
-    spread = float(q75 - q25)
-    if spread > 0:
-        return spread
-    std = float(values.std(ddof=0))
-    return std if std > 0 else 1.0
+def _spreads(numeric: pd.DataFrame) -> pd.Series:
+    """Each role's interquartile range, else its standard deviation, else 1: the unit in
+    which a difference from the base is measured (all roles in one pass over the rows)."""
+    quartiles = numeric.quantile([0.25, 0.75])
+    spread = quartiles.loc[0.75] - quartiles.loc[0.25]
+    std = numeric.std(ddof=0)
+    return spread.where(spread > 0, std.where(std > 0, 1.0))
 
 
 def scales(
@@ -259,10 +259,11 @@ def scales(
         (validation.rating_scale[1] - validation.rating_scale[0]) / 10
     )
     found = {}
+    spreads = _spreads(numeric)
     for role in numeric.columns:
         values = numeric[role]
         kind = ROLE_BY_NAME[role].kind
-        spread = _spread(values)
+        spread = float(spreads[role])
         if role in DAY_ROLES:
             found[role] = Scale("median", float(values.median()), spread, days[role])
         elif kind is Kind.BOOLEAN or ROLE_BY_NAME[role].share:
@@ -354,16 +355,15 @@ def _ratio(value: float, base: float) -> float | None:
 
 
 def _role_stats(
-    segment: pd.DataFrame, role: str, scale: Scale, base: Mapping[str, float], tenure: bool
+    role: str,
+    mean: float,
+    median: float,
+    scale: Scale,
+    base: Mapping[str, float],
+    per_month: float | None,
 ) -> RoleStats:
-    values = segment[role]
-    mean, median = float(values.mean()), float(values.median())
     value = median if scale.statistic == "median" else mean
     numeric = ROLE_BY_NAME[role].kind is Kind.NUMERIC
-    per_month = None
-    if role == "frequency" and tenure:
-        months = (segment["tenure"].astype("float64") / DAYS_PER_MONTH).clip(lower=1.0)
-        per_month = float((values / months).median())
     return RoleStats(
         mean=mean,
         median=median,
@@ -471,9 +471,20 @@ def build_profiles(
         for role in numeric.columns
     }
     orders = {role: _order(categorical[role]) for role in categorical.columns}
-    groups = dict(list(numeric.groupby(labels)))
-    mix_groups = {
-        role: categorical[role].astype("string").fillna("(missing)").groupby(labels)
+    grouped = numeric.groupby(labels)
+    means, medians = grouped.mean(), grouped.median()
+    revenues = grouped["spend"].sum() if has_spend else None
+    per_month = None
+    if {"frequency", "tenure"} <= set(numeric.columns):
+        months = (numeric["tenure"] / DAYS_PER_MONTH).clip(lower=1.0)
+        per_month = (numeric["frequency"] / months).groupby(labels).median()
+    mixes = {
+        role: categorical[role]
+        .astype("string")
+        .fillna("(missing)")
+        .groupby(labels)
+        .value_counts()
+        .unstack(fill_value=0)
         for role in categorical.columns
     }
     segments = []
@@ -484,12 +495,20 @@ def build_profiles(
                 SegmentProfile(segment_id, size, size / n, None, None, {}, {}, suppressed=True)
             )
             continue
-        rows = groups[segment_id]
         stats = {
-            role: _role_stats(rows, role, role_scales[role], base[role], "tenure" in rows)
+            role: _role_stats(
+                role,
+                float(means.at[segment_id, role]),
+                float(medians.at[segment_id, role]),
+                role_scales[role],
+                base[role],
+                float(per_month[segment_id])
+                if role == "frequency" and per_month is not None
+                else None,
+            )
             for role in numeric.columns
         }
-        revenue = float(rows["spend"].sum()) if has_spend else None
+        revenue = float(revenues[segment_id]) if revenues is not None else None
         segments.append(
             SegmentProfile(
                 id=segment_id,
@@ -501,8 +520,8 @@ def build_profiles(
                 ),
                 stats=stats,
                 mix={
-                    role: _shares(grouped.get_group(segment_id).value_counts(), orders[role])
-                    for role, grouped in mix_groups.items()
+                    role: _shares(table.loc[segment_id], orders[role])
+                    for role, table in mixes.items()
                 },
             )
         )

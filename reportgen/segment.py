@@ -388,14 +388,20 @@ def segment(
     fitted = points[active]
     model, dissolved = _dissolve(fit.model, fitted, minimum, settings.seed)
     chosen = len(model.cluster_centers_)
-    # Every customer, set aside or not, belongs to the nearest segment; the centres are
-    # the means of the customers the model was fitted on.
-    raw = model.predict(points)
+    # Every customer belongs to the nearest segment: those fitted as the model put them,
+    # those set aside by distance. The centres are the means of the customers fitted.
+    raw = np.empty(n, dtype=np.int64)
+    raw[active] = model.labels_
+    set_aside = np.ones(n, dtype=bool)
+    set_aside[active] = False
+    outside = np.flatnonzero(set_aside)
+    if len(outside):
+        raw[outside] = model.predict(points[outside])
     new_id = _order(raw, chosen, order_values)
     labels = new_id[raw] + 1
     centroids = np.empty_like(model.cluster_centers_)
     centroids[new_id] = _means(fitted, raw[active], chosen)
-    outliers = np.setdiff1d(np.arange(n), active)
+    outliers = outside
     reason = fit.reason
     if len(outliers):
         reason += (

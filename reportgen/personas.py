@@ -388,7 +388,8 @@ def score(entry: LibraryEntry, segment: SegmentProfile, counts: str | None) -> f
 
 
 def _context(segment: SegmentProfile, profiles: Profiles) -> dict[str, Any]:
-    """Plain data only: each role's figures and its base, the segment, what frequency counts."""
+    """Plain data only: each role's figures and its base, the mix of each labelled role in the
+    segment and the base, the segment, what frequency counts."""
     context: dict[str, Any] = {
         role: {
             **vars(stats),
@@ -400,6 +401,8 @@ def _context(segment: SegmentProfile, profiles: Profiles) -> dict[str, Any]:
         for role, stats in segment.stats.items()
     }
     context["frequency_counts"] = profiles.frequency_counts
+    context["mix"] = {role: dict(shares) for role, shares in segment.mix.items()}
+    context["base_mix"] = {role: dict(shares) for role, shares in profiles.base_mix.items()}
     context["segment"] = {
         "id": segment.id,
         "size": segment.size,

@@ -13,7 +13,6 @@ import fcntl
 import hashlib
 import json
 import os
-import re
 import secrets
 import shutil
 from collections.abc import Iterator, Mapping
@@ -25,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from reportgen import names
 from reportgen.errors import SnapshotError
 from reportgen.features import Scaling
 from reportgen.fsutil import fsync_dir
@@ -33,7 +33,6 @@ from reportgen.records import from_plain, to_plain
 from reportgen.segment import ArchivedModel, KScore
 from reportgen.spreadsheet import restore
 
-PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 MANIFEST = "manifest.json"
 DELIVERIES = "deliveries"
 """Folder in a snapshot for the delivery record and dry-run messages (see deliver.py)."""
@@ -47,15 +46,20 @@ class Snapshot:
 
 
 def check_period(period: str) -> str:
-    if not PERIOD.match(period):
-        raise SnapshotError(
-            f"period {period!r} is not a month in the form YYYY-MM (for example 2026-11)"
-        )
+    if not names.is_period(period):
+        raise SnapshotError(names.period_problem(period))
     return period
 
 
+def check_slug(slug: str) -> str:
+    """Every archive entry point checks the report's name, whoever passes it in."""
+    if not names.is_slug(slug):
+        raise SnapshotError(f"report {names.slug_problem(slug)}")
+    return slug
+
+
 def snapshot_path(out: Path, slug: str, period: str) -> Path:
-    return out / slug / check_period(period)
+    return out / check_slug(slug) / check_period(period)
 
 
 def check_target(out: Path, slug: str, period: str, force: bool) -> Path:
@@ -162,7 +166,7 @@ def report_lock(out: Path, slug: str) -> Iterator[list[str]]:
     """
     if out.exists() and not out.is_dir():
         raise SnapshotError(f"output folder {out} is a file, not a folder")
-    folder = out / slug
+    folder = out / check_slug(slug)
     missing = [p for p in (folder, *folder.parents) if not p.exists()]
     created = missing[-1] if missing else None
     folder.mkdir(parents=True, exist_ok=True)
@@ -217,15 +221,17 @@ def read_manifest(folder: Path) -> dict[str, Any]:
 
 def entries(out: Path, slug: str | None = None) -> list[Entry]:
     """Every snapshot under `out` (or of one report), oldest period first."""
+    if slug is not None:
+        check_slug(slug)
     found = []
     if not out.is_dir():
         return found
-    reports = [out / slug] if slug else sorted(p for p in out.iterdir() if p.is_dir())
+    reports = [out / slug] if slug is not None else sorted(p for p in out.iterdir() if p.is_dir())
     for report in reports:
-        if not report.is_dir() or report.name.startswith("."):
+        if not report.is_dir() or not names.is_slug(report.name):
             continue
         for folder in sorted(report.iterdir()):
-            if folder.is_dir() and PERIOD.match(folder.name) and (folder / MANIFEST).is_file():
+            if folder.is_dir() and names.is_period(folder.name) and (folder / MANIFEST).is_file():
                 found.append(Entry(report.name, folder.name, folder, read_manifest(folder)))
     return found
 

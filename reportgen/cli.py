@@ -20,7 +20,7 @@ from pathlib import Path
 import jinja2
 from rich.console import Console
 
-from reportgen import __version__, archive, config, deliver, interrupt, pipeline, sample
+from reportgen import __version__, archive, config, deliver, interrupt, names, pipeline, sample
 from reportgen.errors import ConfigError, DeliveryError, ReportgenError, SnapshotError
 from reportgen.fsutil import write_bytes
 from reportgen.ingest import read_table
@@ -79,6 +79,17 @@ def _segments(text: str) -> int:
     if value < 2:
         raise argparse.ArgumentTypeError(f"a segmentation needs at least 2 segments, got {value}")
     return value
+
+
+def _check_names(args: argparse.Namespace) -> None:
+    """--report and the period of every command, checked once, before any command runs:
+    each names a folder under --out (see reportgen/names.py)."""
+    report = getattr(args, "report", None)
+    if report is not None and not names.is_slug(report):
+        raise ConfigError(f"--report {names.slug_problem(report)}")
+    period = getattr(args, "period", None)
+    if period is not None and not names.is_period(period):
+        raise ConfigError(names.period_problem(period))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -471,6 +482,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     interrupt.install()
     try:
         interrupt.check()  # pressed while the CLI was loading, and lost on the way
+        _check_names(args)
         return _COMMANDS[args.command](args, err)
     except ReportgenError as exc:
         if interrupt.requested():  # the error is the interrupt's doing (a half import)

@@ -17,11 +17,11 @@ from email.utils import formataddr, parseaddr
 from pathlib import Path
 from typing import Any
 
+from reportgen import names
 from reportgen.errors import ConfigError
 from reportgen.roles import DEFAULT_DRIVERS, ROLE_BY_NAME, ROLES, Kind
 
 DEFAULT_CONFIG_NAME = "reportgen.toml"
-_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 
 
 @dataclass(frozen=True)
@@ -311,12 +311,8 @@ def _boolean(where: str, value: Any) -> bool:
 
 def _slug(where: str, value: Any) -> str:
     text = _string(where, value)
-    if not _SLUG.match(text):
-        raise _fail(
-            where,
-            f"{text!r} is not a valid slug; use lowercase letters, digits and '-' "
-            "(it names a folder, so no spaces, dots or slashes)",
-        )
+    if not names.is_slug(text):
+        raise _fail(where, names.slug_problem(text))
     return text
 
 
@@ -473,9 +469,9 @@ _SCHEMA: dict[str, tuple[type, dict[str, Check]]] = {
 }
 _TABLES = (*_SCHEMA, "columns", "email", "orders")
 
-_MAILBOX = re.compile(r"^[^@\s<>\"(),;:]+@[^@\s<>\"(),;:]+$")
+_MAILBOX = re.compile(r"[^@\s<>\"(),;:]+@[^@\s<>\"(),;:]+")
 _HIDDEN_BREAK = re.compile(r"[\r\n\v\f\x85\u2028\u2029]|%0[ad]|=\?", re.IGNORECASE)
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def header_text(where: str, value: Any) -> str:
@@ -489,7 +485,7 @@ def header_text(where: str, value: Any) -> str:
 def _address(where: str, value: Any) -> str:
     text = header_text(where, value)
     name, mailbox = parseaddr(text)
-    if not _MAILBOX.match(mailbox):
+    if not _MAILBOX.fullmatch(mailbox):
         raise _fail(where, f'expected an address such as "Ann Lee <ann@example.com>", got {text!r}')
     return formataddr((name, mailbox)) if name else mailbox
 
@@ -503,7 +499,7 @@ def _addresses(where: str, value: Any) -> tuple[str, ...]:
 
 def _env_name(where: str, value: Any) -> str:
     text = _string(where, value)
-    if not _ENV_NAME.match(text):
+    if not _ENV_NAME.fullmatch(text):
         raise _fail(
             where,
             "expected the NAME of an environment variable (such as SMTP_PASSWORD); the value "
@@ -590,7 +586,7 @@ def _email(raw: Any, source: Path | None) -> EmailSettings:
                 raise _fail("[email.audiences]", "expected tables such as [email.audiences.board]")
             for name, table in value.items():
                 where = f"[email.audiences.{name}]"
-                if not _SLUG.match(name) or not isinstance(table, dict):
+                if not names.is_slug(name) or not isinstance(table, dict):
                     raise _fail(where, "expected a lower-case name and a table of to, cc, bcc")
                 unknown = set(table) - set(_AUDIENCE_KEYS)
                 if unknown:

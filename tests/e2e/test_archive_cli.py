@@ -144,3 +144,42 @@ def test_interrupt_with_ctrl_c_writes_nothing(tmp_path, delay):
     assert process.returncode == 130, stderr
     assert stderr.strip().splitlines() == ["reportgen: interrupted; nothing was written"]
     assert not (tmp_path / "output").exists()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["archive", "prune", "--yes"],
+        ["archive", "verify"],
+        ["archive", "list"],
+        ["archive", "show", "2026-11"],
+        ["rerender", "2026-11"],
+        ["send", "2026-11", "--dry-run"],
+    ],
+)
+@pytest.mark.parametrize("report", ["../elsewhere", "ok\n", "a/b"])
+def test_every_command_refuses_a_report_name_that_leaves_the_output_folder(
+    tmp_path, command, report
+):
+    # A snapshot beside the output folder that a '../elsewhere' name would reach.
+    outside = tmp_path / "elsewhere" / "2026-11"
+    outside.mkdir(parents=True)
+    (outside / "manifest.json").write_text("{}")
+    work = tmp_path / "work"
+    work.mkdir()
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    result = run_cli(*command, "--report", report, cwd=work)
+    assert result.returncode == 2
+    assert result.stderr.startswith("reportgen: error: --report ")
+    assert "is not a valid slug" in result.stderr
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+@pytest.mark.parametrize("period", ["2026-11\n", "../2026-11", "２０２６-11"])
+def test_every_command_refuses_a_period_that_is_not_a_plain_month(tmp_path, period):
+    for command in (["run", "--period", period], ["rerender", period], ["send", period]):
+        result = run_cli(*command, cwd=tmp_path)
+        assert result.returncode == 2, command
+        assert result.stderr.startswith("reportgen: error: period ")
+        assert "is not a month in the form YYYY-MM" in result.stderr
+    assert sorted(tmp_path.iterdir()) == []

@@ -92,13 +92,55 @@ def test_a_full_disk_at_any_write_step_changes_nothing(
         assert archive.verify(archive.find(out, "brief", "2026-11")).ok
 
 
-@pytest.mark.parametrize("slug", ["../escape", "a/b", "..", "UPPER", "x" * 70])
+HOSTILE_SLUGS = [
+    "../escape",
+    "a/b",
+    "..",
+    "UPPER",
+    "x" * 70,
+    "brief\n",
+    "brief\r",
+    "\nbrief",
+    "brief/",
+    "",
+    "br\x00ief",
+    "bri\u0435f",  # a Cyrillic e
+]
+HOSTILE_PERIODS = [
+    "../2026-11",
+    "2026-11/..",
+    "2026/11",
+    "..",
+    "",
+    "2026-11\n",
+    "2026-11\r\n",
+    "\n2026-11",
+    "２０２６-11",  # full-width digits, which \d accepts
+    "2026-13",
+]
+
+
+@pytest.mark.parametrize("slug", HOSTILE_SLUGS)
 def test_a_report_slug_that_could_leave_the_output_folder_is_refused(slug):
     with pytest.raises(ConfigError, match=r"\[report\] slug"):
         parse({"report": {"slug": slug}})
 
 
-@pytest.mark.parametrize("period", ["../2026-11", "2026-11/..", "2026/11", "..", ""])
+@pytest.mark.parametrize("slug", HOSTILE_SLUGS)
+def test_the_archive_refuses_such_a_slug_whoever_passes_it(slug, tmp_path):
+    out = tmp_path / "out"
+    for call in (
+        lambda: archive.snapshot_path(out, slug, "2026-11"),
+        lambda: archive.entries(out, slug),
+        lambda: archive.find(out, slug, "2026-11"),
+        lambda: archive.report_lock(out, slug).__enter__(),
+    ):
+        with pytest.raises(SnapshotError, match="is not a valid slug"):
+            call()
+    assert not out.exists() and sorted(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("period", HOSTILE_PERIODS)
 def test_a_period_that_could_leave_the_output_folder_is_refused(period):
     with pytest.raises(SnapshotError, match="is not a month in the form YYYY-MM"):
         archive.snapshot_path(Path("out"), "brief", period)

@@ -29,6 +29,7 @@ from reportgen.findings import ChartData, Findings
 from reportgen.formatting import Formatter
 from reportgen.history import Migration
 from reportgen.personas import Personas, sandbox
+from reportgen.plain import plain
 from reportgen.profile import Profiles, SegmentProfile
 from reportgen.roles import ROLES
 from reportgen.segment import SegmentationSummary
@@ -106,7 +107,8 @@ class _Wording:
             value = self.text
             for key in keys:
                 value = value[key]
-            return " ".join(self.environment.from_string(str(value)).render(context).split())
+            text = self.environment.from_string(str(value)).render(plain(context))
+            return " ".join(text.split())
         except (KeyError, TypeError) as exc:
             raise ConfigError(f"chart wording {self.path}: {'.'.join(keys)} is missing") from exc
         except Exception as exc:  # a template error in a user's file

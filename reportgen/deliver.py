@@ -44,6 +44,7 @@ from reportgen.findings import Findings, load_findings
 from reportgen.formatting import Formatter
 from reportgen.fsutil import write_bytes
 from reportgen.personas import sandbox
+from reportgen.plain import plain
 from reportgen.profile import highlights
 from reportgen.records import from_plain, to_plain
 from reportgen.render import environment
@@ -168,7 +169,7 @@ def compose(
     settings = config.email
     report = config.report
     formatter = Formatter(report.currency, report.decimal_mark, report.thousands_separator)
-    context = _context(entry, findings, config)
+    context = plain(_context(entry, findings, config))
     try:
         subject = sandbox(formatter).from_string(settings.subject).render(context)
     except Exception as exc:  # a template error in the user's config

@@ -31,6 +31,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from reportgen.errors import ConfigError
 from reportgen.formatting import Formatter
+from reportgen.plain import plain
 from reportgen.profile import Profiles, SegmentProfile, distinctive
 from reportgen.resources import templates_dir
 from reportgen.roles import ROLE_BY_NAME, Kind
@@ -422,7 +423,7 @@ def _unit(counts: str | None, median: float) -> str | None:
 
 def _render(template: jinja2.Template, context: Mapping[str, Any], library: Path, what: str) -> str:
     try:
-        return " ".join(template.render(context).split())
+        return " ".join(template.render(plain(context)).split())
     except jinja2.TemplateError as exc:
         raise ConfigError(f"persona library {library}: {what}: {exc}") from None
 

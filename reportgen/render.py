@@ -21,15 +21,17 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from weasyprint import HTML
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
-from reportgen.charts import Chart, Charts
+from reportgen.charts import Charts
 from reportgen.config import Config
 from reportgen.errors import ConfigError
 from reportgen.findings import Findings
 from reportgen.formatting import ROLE_FORMATS, Formatter
 from reportgen.personas import Personas
+from reportgen.plain import plain
 from reportgen.profile import Profiles, highlights
 from reportgen.resources import templates_dir
 from reportgen.roles import ROLE_BY_NAME, Kind
@@ -73,7 +75,8 @@ def environment(config: Config, formatter: Formatter) -> jinja2.Environment:
             raise ConfigError(f"[report] templates: {config.report.templates} is not a folder")
         chain.append(jinja2.FileSystemLoader(config.report.templates))
     chain += [default, jinja2.PrefixLoader({"default": default})]
-    env = jinja2.Environment(
+    # Sandboxed as well as fed plain data: a custom template is text a user edits.
+    env = ImmutableSandboxedEnvironment(
         loader=jinja2.ChoiceLoader(chain),
         # Everything is HTML and escaped, except plain-text templates (the email's text part).
         autoescape=jinja2.select_autoescape(
@@ -88,8 +91,9 @@ def environment(config: Config, formatter: Formatter) -> jinja2.Environment:
     return env
 
 
-def _svg_uri(chart: Chart) -> str:
-    return "data:image/svg+xml;base64," + base64.b64encode(chart.svg.encode()).decode()
+def _svg_uri(chart: Mapping[str, Any]) -> str:
+    """A chart (as plain data) as an inline image."""
+    return "data:image/svg+xml;base64," + base64.b64encode(chart["svg"].encode()).decode()
 
 
 def _logo(path: Path | None) -> str | None:
@@ -199,7 +203,7 @@ def render_report(config: Config, findings: Findings, personas: Personas, charts
     env = environment(config, formatter)
     try:
         template = env.get_template(REPORT_TEMPLATE)
-        html = template.render(_context(config, findings, personas, charts))
+        html = template.render(plain(_context(config, findings, personas, charts)))
     except jinja2.TemplateError as exc:
         where = getattr(exc, "filename", None) or REPORT_TEMPLATE
         raise ConfigError(f"report template {where}: {exc}") from None

@@ -652,7 +652,10 @@ def toml_value(value: Any) -> str:
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
     if value is None:
         raise ValueError("TOML has no null; leave the key out instead")
-    return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a TOML basic string
+    # A JSON string is a TOML basic string, once DEL (which JSON leaves raw and TOML
+    # refuses) is escaped too: line breaks, quotes and other control characters already
+    # are, so data can never end a comment or a string and start a table of its own.
+    return json.dumps(str(value), ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 def parse(raw: Mapping[str, Any], source: Path | None = None) -> Config:

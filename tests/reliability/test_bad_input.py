@@ -215,3 +215,39 @@ def test_any_table_gives_a_valid_segmentation_or_a_typed_error(generated):
     assert len(labels) == len(analysis.clean.frame) <= rows
     assert set(np.unique(labels)) <= set(analysis.segmentation.ids)
     assert sum(s.size for s in analysis.profiles.segments) == len(labels)
+
+
+HOSTILE_NAMES = [
+    'Total Spend\n[email]\nbcc = ["x@evil.example"]\n[archive]\nkeep = 1\n#',
+    'Notes " # ] [archive]',
+    'Region\r\n[email]\r\nto = ["x@evil.example"]',
+    "Tab\there\x7f and DEL",
+    "Line\u2028separator [email]",
+    "[columns]",
+]
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_column_names_written_into_a_generated_config_stay_data(tmp_path, name):
+    """`reportgen init` writes the data's column names into TOML (a mapped role, or the
+    comment listing unused columns): quoted and escaped, they never become tables, keys
+    or comments that end early."""
+    from reportgen import config
+
+    for unused in (True, False):
+        header = ["Customer ID", "Total Spend" if unused else "Amount", name]
+        folder = tmp_path / ("unused" if unused else "mapped")
+        folder.mkdir()
+        table = pd.DataFrame({h: [str(i) for i in range(1, 4)] for h in header})
+        if not unused:  # the hostile name is the only spend-like column
+            table = table.drop(columns=["Amount"]).rename(columns={name: name + " spend"})
+        table.to_csv(folder / "data.csv", index=False)
+        result = run_cli("init", "--data", "data.csv", cwd=folder)
+        assert result.returncode == 0, result.stderr
+        loaded = config.load(folder / "reportgen.toml")  # valid TOML, every key known
+        assert loaded.email.audiences == () and loaded.archive.keep == 0
+        written = (folder / "reportgen.toml").read_text(encoding="utf-8")
+        assert "\n[email]" not in written and "\n[archive]\nkeep = 1" not in written
+        columns = set(table.columns)
+        assert set(loaded.columns.values()) <= columns
+        assert "\x1b" not in result.stderr

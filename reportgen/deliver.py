@@ -77,8 +77,10 @@ class Delivery:
     """Which PDF was sent: a re-render changes it."""
     resend: bool = False
     status: str = "sent"
-    """sent, or unknown: the connection dropped after the message was handed over, so
-    it may have arrived; it is never re-sent automatically (a person decides)."""
+    """sent; unknown: the connection dropped after the message was handed over, so it
+    may have arrived; or pending: recorded before the message was handed over, and the
+    outcome could not be recorded after. Unknown and pending are never re-sent
+    automatically (a person decides)."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,18 @@ def read_log(snapshot: Path) -> list[Delivery]:
 def _write_log(snapshot: Path, log: list[Delivery]) -> None:
     text = json.dumps({"deliveries": to_plain(log)}, indent=2, ensure_ascii=False) + "\n"
     write_bytes(snapshot / DELIVERIES / LOG, text.encode("utf-8"))
+
+
+def _record(snapshot: Path, log: list[Delivery], meanwhile: str) -> None:
+    """Write the delivery record, or stop with one line saying what happened meanwhile."""
+    try:
+        _write_log(snapshot, log)
+    except OSError as exc:
+        raise DeliveryError(
+            f"the delivery record {snapshot / DELIVERIES / LOG} cannot be written "
+            f"({exc.strerror or exc}); {meanwhile}. Fix the folder, then run "
+            "`reportgen send` again"
+        ) from None
 
 
 def reached(log: list[Delivery], audience: str) -> set[str]:
@@ -406,7 +420,9 @@ def send(
             plan.append((audience, pending))
         if not any(pending for _, pending in plan):
             last = max((d.at for d in log), default="")
-            unknown = sorted({a for d in log if d.status == "unknown" for a in d.accepted})
+            unknown = sorted(
+                {a for d in log if d.status in ("unknown", "pending") for a in d.accepted}
+            )
             doubt = (
                 f"; whether it reached {', '.join(unknown)} is unknown (the connection dropped),"
                 " so ask them first"
@@ -432,11 +448,29 @@ def send(
                 drafts.append(path)
                 continue
             status = "sent"
+            # The intent is recorded before the message is handed over, so a record that
+            # cannot be written stops the send before anything leaves, and a crash or a
+            # failed write afterwards leaves a record the next send will not repeat.
+            intent = Delivery(
+                audience=audience.name,
+                at=moment.isoformat(timespec="seconds"),
+                message_id=str(message["Message-ID"]),
+                subject=str(message["Subject"]),
+                accepted=tuple(pending),
+                refused={},
+                reply="",
+                attempts=0,
+                pdf_sha256=sha,
+                resend=resend,
+                status="pending",
+            )
+            _record(entry.path, [*log, intent], "nothing was sent")
             try:
                 accepted, refused, reply, attempts = send_one(
                     settings, credentials, message, pending
                 )
             except DeliveryError as exc:
+                _record(entry.path, log, "the message was not sent")
                 failures.append(f"{audience.name}: {exc}")
                 continue
             except _Unknown as lost:
@@ -464,7 +498,12 @@ def send(
                 status=status,
             )
             log.append(delivery)
-            _write_log(entry.path, log)  # after every message: a crash loses no record
+            _record(  # after every message: a crash loses no record
+                entry.path,
+                log,
+                f"the message was handed to the server for {', '.join(accepted) or 'nobody'}; "
+                "it stays recorded as pending, so it is not sent again automatically",
+            )
             deliveries.append(delivery)
             if refused and status == "sent":
                 failures.append(

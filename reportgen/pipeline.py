@@ -456,7 +456,10 @@ def run(
         with reporter.stage("archive"):
             timings = {**analysis.timings, **timer.timings, **brief.timings}
             manifest = _manifest(analysis, brief, config, slug, period, timings)
-            snapshot = write_snapshot(target, files, manifest, force)
+            # The delivery record survives --force: who has had this period's brief does
+            # not change because the brief was rebuilt, and a forced run with --send must
+            # not send it to them again.
+            snapshot = write_snapshot(target, files, manifest, force, carry=target / DELIVERIES)
     return RunResult(analysis, brief, snapshot, timings, tuple(repaired))
 
 

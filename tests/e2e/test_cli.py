@@ -170,7 +170,7 @@ def test_init_writes_a_config_that_run_uses(tmp_path):
     assert 'customer_id = "Client Ref"' in text
     assert 'spend = "Revenue"' in text and 'frequency = "Orders"' in text
     assert '# rating = ""   # no column found' in text
-    assert "# Columns that play no role: Comment" in text
+    assert '# Columns that play no role: "Comment"' in text
     assert run_cli("init", "--data", data, cwd=tmp_path).returncode == 2  # no silent overwrite
     edited = text.replace('# k = "auto"', "k = 4")
     (tmp_path / "reportgen.toml").write_text(edited)

@@ -382,3 +382,64 @@ def test_starttls_required_but_not_offered_is_refused_not_downgraded(project, pl
     assert result.returncode == 3
     assert "does not offer STARTTLS, so the message would travel in clear text" in result.stderr
     assert handler.data_calls == 0 and handler.logins == 0 and log(project) == []
+
+
+def test_force_keeps_the_delivery_record_so_run_send_does_not_repeat(tmp_path, plain):
+    handler, port = plain
+    configure(tmp_path, port)
+    first = run_cli("run", "--period", PERIOD, "--quiet", "--send", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    again = run_cli("run", "--period", PERIOD, "--quiet", "--force", "--send", cwd=tmp_path)
+    assert again.returncode == 2 and "already sent to every recipient" in again.stderr
+    assert len(handler.messages) == 1 and len(log(tmp_path)) == 1
+    assert run_cli("archive", "verify", cwd=tmp_path).returncode == 0
+
+
+@pytest.mark.parametrize("blocker", ["deliveries is a file", "log.json is a folder"])
+def test_a_record_that_cannot_be_written_stops_the_send_before_anything_leaves(
+    project, plain, blocker
+):
+    handler, port = plain
+    configure(project, port)
+    folder = project / "output" / SLUG / PERIOD
+    if blocker == "deliveries is a file":
+        (folder / "deliveries").write_text("not a folder")
+    else:
+        (folder / "deliveries" / "log.json").mkdir(parents=True)
+    for _ in range(2):  # a retry does not send either
+        result = run_cli("send", PERIOD, cwd=project)
+        assert result.returncode == 3
+        assert result.stderr.count("\n") == 1, result.stderr
+        assert "cannot be written" in result.stderr and "nothing was sent" in result.stderr
+    assert handler.messages == []
+
+
+def test_a_record_lost_after_the_server_accepted_stays_pending_and_is_not_repeated(
+    project, plain, monkeypatch
+):
+    from reportgen import config, deliver
+    from reportgen.errors import DeliveryError
+
+    handler, port = plain
+    configure(project, port)
+    settings = config.load(project / "reportgen.toml")
+    out = project / "output"
+    writes = []
+    write = deliver._write_log
+
+    def failing_after_the_intent(snapshot, entries):
+        writes.append([d.status for d in entries])
+        if len(writes) == 2:  # the outcome, after the server took the message
+            raise OSError(28, "No space left on device")
+        write(snapshot, entries)
+
+    monkeypatch.setattr(deliver, "_write_log", failing_after_the_intent)
+    with pytest.raises(DeliveryError, match="stays recorded as pending"):
+        deliver.send(out, SLUG, PERIOD, settings)
+    monkeypatch.undo()
+    assert writes == [["pending"], ["sent"]]
+    assert len(handler.messages) == 1
+    assert [d["status"] for d in log(project)] == ["pending"]
+    with pytest.raises(deliver.AlreadySent, match="is unknown"):
+        deliver.send(out, SLUG, PERIOD, settings)
+    assert len(handler.messages) == 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,7 +127,14 @@ def _read_excel(path: Path, data: bytes) -> pd.DataFrame:
 
 
 def check_size(paths: list[Path], max_mb: float) -> None:
-    """Refuse input over the size limit before reading a byte of it."""
+    """Refuse input over the size limit, or that is not a regular file, before reading a
+    byte of it: a pipe or a device (a link to /dev/zero) reports size 0 and never ends."""
+    for path in paths:
+        if path.exists() and not path.is_dir() and not stat.S_ISREG(path.stat().st_mode):
+            raise InputError(
+                f"{path}: not a regular file (a pipe, device or socket); give reportgen "
+                "the file itself"
+            )
     size = sum(p.stat().st_size for p in paths)
     if size > max_mb * 1024 * 1024:
         where = paths[0] if len(paths) == 1 else f"{paths[0].parent} ({len(paths)} files)"

@@ -87,7 +87,7 @@ def files_of(source: Path) -> list[Path]:
         pattern = source if source.is_absolute() else Path.cwd() / source
         anchor = Path(pattern.anchor)
         found = sorted(p for p in anchor.glob(str(pattern.relative_to(anchor))) if p.is_file())
-    elif source.is_file():
+    elif source.exists():  # a pipe or device is refused by check_size, by name
         found = [source]
     else:
         raise InputError(f"{source}: file not found")

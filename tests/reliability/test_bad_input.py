@@ -251,3 +251,21 @@ def test_column_names_written_into_a_generated_config_stay_data(tmp_path, name):
         columns = set(table.columns)
         assert set(loaded.columns.values()) <= columns
         assert "\x1b" not in result.stderr
+
+
+@pytest.mark.parametrize("kind", ["fifo", "link to /dev/zero"])
+@pytest.mark.parametrize("table_kind", ["customers", "transactions"])
+def test_a_pipe_or_device_as_data_is_refused_at_once(tmp_path, kind, table_kind):
+    import os
+
+    path = tmp_path / "data.csv"
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.symlink_to("/dev/zero")
+    (tmp_path / "reportgen.toml").write_text(f'[data]\nkind = "{table_kind}"\n')
+    result = run_cli("run", "--data", "data.csv", cwd=tmp_path, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "data.csv: not a regular file" in result.stderr
+    assert not (tmp_path / "output").exists()

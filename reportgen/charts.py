@@ -437,10 +437,7 @@ def build_charts(
                 "size": s.size,
                 "share": s.share,
                 "revenue_share": s.revenue_share,
-                "stats": {
-                    role: vars(st) | {"thresholds": dict(st.thresholds)}
-                    for role, st in s.stats.items()
-                },
+                "stats": s.stats,
             }
             for s, p in pairs
         ],

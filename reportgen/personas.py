@@ -394,7 +394,6 @@ def _context(segment: SegmentProfile, profiles: Profiles) -> dict[str, Any]:
     context: dict[str, Any] = {
         role: {
             **vars(stats),
-            "thresholds": dict(stats.thresholds),
             "base_mean": profiles.base[role]["mean"],
             "base_median": profiles.base[role]["median"],
             "unit": _unit(profiles.frequency_counts, stats.median) if role == "frequency" else None,

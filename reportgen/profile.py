@@ -251,10 +251,10 @@ def scales(
     settings: LevelSettings,
     validation: ValidationSettings,
     counts: str | None,
-    gap: float | None,
+    days: Mapping[str, Mapping[str, float]],
 ) -> dict[str, Scale]:
-    """How each role's level is decided in this base (see the module docstring)."""
-    days, _ = day_thresholds(settings, gap)
+    """How each role's level is decided in this base (see the module docstring); `days`
+    are the recency and tenure thresholds (day_thresholds)."""
     rating_points = settings.rating_points or (
         (validation.rating_scale[1] - validation.rating_scale[0]) / 10
     )
@@ -456,7 +456,8 @@ def build_profiles(
         else None
     )
     gap = rhythm(numeric, counts)
-    role_scales = scales(numeric, levels, validation, counts, gap)
+    days, day_sources = day_thresholds(levels, gap)
+    role_scales = scales(numeric, levels, validation, counts, days)
     sizes = labels.value_counts().reindex(segmentation.ids, fill_value=0)
     shown = {i for i in segmentation.ids if sizes[i] >= min_size}
     has_spend = "spend" in numeric.columns
@@ -541,7 +542,7 @@ def build_profiles(
         frequency_counts=counts,
         outliers=_outliers(numeric, segmentation, clean.drivers),
         repeat_orders=levels.repeat_orders,
-        day_sources=day_thresholds(levels, gap)[1],
+        day_sources=day_sources,
     )
 
 

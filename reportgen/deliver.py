@@ -27,7 +27,7 @@ import ssl
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -484,17 +484,12 @@ def send(
                     "again automatically: ask the recipients, and if it did not arrive run "
                     "`reportgen send --resend`"
                 )
-            delivery = Delivery(
-                audience=audience.name,
-                at=moment.isoformat(timespec="seconds"),
-                message_id=str(message["Message-ID"]),
-                subject=str(message["Subject"]),
+            delivery = replace(
+                intent,
                 accepted=tuple(accepted),
                 refused=refused,
                 reply=reply,
                 attempts=attempts,
-                pdf_sha256=sha,
-                resend=resend,
                 status=status,
             )
             log.append(delivery)

@@ -285,6 +285,11 @@ def _connect(
             server.close()
 
 
+_ACCEPTED = (250, 251, 252)
+"""RCPT replies that take the recipient: 252 is "cannot verify the mailbox, but will
+accept the message and attempt delivery" (RFC 5321), an acceptance, not a refusal."""
+
+
 def _transmit(
     settings: EmailSettings,
     credentials: tuple[str, str] | None,
@@ -305,7 +310,7 @@ def _transmit(
             accepted, refused, later = [], {}, []
             for address in recipients:
                 code, text = server.rcpt(address)
-                if code in (250, 251):
+                if code in _ACCEPTED:
                     accepted.append(address)
                 elif code < 500:
                     later.append(address)

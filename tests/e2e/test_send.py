@@ -44,12 +44,15 @@ class Recorder:
         self.data_replies: list[str] = []  # used in turn before accepting
         self.data_calls = 0
         self.refuse: set[str] = set()
+        self.unverified: set[str] = set()  # answered 252: accepted without verifying
         self.logins = 0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
             return f"550 5.1.1 <{address}>: mailbox unavailable"
         envelope.rcpt_tos.append(address)
+        if address in self.unverified:
+            return "252 2.1.5 Cannot VRFY user, but will accept message and attempt delivery"
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
@@ -442,4 +445,16 @@ def test_a_record_lost_after_the_server_accepted_stays_pending_and_is_not_repeat
     assert [d["status"] for d in log(project)] == ["pending"]
     with pytest.raises(deliver.AlreadySent, match="is unknown"):
         deliver.send(out, SLUG, PERIOD, settings)
+    assert len(handler.messages) == 1
+
+
+def test_a_recipient_the_server_cannot_verify_but_accepts_counts_as_reached(project, plain):
+    handler, port = plain
+    configure(project, port)
+    handler.unverified = {"bob@example.com"}
+    result = run_cli("send", cwd=project)
+    assert result.returncode == 0, result.stderr
+    (record,) = log(project)
+    assert "bob@example.com" in record["accepted"] and record["refused"] == {}
+    assert run_cli("send", cwd=project).returncode == 2  # not sent to bob again
     assert len(handler.messages) == 1

@@ -170,7 +170,14 @@ def report_lock(out: Path, slug: str) -> Iterator[list[str]]:
     missing = [p for p in (folder, *folder.parents) if not p.exists()]
     created = missing[-1] if missing else None
     folder.mkdir(parents=True, exist_ok=True)
-    handle = (folder / LOCK).open("a+")
+    try:  # never through a link: the lock file is written, and a link's target would be
+        fd = os.open(folder / LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    except OSError as exc:
+        raise SnapshotError(
+            f"{folder / LOCK} cannot be the report's lock ({exc.strerror}): it must be a "
+            "plain file that reportgen creates; remove it and run again"
+        ) from None
+    handle = os.fdopen(fd, "r+")
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -140,6 +140,17 @@ def test_the_archive_refuses_such_a_slug_whoever_passes_it(slug, tmp_path):
     assert not out.exists() and sorted(tmp_path.iterdir()) == []
 
 
+def test_a_lock_file_that_is_a_link_is_refused_and_its_target_untouched(tmp_path):
+    victim = tmp_path / "precious.txt"
+    victim.write_text("keep me")
+    folder = tmp_path / "out" / "brief"
+    folder.mkdir(parents=True)
+    (folder / archive.LOCK).symlink_to(victim)
+    with pytest.raises(SnapshotError, match="cannot be the report's lock"):
+        archive.report_lock(tmp_path / "out", "brief").__enter__()
+    assert victim.read_text() == "keep me"
+
+
 @pytest.mark.parametrize("period", HOSTILE_PERIODS)
 def test_a_period_that_could_leave_the_output_folder_is_refused(period):
     with pytest.raises(SnapshotError, match="is not a month in the form YYYY-MM"):

@@ -16,21 +16,65 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import NoReturn
 
 import jinja2
 from rich.console import Console
 
-from reportgen import __version__, archive, config, deliver, interrupt, names, pipeline, sample
+from reportgen import (
+    __version__,
+    archive,
+    config,
+    deliver,
+    interrupt,
+    names,
+    pipeline,
+    sample,
+    terminal,
+)
 from reportgen.errors import ConfigError, DeliveryError, ReportgenError, SnapshotError
 from reportgen.fsutil import write_bytes
 from reportgen.ingest import read_table
-from reportgen.interrupt import EXIT_INTERRUPTED
 from reportgen.resources import sample_data_path, templates_dir
 from reportgen.roles import ROLES
 from reportgen.sample_orders import generate_orders, order_log_bytes
 from reportgen.validate import CleanData
 
 EXIT_USER_ERROR = 2
+
+
+class _Console(Console):
+    """A rich Console that shows data as text: control and bidi characters escaped
+    (see reportgen/terminal.py), and no markup, emoji codes or highlighting applied."""
+
+    def __init__(self, stderr: bool) -> None:
+        super().__init__(stderr=stderr, highlight=False, soft_wrap=True, markup=False, emoji=False)
+
+    def print(self, *objects: object, **options: object) -> None:  # type: ignore[override]
+        super().print(
+            *(terminal.safe(o) if isinstance(o, str) else o for o in objects),
+            **options,  # type: ignore[arg-type]
+        )
+
+    def error(self, message: object) -> None:
+        """The one line every failure prints: `reportgen: error: ...`."""
+        self.print(f"reportgen: error: {terminal.one_line(str(message))}")
+
+
+def _out(text: str) -> None:
+    """A result line on stdout (a path, a listing), for scripts: plain, no wrapping."""
+    print(terminal.safe(text))
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one `reportgen: error:` line like every other
+    error, pointing at --help instead of printing the usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(
+            EXIT_USER_ERROR,
+            f"reportgen: error: {terminal.one_line(message)} (see: {self.prog} --help)\n",
+        )
 
 
 class _Progress:
@@ -93,7 +137,7 @@ def _check_names(args: argparse.Namespace) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="reportgen",
         description="Segment customers and write a segmentation brief.",
     )
@@ -221,7 +265,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _describe_roles(roles: config.RoleMap, console: Console) -> None:
+def _describe_roles(roles: config.RoleMap, console: _Console) -> None:
     if roles.inferred:
         pairs = ", ".join(f"{role} ← {roles.column(role)!r}" for role in roles.inferred)
         console.print(f"Columns matched by name: {pairs}")
@@ -242,7 +286,7 @@ def _quality_lines(clean: CleanData) -> list[str]:
     return lines
 
 
-def _run(args: argparse.Namespace, err: Console) -> int:
+def _run(args: argparse.Namespace, err: _Console) -> int:
     cfg = config.load(args.config)
     if args.as_of:
         cfg = replace(cfg, orders=replace(cfg.orders, as_of=args.as_of))
@@ -272,19 +316,21 @@ def _run(args: argparse.Namespace, err: Console) -> int:
     if args.verbose:
         for stage, seconds in result.timings.items():
             err.print(f"  {stage:<9} {seconds:8.3f} s")
-    print(result.snapshot.path)
+    _out(str(result.snapshot.path))
     if not args.send:
         return 0
     try:
         outcome = deliver.send(args.out, cfg.report.slug, args.period, cfg)
     except ReportgenError as exc:
-        err.print(f"reportgen: error: the snapshot was written, but sending failed: {exc}")
-        err.print(f"Once fixed, run: reportgen send {args.period}")
+        err.error(
+            f"the snapshot was written, but sending failed: {exc}; "
+            f"once fixed, run: reportgen send {args.period}"
+        )
         return exc.exit_code
     return _report_outcome(outcome, err)
 
 
-def _send(args: argparse.Namespace, err: Console) -> int:
+def _send(args: argparse.Namespace, err: _Console) -> int:
     cfg = config.load(args.config)
     slug = args.report or cfg.report.slug
     period = args.period
@@ -297,18 +343,18 @@ def _send(args: argparse.Namespace, err: Console) -> int:
     return _report_outcome(outcome, err)
 
 
-def _report_outcome(outcome: deliver.Outcome, err: Console) -> int:
+def _report_outcome(outcome: deliver.Outcome, err: _Console) -> int:
     for name in outcome.skipped:
         err.print(f"{name}: every recipient already has it; skipped (--resend to repeat)")
     for path in outcome.drafts:
-        print(path)
+        _out(str(path))
     for delivery in outcome.deliveries:
         err.print(
             f"{delivery.audience}: sent to {len(delivery.accepted)} recipient(s), "
             f"{delivery.message_id}, server: {delivery.reply or 'no reply'}"
         )
     for failure in outcome.failures:
-        err.print(f"reportgen: error: {failure}")
+        err.error(failure)
     return DeliveryError.exit_code if outcome.failures else 0
 
 
@@ -318,7 +364,7 @@ _WARNINGS = {
 }
 
 
-def _init(args: argparse.Namespace, err: Console) -> int:
+def _init(args: argparse.Namespace, err: _Console) -> int:
     if args.out.exists() and not args.force:
         raise ConfigError(f"{args.out} already exists; pass --force to overwrite it")
     dataset = read_table(args.data)
@@ -346,16 +392,16 @@ def _init(args: argparse.Namespace, err: Console) -> int:
     return 0
 
 
-def _validate(args: argparse.Namespace, err: Console) -> int:
+def _validate(args: argparse.Namespace, err: _Console) -> int:
     cfg = config.load(args.config)
     path = pipeline.data_path(cfg, args.data, sample_data_path())
     clean = pipeline.check(path, cfg)
     _describe_roles(clean.roles, err)
-    print("\n".join(_quality_lines(clean)))
+    _out("\n".join(_quality_lines(clean)))
     return 0
 
 
-def _sample(args: argparse.Namespace, err: Console) -> int:
+def _sample(args: argparse.Namespace, err: _Console) -> int:
     out = args.out or Path("sample_orders.parquet" if args.orders else "sample_customers.csv")
     if out.exists() and not args.force:
         raise ConfigError(f"{out} already exists; pass --force to overwrite it")
@@ -379,7 +425,22 @@ def _size(count: int) -> str:
     raise AssertionError("unreachable")
 
 
-def _archive(args: argparse.Namespace, err: Console) -> int:
+def _segments_of(entry: archive.Entry) -> list[tuple[str, str, int, float]]:
+    """Id, persona, size and share of each segment in a snapshot's profiles.json."""
+    path = entry.path / "profiles.json"
+    try:
+        return [
+            (str(s["id"]), str(s.get("persona", "")), int(s["size"]), float(s["share"]))
+            for s in json.loads(path.read_text(encoding="utf-8"))["segments"]
+        ]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise SnapshotError(
+            f"{path} cannot be read ({type(exc).__name__}: {exc}); check the snapshot with: "
+            f"reportgen archive verify {entry.period}"
+        ) from None
+
+
+def _archive(args: argparse.Namespace, err: _Console) -> int:
     cfg = config.load(args.config)
     slug = args.report or cfg.report.slug
     if args.action == "list":
@@ -387,10 +448,13 @@ def _archive(args: argparse.Namespace, err: Console) -> int:
         if not found:
             err.print(f"No snapshots under {args.out}")
             return 0
-        print(f"{'report':<24} {'period':<8} {'customers':>10} {'k':>3} {'created':<26} size")
+        _out(f"{'report':<24} {'period':<8} {'customers':>10} {'k':>3} {'created':<26} size")
         for entry in found:
             m = entry.manifest
-            print(
+            if entry.damage is not None:
+                _out(f"{entry.report:<24} {entry.period:<8} damaged: {entry.damage}")
+                continue
+            _out(
                 f"{entry.report:<24} {entry.period:<8} {m['input']['rows_out']:>10,} "
                 f"{m['k']:>3} {m['created']:<26} {_size(entry.size)}"
             )
@@ -398,21 +462,18 @@ def _archive(args: argparse.Namespace, err: Console) -> int:
     if args.action == "show":
         entry = archive.find(args.out, slug, args.period)
         m = entry.manifest
-        profiles = json.loads((entry.path / "profiles.json").read_text(encoding="utf-8"))
-        print(f"{entry.path}\ncreated {m['created']} by reportgen {m['reportgen_version']}")
-        print(
+        segments = _segments_of(entry)
+        _out(f"{entry.path}\ncreated {m['created']} by reportgen {m['reportgen_version']}")
+        _out(
             f"input {m['input']['path']} (sha256 {m['input']['sha256'][:16]}…), "
             f"{m['input']['rows_in']:,} rows read, {m['input']['rows_out']:,} customers"
         )
-        print(f"{m['k']} segments, seed {m['seed']}:")
-        for segment in profiles["segments"]:
-            print(
-                f"  {segment['id']}  {segment.get('persona', ''):<30} "
-                f"{segment['size']:>10,} customers  {segment['share']:6.1%}"
-            )
-        print("files:")
+        _out(f"{m['k']} segments, seed {m['seed']}:")
+        for ident, persona, size, share in segments:
+            _out(f"  {ident}  {persona:<30} {size:>10,} customers  {share:6.1%}")
+        _out("files:")
         for name, info in m["files"].items():
-            print(f"  {name:<18} {_size(int(info['bytes'])):>10}  sha256 {info['sha256'][:16]}…")
+            _out(f"  {name:<18} {_size(int(info['bytes'])):>10}  sha256 {info['sha256'][:16]}…")
         return 0
     if args.action == "verify":
         found = (
@@ -425,10 +486,11 @@ def _archive(args: argparse.Namespace, err: Console) -> int:
         failed = 0
         for result in map(archive.verify, found):
             if result.ok:
-                print(f"ok      {result.entry.path}")
+                _out(f"ok      {result.entry.path}")
                 continue
             failed += 1
-            problems = [
+            problems = [result.damage] if result.damage else []
+            problems += [
                 f"{what}: {', '.join(names)}"
                 for what, names in (
                     ("changed", result.changed),
@@ -437,8 +499,11 @@ def _archive(args: argparse.Namespace, err: Console) -> int:
                 )
                 if names
             ]
-            print(f"FAILED  {result.entry.path}: {'; '.join(problems)}")
-        return EXIT_USER_ERROR if failed else 0
+            _out(f"FAILED  {result.entry.path}: {'; '.join(problems)}")
+        if failed:
+            err.error(f"{failed} of {len(found)} snapshot(s) failed verification (listed above)")
+            return EXIT_USER_ERROR
+        return 0
     keep = cfg.archive.keep
     if keep == 0:
         err.print("Nothing to prune: [archive] keep is 0, which keeps every period.")
@@ -448,7 +513,7 @@ def _archive(args: argparse.Namespace, err: Console) -> int:
         for entry in doomed:
             if args.yes:
                 archive.remove(entry)
-            print(f"{'removed' if args.yes else 'would remove'} {entry.path}")
+            _out(f"{'removed' if args.yes else 'would remove'} {entry.path}")
     if doomed and not args.yes:
         err.print(f"Dry run: pass --yes to remove these {len(doomed)} snapshot(s).")
     if not doomed:
@@ -456,12 +521,12 @@ def _archive(args: argparse.Namespace, err: Console) -> int:
     return 0
 
 
-def _rerender(args: argparse.Namespace, err: Console) -> int:
+def _rerender(args: argparse.Namespace, err: _Console) -> int:
     cfg = config.load(args.config)
     result = pipeline.rerender(args.out, args.report or cfg.report.slug, args.period, cfg)
     for warning in result.brief.report.warnings:
         err.print(f"warning: the PDF layout: {warning}")
-    print(result.snapshot.path)
+    _out(str(result.snapshot.path))
     return 0
 
 
@@ -476,9 +541,16 @@ _COMMANDS = {
 }
 
 
+def _os_problem(exc: OSError) -> str:
+    """An operating-system refusal in the user's words: where, and what the system said."""
+    where = " -> ".join(str(name) for name in (exc.filename, exc.filename2) if name)
+    reason = exc.strerror or str(exc)
+    return f"{where}: {reason}" if where else reason
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
+    err = _Console(stderr=True)
     interrupt.install()
     try:
         interrupt.check()  # pressed while the CLI was loading, and lost on the way
@@ -487,14 +559,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ReportgenError as exc:
         if interrupt.requested():  # the error is the interrupt's doing (a half import)
             err.print("reportgen: interrupted; nothing was written")
-            return EXIT_INTERRUPTED
-        err.print(f"reportgen: error: {exc}")
+            return interrupt.exit_code()
+        err.error(exc)
         return exc.exit_code
+    except OSError as exc:  # the machine said no: a missing, unwritable or full place
+        err.error(_os_problem(exc))
+        return EXIT_USER_ERROR
     except KeyboardInterrupt:
         err.print("reportgen: interrupted; nothing was written")
-        return EXIT_INTERRUPTED
+        return interrupt.exit_code()
     except Exception:
         if interrupt.requested():  # e.g. an extension's ImportError while Ctrl-C landed
             err.print("reportgen: interrupted; nothing was written")
-            return EXIT_INTERRUPTED
+            return interrupt.exit_code()
         raise

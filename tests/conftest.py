@@ -51,6 +51,29 @@ def run_cli(
     )
 
 
+MANIFEST = {  # the fields every archive command reads from a snapshot's manifest
+    "created": "2026-11-28T09:00:00+00:00",
+    "reportgen_version": "1.0",
+    "k": 2,
+    "seed": 42,
+    "input": {"path": "data.csv", "sha256": "0" * 64, "rows_in": 10, "rows_out": 10},
+}
+
+
+def assert_user_error(
+    result: subprocess.CompletedProcess[str], *fragments: str, code: int = 2
+) -> str:
+    """The promise of every user error: exit `code`, and stderr exactly one line,
+    `reportgen: error: ...`, holding each fragment. Returns that line."""
+    assert result.returncode == code, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and result.stderr.endswith("\n"), result.stderr
+    assert lines[0].startswith("reportgen: error: "), result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+    return lines[0]
+
+
 def dataset(frame: pd.DataFrame, path: str = "table.csv") -> Dataset:
     """A Dataset as ingest would return it, for stage tests that need no file."""
     return Dataset(frame=frame, path=Path(path), sha256="0" * 64, format="csv")

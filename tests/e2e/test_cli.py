@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from reportgen.resources import sample_data_path
-from tests.conftest import REAL_DATA, needs_real_data, run_cli
+from tests.conftest import REAL_DATA, assert_user_error, needs_real_data, run_cli
 
 PERIOD = "2026-11"
 STAGES = (
@@ -140,10 +140,7 @@ def write(path: Path, text: str | bytes) -> Path:
 def test_user_errors_give_one_line_exit_2_and_no_output(tmp_path, name, content, args, message):
     data = write(tmp_path / name, content)
     result = run_cli("run", "--data", data, *args, cwd=tmp_path)
-    assert result.returncode == 2
-    assert result.stderr.count("\n") == 1, result.stderr
-    assert result.stderr.startswith("reportgen: error: ")
-    assert message in result.stderr
+    assert_user_error(result, message)
     assert "Traceback" not in result.stderr and result.stdout == ""
     assert not (tmp_path / "output").exists()
 
@@ -171,7 +168,7 @@ def test_init_writes_a_config_that_run_uses(tmp_path):
     assert 'spend = "Revenue"' in text and 'frequency = "Orders"' in text
     assert '# rating = ""   # no column found' in text
     assert '# Columns that play no role: "Comment"' in text
-    assert run_cli("init", "--data", data, cwd=tmp_path).returncode == 2  # no silent overwrite
+    assert_user_error(run_cli("init", "--data", data, cwd=tmp_path))  # no silent overwrite
     edited = text.replace('# k = "auto"', "k = 4")
     (tmp_path / "reportgen.toml").write_text(edited)
     ran = run_cli("run", "--period", PERIOD, "--quiet", cwd=tmp_path)  # finds ./reportgen.toml
@@ -206,8 +203,7 @@ def test_k_override_existing_period_and_force(tmp_path):
     assert run_cli(*args, cwd=tmp_path).returncode == 0
     assert load(snapshot(tmp_path), "model.json")["k"] == 3
     again = run_cli(*args, cwd=tmp_path)
-    assert again.returncode == 2
-    assert "already exists; pass --force to replace it" in again.stderr
+    assert_user_error(again, "already exists; pass --force to replace it")
     forced = run_cli("run", "--period", PERIOD, "--k", "4", "--force", "--quiet", cwd=tmp_path)
     assert forced.returncode == 0, forced.stderr
     assert load(snapshot(tmp_path), "model.json")["k"] == 4
@@ -229,7 +225,7 @@ def test_sample_command_is_reproducible(tmp_path):
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
     assert len((tmp_path / "a.csv").read_text().splitlines()) == 51
     refused = run_cli("sample", "--out", "a.csv", cwd=tmp_path)
-    assert refused.returncode == 2 and "already exists; pass --force" in refused.stderr
+    assert_user_error(refused, "already exists; pass --force")
 
 
 def test_progress_is_shown_on_a_terminal_only(tmp_path):
@@ -266,6 +262,5 @@ def test_progress_is_shown_on_a_terminal_only(tmp_path):
 
 def test_k_must_be_at_least_two(tmp_path):
     result = run_cli("run", "--k", "1", cwd=tmp_path)
-    assert result.returncode == 2
-    assert "argument --k: a segmentation needs at least 2 segments, got 1" in result.stderr
+    assert_user_error(result, "argument --k: a segmentation needs at least 2 segments, got 1")
     assert not (tmp_path / "output").exists()

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from pypdf import PdfReader
 
-from tests.conftest import run_cli
+from tests.conftest import assert_user_error, run_cli
 
 # Three behaviours far apart, so every customer's segment is unambiguous.
 GROUPS = {  # spend, items, days since last purchase
@@ -124,8 +124,7 @@ def test_a_tampered_previous_snapshot_is_not_compared_against(tmp_path):
     assignments = tmp_path / "output" / "customer-segments" / "2026-10" / "assignments.csv"
     assignments.write_text(assignments.read_text().replace(",1\n", ",2\n"))
     result = run_cli("run", "--data", "m.csv", "--period", "2026-11", cwd=tmp_path)
-    assert result.returncode == 2
-    assert "fails verification (assignments.csv changed, missing or added)" in result.stderr
+    assert_user_error(result, "fails verification (assignments.csv changed, missing or added)")
     assert not (tmp_path / "output" / "customer-segments" / "2026-11").exists()
 
 
@@ -139,8 +138,7 @@ def test_frozen_mode_scores_a_new_period_with_the_archived_model(tmp_path):
     first = run_cli(
         "run", "--data", "oct.csv", "--period", "2026-10", "--config", "frozen.toml", cwd=tmp_path
     )
-    assert first.returncode == 2
-    assert "needs an earlier period of this report in the archive" in first.stderr
+    assert_user_error(first, "needs an earlier period of this report in the archive")
     assert not folder.exists()
     refit = ("run", "--data", "oct.csv", "--period", "2026-10", "--k", "3", "--quiet")
     assert run_cli(*refit, cwd=tmp_path).returncode == 0
@@ -152,7 +150,7 @@ def test_frozen_mode_scores_a_new_period_with_the_archived_model(tmp_path):
     month(october + vips, behaviour, 2).to_csv(tmp_path / "nov.csv", index=False)
     november = ("run", "--data", "nov.csv", "--period", "2026-11", "--config", "frozen.toml")
     with_k = run_cli(*november, "--k", "4", cwd=tmp_path)
-    assert with_k.returncode == 2 and "--k cannot be combined" in with_k.stderr
+    assert_user_error(with_k, "--k cannot be combined")
     result = run_cli(*november, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "3 segments: scored with the archived model of 2026-10" in result.stderr

@@ -6,7 +6,7 @@ import json
 import shutil
 
 from reportgen.resources import sample_data_path
-from tests.conftest import run_cli
+from tests.conftest import assert_user_error, run_cli
 from tests.e2e.test_report import PERIOD, Snapshot, check_figures_match
 
 CUSTOM = (
@@ -57,12 +57,11 @@ def test_rerender_refuses_what_it_cannot_rebuild_faithfully(tmp_path):
     assert run_cli("run", "--period", PERIOD, "--quiet", cwd=tmp_path).returncode == 0
     folder = tmp_path / "output" / "customer-segments" / PERIOD
     missing = run_cli("rerender", "2026-01", cwd=tmp_path)
-    assert missing.returncode == 2
-    assert f"periods archived for 'customer-segments': {PERIOD}" in missing.stderr
+    assert_user_error(missing, f"periods archived for 'customer-segments': {PERIOD}")
 
     (folder / "notes.txt").write_text("kept by hand")  # rewriting would drop it
     added = run_cli("rerender", PERIOD, cwd=tmp_path)
-    assert added.returncode == 2 and "notes.txt changed, missing or added" in added.stderr
+    assert_user_error(added, "notes.txt changed, missing or added")
     assert (folder / "notes.txt").read_text() == "kept by hand"
     (folder / "notes.txt").unlink()
 
@@ -70,4 +69,4 @@ def test_rerender_refuses_what_it_cannot_rebuild_faithfully(tmp_path):
     record["findings"]["profiles"]["customers"] = 1  # tampered: verification catches it
     (folder / "brief.json").write_text(json.dumps(record))
     tampered = run_cli("rerender", PERIOD, cwd=tmp_path)
-    assert tampered.returncode == 2 and "brief.json changed" in tampered.stderr
+    assert_user_error(tampered, "brief.json changed")

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.conftest import run_cli
+from tests.conftest import assert_user_error, run_cli
 
 PERIOD = "2026-11"
 SLUG = "customer-segments"
@@ -212,7 +212,7 @@ def test_the_brief_arrives_once_with_the_archived_pdf(project, plain):
     assert run_cli("archive", "verify", cwd=project).returncode == 0
 
     again = run_cli("send", PERIOD, cwd=project)
-    assert again.returncode == 2 and "was already sent to every recipient" in again.stderr
+    assert_user_error(again, "was already sent to every recipient")
     assert len(handler.messages) == 1
     resent = run_cli("send", PERIOD, "--resend", cwd=project)
     assert resent.returncode == 0, resent.stderr
@@ -221,7 +221,7 @@ def test_the_brief_arrives_once_with_the_archived_pdf(project, plain):
     # A re-render replaces the report, not the record of who has it.
     assert run_cli("rerender", PERIOD, cwd=project).returncode == 0
     assert len(log(project)) == 2
-    assert run_cli("send", cwd=project).returncode == 2
+    assert_user_error(run_cli("send", cwd=project))
 
 
 def test_starttls_with_auth_and_a_certificate_trusted_through_config(project, secure):
@@ -242,8 +242,7 @@ def test_starttls_with_auth_and_a_certificate_trusted_through_config(project, se
     written = b"".join(p.read_bytes() for p in (project / "output").rglob("*") if p.is_file())
     assert PASSWORD not in outputs and PASSWORD.encode() not in written
     missing = run_cli("send", "--resend", cwd=project, env={"SMTP_USER": USER})
-    assert missing.returncode == 2
-    assert "the environment variable SMTP_PASSWORD is not set" in missing.stderr
+    assert_user_error(missing, "the environment variable SMTP_PASSWORD is not set")
 
     logins = handler.logins
     configure(project, port, credentials, security="starttls")  # the system CAs only
@@ -299,7 +298,8 @@ def test_after_a_refused_recipient_the_next_send_reaches_only_them(project, plai
         ["bob@example.com"],
     ]
     done = run_cli("send", cwd=project)
-    assert done.returncode == 2 and len(handler.messages) == 2
+    assert_user_error(done)
+    assert len(handler.messages) == 2
     assert snapshot_files(project) == before
     assert run_cli("archive", "verify", cwd=project).returncode == 0
 
@@ -315,7 +315,7 @@ def test_server_down_fails_after_bounded_retries(project):
 def test_size_limit_is_checked_before_connecting_and_dry_run_writes_the_message(project):
     configure(project, free_port(), "max_attachment_mb = 0.01\n")  # nothing listens there
     large = run_cli("send", cwd=project)
-    assert large.returncode == 2 and "over [email] max_attachment_mb = 0.01" in large.stderr
+    assert_user_error(large, "over [email] max_attachment_mb = 0.01")
 
     configure(project, free_port(), "attach_html = true\n")
     draft = run_cli("send", "--dry-run", cwd=project)
@@ -370,7 +370,7 @@ def test_a_connection_lost_after_the_data_is_unknown_and_not_retried(project, pl
     assert record["status"] == "unknown" and record["accepted"] == ENVELOPE
     assert record["attempts"] == 2
     again = run_cli("send", cwd=project)
-    assert again.returncode == 2 and "is unknown (the connection dropped)" in again.stderr
+    assert_user_error(again, "is unknown (the connection dropped)")
     assert handler.data_calls == 2
     assert run_cli("send", "--resend", cwd=project).returncode == 0
     assert len(handler.messages) == 1
@@ -393,7 +393,7 @@ def test_force_keeps_the_delivery_record_so_run_send_does_not_repeat(tmp_path, p
     first = run_cli("run", "--period", PERIOD, "--quiet", "--send", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     again = run_cli("run", "--period", PERIOD, "--quiet", "--force", "--send", cwd=tmp_path)
-    assert again.returncode == 2 and "already sent to every recipient" in again.stderr
+    assert_user_error(again, "already sent to every recipient")
     assert len(handler.messages) == 1 and len(log(tmp_path)) == 1
     assert run_cli("archive", "verify", cwd=tmp_path).returncode == 0
 
@@ -456,5 +456,5 @@ def test_a_recipient_the_server_cannot_verify_but_accepts_counts_as_reached(proj
     assert result.returncode == 0, result.stderr
     (record,) = log(project)
     assert "bob@example.com" in record["accepted"] and record["refused"] == {}
-    assert run_cli("send", cwd=project).returncode == 2  # not sent to bob again
+    assert_user_error(run_cli("send", cwd=project))  # not sent to bob again
     assert len(handler.messages) == 1

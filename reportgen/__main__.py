@@ -39,13 +39,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = run_cli(argv)
     finally:
         gc.freeze()  # interpreter shutdown collects too: let it skip the whole heap
-    if code == interrupt.EXIT_INTERRUPTED:
+    if interrupt.requested() and code == interrupt.exit_code():
         _exit_interrupted()
     return code
 
 
 def _exit_interrupted() -> NoReturn:
-    """Exit with 130 now, skipping interpreter shutdown.
+    """Exit with 130 (143 after SIGTERM) now, skipping interpreter shutdown.
 
     When Ctrl-C lands while an extension runs Python code through the C API (as cffi
     does during WeasyPrint's import), CPython marks the interrupt "unhandled" even
@@ -56,7 +56,7 @@ def _exit_interrupted() -> NoReturn:
     """
     sys.stdout.flush()
     sys.stderr.flush()
-    os._exit(interrupt.EXIT_INTERRUPTED)
+    os._exit(interrupt.exit_code())
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 from collections.abc import Iterator, Mapping
@@ -136,6 +137,12 @@ def write_snapshot(
 _TMP = ".tmp-"
 _OLD = ".old-"
 LOCK = ".lock"
+_LOCK_NOTE = (
+    "pid {pid}\n"
+    "The lock of reportgen runs on this report: the kernel holds it for the process above\n"
+    "while it runs and releases it when it ends, however it ends. Between runs this file\n"
+    "is harmless, and deleting it is safe when no reportgen run is going.\n"
+)
 
 
 def _recover(folder: Path) -> list[str]:
@@ -169,7 +176,12 @@ def report_lock(out: Path, slug: str) -> Iterator[list[str]]:
     folder = out / check_slug(slug)
     missing = [p for p in (folder, *folder.parents) if not p.exists()]
     created = missing[-1] if missing else None
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file on the way (--out under a file), no permission
+        raise SnapshotError(
+            f"output folder {folder} cannot be created ({exc.strerror}); choose another --out"
+        ) from None
     try:  # never through a link: the lock file is written, and a link's target would be
         fd = os.open(folder / LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
     except OSError as exc:
@@ -183,14 +195,14 @@ def report_lock(out: Path, slug: str) -> Iterator[list[str]]:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.seek(0)
-            holder = handle.read().strip() or "another process"
+            holder = handle.readline().strip() or "another process"
             raise SnapshotError(
                 f"report {slug!r} in {out} is locked by a run in progress ({holder}); "
                 "wait for it to finish and run again"
             ) from None
         handle.seek(0)
         handle.truncate()
-        handle.write(f"pid {os.getpid()}")
+        handle.write(_LOCK_NOTE.format(pid=os.getpid()))
         handle.flush()
         try:
             yield _recover(folder)
@@ -211,26 +223,83 @@ class Entry:
     period: str
     path: Path
     manifest: Mapping[str, Any]
+    damage: str | None = None
+    """Why the manifest cannot be used (unreadable, or not the shape reportgen writes);
+    such an entry is listed and fails verification, but nothing is built on it."""
 
     @property
     def size(self) -> int:
         return sum(int(f["bytes"]) for f in self.manifest.get("files", {}).values())
 
 
+_SHAPE: Mapping[str, type] = {
+    "created": str,
+    "reportgen_version": str,
+    "k": int,
+    "seed": int,
+    "input": dict,
+    "files": dict,
+}
+_INPUT_SHAPE: Mapping[str, type] = {"path": str, "sha256": str, "rows_in": int, "rows_out": int}
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+def _manifest_problem(manifest: object) -> str | None:
+    """What makes `manifest` unlike the ones reportgen writes, or None.
+
+    Every command reads these fields without further checks, and `files` names what
+    is hashed and copied: a name with a slash or `..` would reach outside the folder.
+    """
+    if not isinstance(manifest, dict):
+        return f"a JSON {type(manifest).__name__}, not an object"
+    for fields, shape in ((manifest, _SHAPE), (manifest.get("input"), _INPUT_SHAPE)):
+        for key, kind in shape.items():
+            value = fields.get(key) if isinstance(fields, dict) else None
+            if not isinstance(value, kind) or isinstance(value, bool):
+                return f"{key!r} is missing or not {kind.__name__}"
+    for name, info in manifest["files"].items():
+        if not names.is_file_name(name):
+            return f"the file name {name!r} is not a plain name"
+        if not (
+            isinstance(info, dict)
+            and isinstance(info.get("sha256"), str)
+            and _DIGEST.fullmatch(info["sha256"])
+            and type(info.get("bytes")) is int
+            and info["bytes"] >= 0
+        ):
+            return f"the record of {name!r} is not a sha256 and a size"
+    return None
+
+
 def read_manifest(folder: Path) -> dict[str, Any]:
     try:
-        return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SnapshotError(f"{folder} has no {MANIFEST}: it is not a reportgen snapshot") from None
     except (OSError, ValueError) as exc:
         raise SnapshotError(f"{folder / MANIFEST} cannot be read: {exc}") from None
+    problem = _manifest_problem(manifest)
+    if problem is not None:
+        raise SnapshotError(
+            f"{folder / MANIFEST} is damaged ({problem}); restore the snapshot from a "
+            "backup, or move it out of the output folder"
+        )
+    return manifest
+
+
+def _entry(report: str, period: str, folder: Path) -> Entry:
+    try:
+        return Entry(report, period, folder, read_manifest(folder))
+    except SnapshotError as exc:
+        return Entry(report, period, folder, {}, damage=str(exc))
 
 
 def entries(out: Path, slug: str | None = None) -> list[Entry]:
-    """Every snapshot under `out` (or of one report), oldest period first."""
+    """Every snapshot under `out` (or of one report), oldest period first; one whose
+    manifest is damaged is included, with `damage` saying why."""
     if slug is not None:
         check_slug(slug)
-    found = []
+    found: list[Entry] = []
     if not out.is_dir():
         return found
     reports = [out / slug] if slug is not None else sorted(p for p in out.iterdir() if p.is_dir())
@@ -239,7 +308,7 @@ def entries(out: Path, slug: str | None = None) -> list[Entry]:
             continue
         for folder in sorted(report.iterdir()):
             if folder.is_dir() and names.is_period(folder.name) and (folder / MANIFEST).is_file():
-                found.append(Entry(report.name, folder.name, folder, read_manifest(folder)))
+                found.append(_entry(report.name, folder.name, folder))
     return found
 
 
@@ -257,10 +326,11 @@ class Verification:
     changed: tuple[str, ...]
     missing: tuple[str, ...]
     added: tuple[str, ...]
+    damage: str | None = None
 
     @property
     def ok(self) -> bool:
-        return not (self.changed or self.missing or self.added)
+        return not (self.changed or self.missing or self.added or self.damage)
 
 
 def verify(entry: Entry) -> Verification:
@@ -269,7 +339,9 @@ def verify(entry: Entry) -> Verification:
     The DELIVERIES folder is not part of the snapshot: it records what happened to it
     afterwards (who was sent it, when), so it is added to without re-hashing.
     """
-    listed = entry.manifest.get("files", {})
+    if entry.damage is not None:
+        return Verification(entry, changed=(), missing=(), added=(), damage=entry.damage)
+    listed = entry.manifest["files"]
     present = {p.name for p in entry.path.iterdir() if p.name not in (MANIFEST, DELIVERIES)}
     changed = []
     for name, recorded in listed.items():
@@ -296,6 +368,8 @@ def check_intact(entry: Entry, what: str, strict: bool = False) -> None:
     and would otherwise drop them.
     """
     checked = verify(entry)
+    if checked.damage is not None:
+        raise SnapshotError(f"{what}: {checked.damage}")
     damaged = [*checked.changed, *checked.missing, *(checked.added if strict else ())]
     if damaged:
         raise SnapshotError(
@@ -305,16 +379,37 @@ def check_intact(entry: Entry, what: str, strict: bool = False) -> None:
 
 
 def prunable(out: Path, slug: str, keep: int) -> list[Entry]:
-    """The snapshots beyond the newest `keep` periods of a report (keep = 0 keeps all)."""
+    """The snapshots beyond the newest `keep` periods of a report (keep = 0 keeps all).
+
+    Every one is checked before any is removed, so a prune either removes them all or
+    stops with nothing removed: a period that is a link (to a folder elsewhere, which
+    removing would reach into) is for a person to look at.
+    """
     found = entries(out, slug)
-    return found[:-keep] if keep and len(found) > keep else []
+    doomed = found[:-keep] if keep and len(found) > keep else []
+    for entry in doomed:
+        if entry.path.is_symlink():
+            raise SnapshotError(
+                f"{entry.path} is a link to {entry.path.readlink()}, not a snapshot folder; "
+                "reportgen does not remove through links: remove it by hand (nothing was removed)"
+            )
+    return doomed
 
 
 def remove(entry: Entry) -> None:
-    """Delete a snapshot: renamed aside first, so a reader never sees half of one."""
+    """Delete a snapshot: renamed aside first, so a reader never sees half of one.
+    A folder that cannot be deleted goes back under its name, so nothing is left half."""
     aside = entry.path.parent / f"{_TMP}pruned-{entry.period}-{secrets.token_hex(6)}"
     entry.path.replace(aside)
-    shutil.rmtree(aside)
+    try:
+        shutil.rmtree(aside)
+    except OSError as exc:
+        if aside.exists():
+            aside.replace(entry.path)
+        raise SnapshotError(
+            f"{entry.path} could not be removed ({exc.strerror or exc}); what remains of it "
+            "is back under its name"
+        ) from None
 
 
 def load_previous(out: Path, slug: str, period: str) -> PreviousPeriod | None:

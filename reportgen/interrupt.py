@@ -1,11 +1,15 @@
-"""Ctrl-C that always stops a run, even when Python swallows the KeyboardInterrupt.
+"""Ctrl-C (or a scheduler's SIGTERM) that always stops a run cleanly, even when Python
+swallows the KeyboardInterrupt.
 
 Python ignores a KeyboardInterrupt raised inside a garbage-collector callback,
 and some imports swallow it too, so an interrupt could be lost and the run
 carry on. The handler installed here also records the interrupt; the CLI checks
 the record at the start of every stage and before any work, so a lost interrupt
-still stops the run before it writes anything. Kept free of heavy imports: it
-is installed before pandas and friends load.
+still stops the run before it writes anything. SIGTERM (a scheduler's timeout,
+`kill`, a container stopping) goes the same way instead of killing the process
+outright, so the temporary folder is removed and the report lock closed; the exit
+status is 128 + the signal's number, as a shell reports it. Kept free of heavy
+imports: it is installed before pandas and friends load.
 """
 
 from __future__ import annotations
@@ -14,11 +18,13 @@ import signal
 import sys
 import threading
 
-EXIT_INTERRUPTED = 130
 _REQUESTED = threading.Event()
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_received: list[int] = []
 
 
 def _on_interrupt(signum: int, frame: object) -> None:
+    _received.append(signum)
     _REQUESTED.set()
     raise KeyboardInterrupt
 
@@ -30,15 +36,22 @@ def _quiet_unraisable(event: sys.UnraisableHookArgs) -> None:
 
 
 def install() -> None:
-    """Route Ctrl-C through the recording handler (main thread only, as signals are)."""
+    """Route Ctrl-C and SIGTERM through the recording handler (main thread only, as
+    signals are)."""
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, _on_interrupt)
+        for signum in _SIGNALS:
+            signal.signal(signum, _on_interrupt)
         sys.unraisablehook = _quiet_unraisable
 
 
 def requested() -> bool:
     """Ctrl-C was pressed, whatever became of its KeyboardInterrupt."""
     return _REQUESTED.is_set()
+
+
+def exit_code() -> int:
+    """The exit status of an interrupted run: 130 for Ctrl-C, 143 for SIGTERM."""
+    return 128 + (_received[0] if _received else signal.SIGINT)
 
 
 def check() -> None:

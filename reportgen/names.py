@@ -22,6 +22,18 @@ def is_period(text: object) -> bool:
     return isinstance(text, str) and PERIOD.fullmatch(text) is not None
 
 
+def is_file_name(text: object) -> bool:
+    """A plain file name inside a snapshot folder: no separator, not `.` or `..`, no
+    control characters (a manifest read back names only such files)."""
+    return (
+        isinstance(text, str)
+        and text not in ("", ".", "..")
+        and "/" not in text
+        and "\\" not in text
+        and text.isprintable()
+    )
+
+
 def slug_problem(text: object) -> str:
     """Why `text` is not a slug, in words a user can act on."""
     return (

@@ -1,13 +1,16 @@
 """The archive as a user manages it: list, show, verify, prune, and runs that are killed."""
 
+import json
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
+from reportgen.archive import write_snapshot
+from tests.conftest import MANIFEST, assert_user_error, run_cli
 
 
 def make(tmp_path, period, *extra):
@@ -38,7 +41,7 @@ def test_list_show_verify_and_prune(tmp_path):
     (folder / "profiles.json").unlink()
     (folder / "notes.txt").write_text("added by hand")
     failed = run_cli("archive", "verify", cwd=tmp_path)
-    assert failed.returncode == 2
+    assert_user_error(failed, "1 of 3 snapshot(s) failed verification")
     assert (
         "FAILED  output/customer-segments/2026-10: changed: report.pdf; missing: "
         "profiles.json; added: notes.txt"
@@ -65,8 +68,7 @@ def test_list_show_verify_and_prune(tmp_path):
 def test_show_of_a_missing_period_is_a_clear_error(tmp_path):
     make(tmp_path, "2026-11")
     result = run_cli("archive", "show", "2026-01", cwd=tmp_path)
-    assert result.returncode == 2
-    assert "periods archived for 'customer-segments': 2026-11" in result.stderr
+    assert_user_error(result, "periods archived for 'customer-segments': 2026-11")
 
 
 def snapshot_state(root):
@@ -126,8 +128,18 @@ def test_a_run_killed_at_any_moment_leaves_the_archive_as_it_was(tmp_path):
     assert (earlier / "manifest.json").is_file()
 
 
-@pytest.mark.parametrize("delay", [0.1, 0.3, 1.0, 3.0])  # starting, importing, working
-def test_interrupt_with_ctrl_c_writes_nothing(tmp_path, delay):
+@pytest.mark.parametrize(
+    ("delay", "signum"),
+    [  # starting, importing, working; a scheduler's SIGTERM while importing and working
+        (0.1, signal.SIGINT),
+        (0.3, signal.SIGINT),
+        (1.0, signal.SIGINT),
+        (3.0, signal.SIGINT),
+        (0.3, signal.SIGTERM),
+        (3.0, signal.SIGTERM),
+    ],
+)
+def test_interrupt_with_ctrl_c_or_sigterm_writes_nothing(tmp_path, delay, signum):
     # 150,000 customers keep the run busy well past the moment of the interrupt.
     made = run_cli("sample", "--rows", "150000", "--out", "big.csv", cwd=tmp_path)
     assert made.returncode == 0, made.stderr
@@ -139,9 +151,9 @@ def test_interrupt_with_ctrl_c_writes_nothing(tmp_path, delay):
         text=True,
     )
     time.sleep(delay)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(signum)
     _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130, stderr
+    assert process.returncode == 128 + signum, stderr
     assert stderr.strip().splitlines() == ["reportgen: interrupted; nothing was written"]
     assert not (tmp_path / "output").exists()
 
@@ -169,9 +181,8 @@ def test_every_command_refuses_a_report_name_that_leaves_the_output_folder(
     work.mkdir()
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
     result = run_cli(*command, "--report", report, cwd=work)
-    assert result.returncode == 2
-    assert result.stderr.startswith("reportgen: error: --report ")
-    assert "is not a valid slug" in result.stderr
+    line = assert_user_error(result, "is not a valid slug")
+    assert line.startswith("reportgen: error: --report ")
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
 
 
@@ -179,7 +190,51 @@ def test_every_command_refuses_a_report_name_that_leaves_the_output_folder(
 def test_every_command_refuses_a_period_that_is_not_a_plain_month(tmp_path, period):
     for command in (["run", "--period", period], ["rerender", period], ["send", period]):
         result = run_cli(*command, cwd=tmp_path)
-        assert result.returncode == 2, command
-        assert result.stderr.startswith("reportgen: error: period ")
-        assert "is not a month in the form YYYY-MM" in result.stderr
+        line = assert_user_error(result, "is not a month in the form YYYY-MM")
+        assert line.startswith("reportgen: error: period ")
     assert sorted(tmp_path.iterdir()) == []
+
+
+def _archived(out: Path, period: str) -> Path:
+    """A snapshot as the archive commands read it, written without a run."""
+    profiles = {"segments": [{"id": "S1", "persona": "Champions", "size": 10, "share": 1.0}]}
+    folder = out / "customer-segments" / period
+    write_snapshot(folder, {"profiles.json": json.dumps(profiles).encode()}, MANIFEST, False)
+    return folder
+
+
+@pytest.mark.parametrize("damage", ["{}", "[]", "{not json", '{"files": {"../x": 1}}'])
+def test_a_damaged_manifest_gives_one_line_errors_never_a_traceback(tmp_path, damage):
+    _archived(tmp_path / "output", "2026-10")
+    (_archived(tmp_path / "output", "2026-11") / "manifest.json").write_text(damage)
+    listed = run_cli("archive", "list", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert "2026-10" in listed.stdout
+    assert "2026-11  damaged: " in listed.stdout
+    assert_user_error(run_cli("archive", "show", "2026-11", cwd=tmp_path), "manifest.json")
+    assert run_cli("archive", "show", "2026-10", cwd=tmp_path).returncode == 0
+    checked = run_cli("archive", "verify", cwd=tmp_path)
+    assert_user_error(checked, "1 of 2 snapshot(s) failed verification")
+    assert "FAILED  output/customer-segments/2026-11: " in checked.stdout
+    assert_user_error(run_cli("archive", "verify", "2026-11", cwd=tmp_path), "manifest.json")
+
+
+def test_prune_meeting_a_linked_period_stops_before_removing_anything(tmp_path):
+    out = tmp_path / "output"
+    elsewhere = _archived(tmp_path / "elsewhere", "2026-01")
+    for period in ("2026-08", "2026-10", "2026-11"):
+        _archived(out, period)
+    (out / "customer-segments" / "2026-09").symlink_to(elsewhere, target_is_directory=True)
+    (tmp_path / "reportgen.toml").write_text("[archive]\nkeep = 1\n")
+    before = [p.relative_to(tmp_path) for p in tmp_path.rglob("*")]
+    pruned = run_cli("archive", "prune", "--yes", cwd=tmp_path)
+    assert_user_error(pruned, "2026-09 is a link to", "nothing was removed")
+    lock = Path("output/customer-segments/.lock")  # taken for the prune, and harmless
+    assert [p.relative_to(tmp_path) for p in sorted(tmp_path.rglob("*"))] == sorted([*before, lock])
+
+
+def test_an_output_folder_that_cannot_be_made_is_one_line(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    made = run_cli("run", "--out", "afile/sub", "--quiet", cwd=tmp_path)
+    assert_user_error(made, "output folder afile/sub/customer-segments cannot be created")
+    assert (tmp_path / "afile").read_text() == "x"

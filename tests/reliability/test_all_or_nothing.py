@@ -17,6 +17,7 @@ import pytest
 from reportgen import archive
 from reportgen.config import parse
 from reportgen.errors import ConfigError, SnapshotError
+from tests.conftest import MANIFEST
 from tests.reliability.conftest import run_in_process, sample_table
 
 
@@ -79,12 +80,12 @@ def test_a_full_disk_at_any_write_step_changes_nothing(
     target = out / "brief" / "2026-11"
     if earlier:
         old = {name: b"earlier " + data for name, data in real_files.items()}
-        archive.write_snapshot(target, old, {"period": "2026-11"}, force=False)
+        archive.write_snapshot(target, old, {**MANIFEST, "period": "2026-11"}, force=False)
     before = tree(out) if out.exists() else {}
     inject(step, len(real_files), monkeypatch)
     full = r"No space left on device\); nothing was changed"
     with pytest.raises(SnapshotError, match=full), archive.report_lock(out, "brief"):
-        archive.write_snapshot(target, real_files, {"period": "2026-11"}, force=True)
+        archive.write_snapshot(target, real_files, {**MANIFEST, "period": "2026-11"}, force=True)
     monkeypatch.undo()
     after = tree(out) if out.exists() else {}
     assert after == before  # byte for byte; no temporary folder, no half file

@@ -1,19 +1,22 @@
 import hashlib
 import json
+import os
+import re
 
 import pytest
 
 from reportgen import archive
 from reportgen.archive import check_target, write_snapshot
 from reportgen.errors import SnapshotError
+from tests.conftest import MANIFEST
 
 
 def test_files_and_manifest_with_hashes(tmp_path):
     target = tmp_path / "out" / "brief" / "2026-11"
-    snapshot = write_snapshot(target, {"a.csv": b"x\n", "b.json": b"{}"}, {"k": 3}, force=False)
+    snapshot = write_snapshot(target, {"a.csv": b"x\n", "b.json": b"{}"}, MANIFEST, force=False)
     assert sorted(p.name for p in target.iterdir()) == ["a.csv", "b.json", "manifest.json"]
     manifest = json.loads((target / "manifest.json").read_text())
-    assert manifest["k"] == 3
+    assert manifest["k"] == 2
     assert manifest["files"]["a.csv"] == {"sha256": hashlib.sha256(b"x\n").hexdigest(), "bytes": 2}
     assert snapshot.files == manifest["files"]
     assert not [p for p in target.parent.iterdir() if p.name.startswith(".")]
@@ -78,6 +81,10 @@ def test_a_second_run_of_the_same_report_fails_at_once(tmp_path):
             pass
         with archive.report_lock(tmp_path, "other"):  # other reports are not held up
             pass
+    # The lock left between runs says what it is, for whoever finds it.
+    note = (tmp_path / "brief" / ".lock").read_text()
+    assert note.splitlines()[0] == f"pid {os.getpid()}"
+    assert "deleting it is safe when no reportgen run is going" in note
     with archive.report_lock(tmp_path, "brief"):  # released when the first run ends
         pass
 
@@ -132,8 +139,67 @@ def test_a_failed_first_run_leaves_no_folder(tmp_path):
 
 def snapshot_with(tmp_path, period, files):
     target = tmp_path / "brief" / period
-    write_snapshot(target, files, {"k": 2}, force=False)
+    write_snapshot(target, files, MANIFEST, force=False)
     return archive.find(tmp_path, "brief", period)
+
+
+WRITTEN = {**MANIFEST, "files": {"a.csv": {"sha256": hashlib.sha256(b"1").hexdigest(), "bytes": 1}}}
+DAMAGED = [
+    ("{}", "'created' is missing"),
+    ("[]", "a JSON list, not an object"),
+    ("null", "a JSON NoneType, not an object"),
+    ('"text"', "a JSON str, not an object"),
+    ("{not json", "cannot be read"),
+    (json.dumps({**WRITTEN, "k": "3"}), "'k' is missing or not int"),
+    (json.dumps({**WRITTEN, "k": True}), "'k' is missing or not int"),
+    (json.dumps({**WRITTEN, "input": {}}), "'path' is missing"),
+    (json.dumps({**WRITTEN, "files": []}), "'files' is missing or not dict"),
+    (
+        json.dumps({**WRITTEN, "files": {"../../etc/passwd": {"sha256": "0" * 64, "bytes": 1}}}),
+        "the file name '../../etc/passwd' is not a plain name",
+    ),
+    (
+        json.dumps({**WRITTEN, "files": {"a.csv": {"sha256": "x", "bytes": 1}}}),
+        "the record of 'a.csv' is not a sha256 and a size",
+    ),
+    (
+        json.dumps({**WRITTEN, "files": {"a.csv": {"sha256": "0" * 64, "bytes": "1"}}}),
+        "the record of 'a.csv' is not a sha256 and a size",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "problem"), DAMAGED)
+def test_a_damaged_manifest_is_listed_fails_verification_and_is_never_built_on(
+    tmp_path, text, problem
+):
+    good = snapshot_with(tmp_path, "2026-10", {"a.csv": b"1"})
+    bad = snapshot_with(tmp_path, "2026-11", {"a.csv": b"1"})
+    (bad.path / "manifest.json").write_text(text)
+    listed = archive.entries(tmp_path, "brief")
+    assert [(e.period, e.damage is None) for e in listed] == [("2026-10", True), ("2026-11", False)]
+    assert problem in listed[1].damage
+    assert archive.verify(good).ok
+    checked = archive.verify(listed[1])
+    assert not checked.ok
+    assert problem in checked.damage
+    with pytest.raises(SnapshotError, match=r"restore the snapshot|cannot be read"):
+        archive.find(tmp_path, "brief", "2026-11")
+    with pytest.raises(SnapshotError, match=re.escape(problem)):
+        archive.check_intact(listed[1], "the previous snapshot")
+
+
+def test_prune_removes_nothing_when_a_period_is_a_link(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    write_snapshot(elsewhere, {"a.csv": b"precious"}, MANIFEST, force=False)
+    for period in ("2026-08", "2026-10", "2026-11"):
+        snapshot_with(tmp_path, period, {"a.csv": b"1"})
+    (tmp_path / "brief" / "2026-09").symlink_to(elsewhere, target_is_directory=True)
+    before = sorted(p.name for p in (tmp_path / "brief").iterdir())
+    with pytest.raises(SnapshotError, match=r"2026-09 is a link to .*nothing was removed"):
+        archive.prunable(tmp_path, "brief", keep=2)
+    assert sorted(p.name for p in (tmp_path / "brief").iterdir()) == before
+    assert (elsewhere / "a.csv").read_bytes() == b"precious"
 
 
 def test_verify_names_every_file_changed_missing_or_added(tmp_path):

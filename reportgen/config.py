@@ -323,6 +323,26 @@ def _currency(where: str, value: Any) -> str:
     return text
 
 
+_DATE_DIRECTIVE = re.compile(r"%(-?)(.?)", re.DOTALL)
+_DIRECTIVES = set("abcdfghjmnpuwxyzABGHIMSTUVWXYZ%")
+"""The directives DuckDB's strptime reads (it parses [data] date_format, late, deep in
+a query); the "-" flag only on the numbers below."""
+_UNPADDED = set("djmyHIMS")
+
+
+def _date_format(where: str, value: Any) -> str:
+    text = _string(where, value)
+    for found in _DATE_DIRECTIVE.finditer(text):
+        flag, letter = found.groups()
+        if letter not in (_UNPADDED if flag else _DIRECTIVES):
+            raise _fail(
+                where,
+                f"{text!r} has {found.group()!r}, which is not a date directive; use "
+                'directives such as %Y, %m, %d, %H, %M and %S, and %% for "%"',
+            )
+    return text
+
+
 def _color(where: str, value: Any) -> str:
     text = _string(where, value)
     if not re.fullmatch(r"#[0-9a-fA-F]{6}", text):
@@ -409,7 +429,7 @@ _SCHEMA: dict[str, tuple[type, dict[str, Check]]] = {
         {
             "path": _string,
             "kind": _choice("customers", "transactions"),
-            "date_format": _string,
+            "date_format": _date_format,
             "max_file_mb": _number(0.001, 1_000_000),
             "max_columns": _integer(2, 1_000_000),
         },

@@ -7,13 +7,16 @@ silently turning a stray "n/a" in a number column into a text column.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
+import re
 import stat
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -26,6 +29,9 @@ PARQUET_SUFFIXES = {".parquet", ".pq"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 DELIMITERS = (",", ";", "\t", "|")
 _SNIFF_BYTES = 64 * 1024
+_BLOCK = 1 << 20
+"""Bytes decoded at a time when a file is read piece by piece."""
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 @dataclass(frozen=True)
@@ -40,22 +46,69 @@ class Dataset:
     delimiter: str | None = None
     order_columns: Mapping[str, str] = field(default_factory=dict)
     """For a table built from an order log: order-log role -> the log's column."""
+    repaired_bytes: int = 0
+    """Bytes of a UTF-8 file that were not UTF-8, each read as a Windows-1252 character
+    (a value pasted from another program); validation reports them as a fix."""
 
     @property
     def rows(self) -> int:
         return len(self.frame)
 
 
-def _decode_choice(head: bytes, data: bytes) -> str:
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"
-    if head.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
+_STRAY = re.compile("[\udc80-\udcff]")
+"""A byte that is not UTF-8, as the surrogateescape error handler leaves it."""
+_MULTIBYTE = re.compile("[\u0080-\ud7ff\ue000-\U0010ffff]")
+"""A character that took more than one byte of valid UTF-8."""
+
+
+def _cp1252(stray: re.Match[str]) -> str:
+    """The Windows-1252 character of an escaped stray byte (Latin-1 for the five bytes
+    Windows-1252 leaves undefined)."""
+    byte = bytes([ord(stray.group()) - 0xDC00])
+    return byte.decode("cp1252", errors="ignore") or byte.decode("latin-1")
+
+
+@dataclass(frozen=True)
+class _Decoded:
+    data: bytes
+    """The bytes to parse: the file's own, or their repair in UTF-8."""
+    codec: str
+    """The encoding of `data`, for the parser."""
+    encoding: str
+    """The file's encoding, as the manifest records it."""
+    repaired: int = 0
+
+
+def _decode_choice(data: bytes) -> _Decoded:
+    """The file's encoding, and its bytes repaired where they are not that encoding.
+
+    A UTF-8 file with a stray byte (one value pasted from a Windows-1252 export) stays
+    UTF-8: reading the whole file as Windows-1252 would turn every "ü" into "Ã¼". Each
+    stray byte is read as its Windows-1252 character and counted. A file with no valid
+    multi-byte UTF-8 character at all is a Windows-1252 export (Excel's "CSV"): every
+    one of its bytes is read that way, and nothing is counted as repaired.
+    """
+    if data.startswith(_UTF16_BOMS):
+        return _Decoded(data, "utf-16", "utf-16")
+    encoding = "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
     try:
-        data.decode("utf-8")
+        data.decode(encoding)
     except UnicodeDecodeError:
-        return "latin-1"  # every byte sequence decodes; covers cp1252 exports from Excel
-    return "utf-8"
+        pass
+    else:
+        return _Decoded(data, encoding, encoding)
+    # Block by block, so a large file is not held as text (up to four bytes a character).
+    decoder = codecs.getincrementaldecoder(encoding)(errors="surrogateescape")
+    parts, repaired, multibyte = [], 0, False
+    for start in range(0, len(data), _BLOCK):
+        text = decoder.decode(data[start : start + _BLOCK], final=start + _BLOCK >= len(data))
+        multibyte = multibyte or _MULTIBYTE.search(text) is not None
+        text, count = _STRAY.subn(_cp1252, text)
+        repaired += count
+        parts.append(text.encode("utf-8"))
+    if not multibyte:
+        return _Decoded(b"".join(parts), "utf-8", "cp1252")
+    return _Decoded(b"".join(parts), "utf-8", encoding, repaired)
 
 
 def _sniff_delimiter(sample: str) -> str:
@@ -71,42 +124,160 @@ def _sniff_delimiter(sample: str) -> str:
     return best
 
 
-def _read_csv(path: Path, data: bytes, max_columns: int) -> tuple[pd.DataFrame, str, str]:
-    head = data[:_SNIFF_BYTES]
-    encoding = _decode_choice(head, data)
-    if encoding != "utf-16" and b"\x00" in head:
-        raise InputError(f"{path}: the file is binary, not a text table; export it as CSV")
-    sample = head.decode(encoding, errors="ignore")
+_SPECIAL = {d: re.compile(f'[{re.escape(d)}"\r\n]') for d in DELIMITERS}
+"""What a header scan stops at: the delimiter, a quote, a line break."""
+_NAME_CHARS = 128 * 1024
+"""The longest header name read (Python's csv refuses longer fields too)."""
+
+
+def _text_blocks(stream: BinaryIO, encoding: str) -> Iterator[str]:
+    """The stream's text a block at a time, undecodable bytes replaced: enough to read a
+    header without decoding the rest of a file of any size."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    while block := stream.read(_BLOCK):
+        yield decoder.decode(block)
+    yield decoder.decode(b"", final=True)
+
+
+def _first_record(blocks: Iterator[str], delimiter: str, path: Path, max_columns: int) -> str:
+    """The text of the first record (the header), counted before it is kept whole.
+
+    A header of a million names, or one name of a gigabyte, is refused once it passes
+    max_columns names (or _NAME_CHARS characters), not after it has been read into
+    memory. Quotes follow the rules of the parsers that read the table afterwards: a
+    quote opens a quoted name only at the start of a field, a quoted name may hold the
+    delimiter and line breaks, and a doubled quote inside it stands for a quote. Blank
+    lines before the header are skipped, as the parsers skip them.
+    """
+    special = _SPECIAL[delimiter]
+    kept: list[str] = []
+    base = 0  # offset of the block in the text read so far
+    start: int | None = None  # where the record begins
+    field = 0  # where the current name begins
+    fields = 1
+    quoted = closed = False  # inside a quoted name; just past the quote that closed one
+    for block in blocks:
+        if fields <= max_columns:
+            kept.append(block)
+        pos = 0
+        while pos < len(block):
+            if quoted:
+                end = block.find('"', pos)
+                if end < 0:
+                    break
+                quoted, closed, pos = False, True, end + 1
+                continue
+            found = special.search(block, pos)
+            at = found.start() if found else len(block)
+            if at > pos:
+                closed = False
+                if start is None:
+                    start = field = base + pos
+            if found is None:
+                break
+            char, pos = found.group(), found.end()
+            if char in "\r\n":
+                if start is None:
+                    continue  # a blank line before the header
+                if fields > max_columns:
+                    raise _too_many(path, f"{fields:,}", max_columns)
+                _check_name(path, base + at - field)
+                return "".join(kept)[start : base + at]
+            if start is None:
+                start = field = base + at
+            if char == delimiter:
+                _check_name(path, base + at - field)
+                fields += 1
+                field, closed = base + at + 1, False
+            else:  # a quote
+                quoted, closed = base + at == field or closed, False
+        if fields > max_columns:
+            # Counted to the end of this block only: a header that goes on is refused
+            # with what is known, not scanned to the end of a file of any size.
+            raise _too_many(path, f"at least {fields:,}", max_columns)
+        if start is None:  # blank lines so far: none of them is kept
+            kept.clear()
+            continue
+        _check_name(path, base + len(block) - field)
+        base += len(block)
+    if fields > max_columns:
+        raise _too_many(path, f"{fields:,}", max_columns)
+    return "".join(kept)[start or 0 :]
+
+
+def _check_name(path: Path, length: int) -> None:
+    if length > _NAME_CHARS:
+        raise InputError(
+            f"{path}: a header name is longer than {_NAME_CHARS:,} characters; is this a "
+            "CSV table with a header line?"
+        )
+
+
+def csv_header(
+    stream: BinaryIO, encoding: str, path: Path, max_columns: int
+) -> tuple[str, list[str]]:
+    """The delimiter and the header names of a CSV table, refused past max_columns names.
+
+    The whole first record counts, not a sample: a header longer than any sample (or a
+    quoted name holding a line break) is still measured before a parser allocates a
+    column for each name. Customer tables and order logs share it, so both limits mean
+    the same.
+    """
+    sample = stream.read(_SNIFF_BYTES).decode(encoding, errors="ignore")
     delimiter = _sniff_delimiter(sample)
-    header = next(csv.reader(sample.splitlines()[:1], delimiter=delimiter), [])
-    _check_columns(path, len(header), max_columns)
+    stream.seek(0)
+    text = _first_record(_text_blocks(stream, encoding), delimiter, path, max_columns)
+    rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    return delimiter, next((row for row in rows if row), [])
+
+
+def _read_csv(path: Path, data: bytes, max_columns: int) -> tuple[pd.DataFrame, _Decoded, str]:
+    head = data[:_SNIFF_BYTES]
+    if b"\x00" in head and not head.startswith(_UTF16_BOMS):
+        raise InputError(f"{path}: the file is binary, not a text table; export it as CSV")
+    decoded = _decode_choice(data)
+    delimiter, header = csv_header(io.BytesIO(decoded.data), decoded.codec, path, max_columns)
     try:
         frame = pd.read_csv(
-            io.BytesIO(data),
+            io.BytesIO(decoded.data),
             sep=delimiter,
-            encoding=encoding,
+            encoding=decoded.codec,
             # Every column as text, named one by one: pandas hands a per-column dtype to
             # pyarrow's parser, whereas a single dtype=str is applied after pyarrow has
             # guessed numbers (and turned "007" into "7") unless pyarrow is 25 or newer.
             dtype=dict.fromkeys(header, str),
             engine="pyarrow",  # multi-threaded: about 3x faster than "c" on a million rows
+            # Only an empty cell is missing: "NA", "None" or "null" may be a customer's id
+            # or a category; validation treats such words as missing where a number, a
+            # yes/no or a level was expected (validate.MISSING_WORDS).
+            keep_default_na=False,
+            na_values=[""],
         )
     except pd.errors.EmptyDataError:
         raise InputError(f"{path}: the file holds no table (no header line)") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError, ArrowInvalid) as exc:
         detail = str(exc).strip().splitlines()[-1]
         raise InputError(f"{path}: not a readable CSV table: {detail}") from None
-    return frame, encoding, delimiter
+    return frame, decoded, delimiter
 
 
-def _read_parquet(path: Path, data: bytes, max_columns: int) -> pd.DataFrame:
+def parquet_columns(source: Path | BinaryIO, path: Path, max_columns: int) -> list[str]:
+    """The top-level column names of a Parquet file, refused past max_columns columns
+    (counted as leaf columns, so a struct's fields count too) from its footer alone."""
     try:
-        columns = pq.read_metadata(io.BytesIO(data)).num_columns
+        metadata = pq.read_metadata(source)
+        _check_columns(path, metadata.num_columns, max_columns)
+        return metadata.schema.to_arrow_schema().names
+    except InputError:
+        raise
     except Exception as exc:  # a truncated or foreign file fails here, before any reading
         raise InputError(
             f"{path}: not a readable Parquet file ({type(exc).__name__}: {exc})"
         ) from None
-    _check_columns(path, columns, max_columns)
+
+
+def _read_parquet(path: Path, data: bytes, max_columns: int) -> pd.DataFrame:
+    parquet_columns(io.BytesIO(data), path, max_columns)
     try:
         return pd.read_parquet(io.BytesIO(data))
     except Exception as exc:  # pyarrow raises several unrelated types for corrupt files
@@ -115,11 +286,154 @@ def _read_parquet(path: Path, data: bytes, max_columns: int) -> pd.DataFrame:
         ) from None
 
 
-def _read_excel(path: Path, data: bytes) -> pd.DataFrame:
+EXCEL_ROWS = 1_048_576
+EXCEL_COLUMNS = 16_384
+"""Excel's own sheet size: a sheet beyond it was not written by Excel."""
+CELL_BYTES = 32
+"""What one cell of a sheet's extent costs pandas, measured (about 24 to 33 bytes for
+an empty one): pandas pads every row to the widest, so empty cells cost too."""
+
+
+def _row_number(attribute: str | None, previous: int) -> int:
+    """A <row> element's number as openpyxl reads it: its r attribute (an integer, or a
+    float such as 1e3 that is one), or one past the previous row."""
+    if attribute is None:
+        return previous + 1
     try:
+        return int(attribute)
+    except ValueError:
+        number = float(attribute)
+        if not number.is_integer():
+            raise ValueError(f"{attribute} is not a valid row number") from None
+        return int(number)
+
+
+_SHEET = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_ROW, _CELL, _VALUES = f"{_SHEET}row", f"{_SHEET}c", {f"{_SHEET}v", f"{_SHEET}is"}
+_COLUMN = re.compile(r"\D*")
+"""The column letters of a cell reference: what precedes its first digit, as openpyxl
+splits it."""
+
+
+class _SheetExtent:
+    """A parser target that places each cell of a sheet where openpyxl places it, and
+    refuses the sheet as soon as pandas would need too much memory for it.
+
+    openpyxl numbers a row by its r attribute or one past the previous row, and a cell
+    by its reference or one past the previous cell of its row. pandas keeps an entry for
+    every row up to the last one and pads every row with a value to the widest valued
+    column. So refused: a row past Excel's last; a row of more cells than Excel allows
+    (openpyxl holds a row whole); a valued cell past max_columns; an extent (last valued
+    row times last valued column) over `budget` cells. Only start tags are handled (a
+    row is judged when the next one starts, and at the end), which halves the work.
+    """
+
+    def __init__(self, path: Path, max_columns: int, budget: int, limit: str) -> None:
+        from openpyxl.utils.cell import column_index_from_string  # openpyxl: Excel only
+
+        self.index = column_index_from_string  # "AB" -> 28, or ValueError as openpyxl says
+        self.columns: dict[str, int] = {}
+        self.path, self.max_columns, self.budget, self.limit = path, max_columns, budget, limit
+        self.row = self.column = self.cells = 0  # openpyxl's counters
+        self.width = self.widest = self.last = 0  # valued column of the row, of the sheet
+
+    def start(self, tag: str, attrib: dict[str, str]) -> None:
+        if tag == _CELL:
+            reference = attrib.get("r")
+            if reference:
+                letters = _COLUMN.match(reference).group()
+                if letters not in self.columns:
+                    self.columns[letters] = self.index(letters)
+                self.column = self.columns[letters]
+            else:
+                self.column += 1
+            self.cells += 1
+            if self.cells > EXCEL_COLUMNS:
+                raise InputError(
+                    f"{self.path}: row {self.row:,} of the first sheet holds more than "
+                    f"{EXCEL_COLUMNS:,} cells, more than Excel allows; is the workbook damaged?"
+                )
+        elif tag in _VALUES:  # the cell has a value
+            self.width = max(self.width, self.column)
+        elif tag == _ROW:
+            self.close()
+            self.row = _row_number(attrib.get("r"), self.row)
+            self.column = self.cells = self.width = 0
+            if self.row > EXCEL_ROWS:
+                raise InputError(
+                    f"{self.path}: the first sheet has a row numbered {self.row:,}, past "
+                    f"Excel's last row ({EXCEL_ROWS:,}); is the workbook damaged?"
+                )
+
+    def close(self) -> None:
+        """Judge the row just read (the parser calls this at the end of the sheet)."""
+        if not self.width:
+            return
+        self.last, self.widest = max(self.last, self.row), max(self.widest, self.width)
+        _check_columns(self.path, self.widest, self.max_columns)
+        if self.last * self.widest > self.budget:
+            raise InputError(
+                f"{self.path}: the first sheet reaches row {self.last:,} and column "
+                f"{self.widest:,}, {self.last * self.widest:,} cells with the empty ones, "
+                f"over the {self.budget:,} that {self.limit} allows ({CELL_BYTES} bytes "
+                "a cell); delete stray cells far from the table, or save it as CSV"
+            )
+
+
+def _check_sheet(path: Path, data: bytes, max_mb: float, max_columns: int) -> None:
+    """Measure the workbook's first sheet before pandas reads it.
+
+    A workbook is a zip of XML: 20 KB of it can hold a single cell at XFD1048576, for
+    which pandas pads a million rows to 16,384 columns (gigabytes) before anything
+    fails. So the workbook is measured unpacked against max_file_mb, and the sheet that
+    pandas reads (openpyxl's first worksheet) is streamed once through _SheetExtent,
+    which keeps no element. The <dimension> element is not used: it may be missing or
+    wrong, and pandas ignores it too.
+    """
+    from defusedxml.ElementTree import DefusedXMLParser
+    from openpyxl.reader.excel import ExcelReader
+
+    limit = max_mb * 1024 * 1024
+    reader = ExcelReader(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
+    unpacked = sum(member.file_size for member in reader.archive.infolist())
+    if unpacked > limit:  # zipfile never inflates a member past its stated size
+        raise InputError(
+            f"{path}: the workbook unpacks to {unpacked / 1024 / 1024:,.0f} MB, over the limit "
+            f"of [data] max_file_mb = {max_mb:g}; raise it if this machine has the memory "
+            "for it"
+        )
+    reader.read_manifest()
+    reader.read_workbook()
+    sheet = next(
+        (
+            rel.target
+            for _, rel in reader.parser.find_sheets()
+            if rel.target in reader.valid_files and "chartsheet" not in rel.Type
+        ),
+        None,
+    )
+    if sheet is None:
+        return  # pandas says there is no sheet
+    extent = _SheetExtent(
+        path, max_columns, int(limit // CELL_BYTES), f"[data] max_file_mb = {max_mb:g}"
+    )
+    parser = DefusedXMLParser(target=extent)
+    with reader.archive.open(sheet) as stream:
+        while block := stream.read(_BLOCK):
+            parser.feed(block)
+    parser.close()
+
+
+def _read_excel(path: Path, data: bytes, max_mb: float, max_columns: int) -> pd.DataFrame:
+    try:
+        _check_sheet(path, data, max_mb, max_columns)
         # openpyxl parses the workbook's XML through defusedxml when it is installed
         # (a dependency of reportgen), which defeats entity-expansion bombs.
-        return pd.read_excel(io.BytesIO(data), sheet_name=0, engine="openpyxl")
+        return pd.read_excel(  # only an empty cell is missing, as for CSV
+            io.BytesIO(data), sheet_name=0, engine="openpyxl", keep_default_na=False
+        )
+    except InputError:
+        raise
     except Exception as exc:  # zipfile, openpyxl and XML errors alike mean "corrupt"
         raise InputError(
             f"{path}: not a readable Excel workbook ({type(exc).__name__}: {exc})"
@@ -144,12 +458,16 @@ def check_size(paths: list[Path], max_mb: float) -> None:
         )
 
 
+def _too_many(path: Path, count: str, max_columns: int) -> InputError:
+    return InputError(
+        f"{path}: {count} columns is over the limit of [data] max_columns = "
+        f"{max_columns}; is this the right file? Raise the limit if it is"
+    )
+
+
 def _check_columns(path: Path, count: int, max_columns: int) -> None:
     if count > max_columns:
-        raise InputError(
-            f"{path}: {count:,} columns is over the limit of [data] max_columns = "
-            f"{max_columns}; is this the customer table? Raise the limit if it is"
-        )
+        raise _too_many(path, f"{count:,}", max_columns)
 
 
 def read_table(path: Path, max_mb: float = 2048, max_columns: int = 1000) -> Dataset:
@@ -176,16 +494,15 @@ def read_table(path: Path, max_mb: float = 2048, max_columns: int = 1000) -> Dat
         raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
     if not data.strip():
         raise InputError(f"{path}: the file is empty")
-    encoding = delimiter = None
+    decoded = delimiter = None
     if suffix in CSV_SUFFIXES:
-        frame, encoding, delimiter = _read_csv(path, data, max_columns)
+        frame, decoded, delimiter = _read_csv(path, data, max_columns)
         fmt = "csv"
     elif suffix in PARQUET_SUFFIXES:
         frame, fmt = _read_parquet(path, data, max_columns), "parquet"
     else:
-        frame, fmt = _read_excel(path, data), "excel"
-        _check_columns(path, len(frame.columns), max_columns)
-    frame.columns = [str(c).strip() for c in frame.columns]
+        frame, fmt = _read_excel(path, data, max_mb, max_columns), "excel"
+    frame.columns = _trimmed(path, frame.columns)
     if len(frame.columns) < 2:
         hint = " (is the delimiter one of , ; tab |?)" if fmt == "csv" else ""
         raise InputError(
@@ -199,6 +516,22 @@ def read_table(path: Path, max_mb: float = 2048, max_columns: int = 1000) -> Dat
         path=path,
         sha256=hashlib.sha256(data).hexdigest(),
         format=fmt,
-        encoding=encoding,
+        encoding=decoded.encoding if decoded else None,
         delimiter=delimiter,
+        repaired_bytes=decoded.repaired if decoded else 0,
     )
+
+
+def _trimmed(path: Path, columns: pd.Index) -> list[str]:
+    """Column names without spaces at their ends, two names that become one refused:
+    which of them a role means is unknown, and pandas would hand back both."""
+    names: dict[str, str] = {}
+    for raw in map(str, columns):
+        name = raw.strip()
+        if name in names:
+            raise InputError(
+                f"{path}: columns {names[name]!r} and {raw!r} have the same name once the "
+                f"spaces at their ends are removed ({name!r}); rename one of them"
+            )
+        names[name] = raw
+    return list(names)

@@ -19,6 +19,8 @@ when its quantity is negative or its order id starts with [orders] return_prefix
 from __future__ import annotations
 
 import hashlib
+import itertools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -29,7 +31,14 @@ import pandas as pd
 
 from reportgen.config import ORDER_ROLES, DataSettings, OrderSettings, hint_score
 from reportgen.errors import ConfigError, DataError, InputError
-from reportgen.ingest import CSV_SUFFIXES, PARQUET_SUFFIXES, Dataset, check_size
+from reportgen.ingest import (
+    CSV_SUFFIXES,
+    PARQUET_SUFFIXES,
+    Dataset,
+    check_size,
+    csv_header,
+    parquet_columns,
+)
 from reportgen.validate import Fix
 
 if TYPE_CHECKING:
@@ -80,15 +89,16 @@ class OrderLog:
 
 
 def files_of(source: Path) -> list[Path]:
-    """The log's files: one file, every CSV or Parquet file in a folder, or a glob."""
+    """The log's files: one file, every CSV or Parquet file in a folder, or a glob (only
+    when no file has that very name)."""
     if source.is_dir():
         found = sorted(p for p in source.iterdir() if p.suffix.lower() in _SUFFIXES)
+    elif source.exists():  # a file by its own name, even `orders[2026].csv`
+        found = [source]  # a pipe or device is refused by check_size, by name
     elif any(ch in str(source) for ch in "*?["):
         pattern = source if source.is_absolute() else Path.cwd() / source
         anchor = Path(pattern.anchor)
         found = sorted(p for p in anchor.glob(str(pattern.relative_to(anchor))) if p.is_file())
-    elif source.exists():  # a pipe or device is refused by check_size, by name
-        found = [source]
     else:
         raise InputError(f"{source}: file not found")
     if not found:
@@ -121,6 +131,94 @@ def _quote(name: str) -> str:
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+_GLOB = re.compile(r"[*?\[]")
+
+
+def _paths(files: list[Path]) -> str:
+    """The files as a DuckDB list of literal paths. DuckDB expands every name in the list
+    as a glob pattern, so "[a].csv" would read "a.csv" instead; wrapping each *, ? and [
+    in brackets makes it match only itself."""
+    escaped = (_GLOB.sub(lambda found: f"[{found.group()}]", str(path)) for path in files)
+    return "[" + ", ".join(map(_literal, escaped)) + "]"
+
+
+_LINE_SAMPLE = 64 * 1024
+"""How much of a CSV log is read to tell its line ends (CRLF or LF)."""
+
+
+def _line_end(head: bytes) -> str:
+    """How the header line ends, CRLF (Excel) or LF, as DuckDB's `new_line` spells it.
+
+    DuckDB's sniffer cannot tell a CRLF file from a line break inside a quoted header
+    name unless it is told; a CR or LF inside quotes is part of a name, not the end."""
+    quoted = False
+    for position, byte in enumerate(head):
+        if byte == ord('"'):
+            quoted = not quoted
+        elif byte == ord("\n") and not quoted:
+            return "\\r\\n" if head[position - 1 : position] == b"\r" else "\\n"
+    return "\\n"
+
+
+def _reader(source: Path, files: list[Path], max_columns: int) -> str:
+    """The SQL that reads the log's files, once their columns are counted.
+
+    Every file's columns are counted before DuckDB opens any (thousands of columns cost
+    DuckDB gigabytes), each on its own and all of them together, as union_by_name joins
+    them: a Parquet file from its footer, a CSV file's whole header with the customer
+    table's own csv_header. DuckDB is then given the dialect that was counted (that
+    file's delimiter, double quotes, no lines skipped, no comment lines), so it reads
+    the same header instead of sniffing one of its own, such as a later line.
+    """
+    names: set[str] = set()
+    groups: dict[tuple[str, str], list[Path]] = {}  # (delimiter, line end) -> its CSV files
+    for path in files:
+        if path.suffix.lower() in PARQUET_SUFFIXES:
+            names.update(parquet_columns(path, path, max_columns))
+            continue
+        try:
+            with path.open("rb") as stream:
+                line_end = _line_end(stream.read(_LINE_SAMPLE))
+                stream.seek(0)
+                delimiter, header = csv_header(stream, "utf-8-sig", path, max_columns)
+        except OSError as exc:
+            raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
+        names.update(header)
+        groups.setdefault((delimiter, line_end), []).append(path)
+    if len(names) > max_columns:
+        raise InputError(
+            f"{source}: its files have {len(names):,} different columns together, over the "
+            f"limit of [data] max_columns = {max_columns}; is this the right folder? Raise "
+            "the limit if it is"
+        )
+    if not groups:
+        return f"read_parquet({_paths(files)}, union_by_name = true)"
+    reads = (
+        f"SELECT * FROM read_csv({_paths(group)}, header = true, all_varchar = true, "
+        f"union_by_name = true, delim = {_literal(delimiter)}, quote = '\"', escape = '\"', "
+        f"skip = 0, comment = '', new_line = {_literal(line_end)})"
+        for (delimiter, line_end), group in groups.items()
+    )
+    return "(" + " UNION ALL BY NAME ".join(reads) + ")"
+
+
+_ADVICE = ("The search space", "Possible ")
+"""Where DuckDB's account of an error ends and its advice to DuckDB's own users begins."""
+
+
+def _engine_error(source: Path, exc: duckdb.Error) -> InputError:
+    """A DuckDB error as one line naming the log: DuckDB's account of what is wrong (up
+    to the first blank line or piece of advice; what follows is advice, the query and
+    the dialect), without the offending line of data, which may be long or hold
+    anything; and the file, when DuckDB names one that is not the log itself."""
+    lines = str(exc).strip().splitlines()
+    said = itertools.takewhile(lambda line: line.strip() and not line.startswith(_ADVICE), lines)
+    detail = " ".join(line.strip() for line in said if not line.startswith("Original Line:"))
+    named = [line.split("=", 1)[1].strip() for line in lines if line.strip().startswith("file =")]
+    where = f" (in {named[0]})" if named and named[0] != str(source) else ""
+    return InputError(f"{source}: cannot be read as an order log: {detail}{where}")
 
 
 def _infer(columns: list[str], explicit: Mapping[str, str]) -> dict[str, str]:
@@ -247,23 +345,19 @@ def read_orders(
     check_size(files, data.max_file_mb)
     date_format = data.date_format
     parquet = files[0].suffix.lower() in PARQUET_SUFFIXES
-    names = "[" + ", ".join(_literal(str(p)) for p in files) + "]"
-    reader = (
-        f"read_parquet({names}, union_by_name = true)"
-        if parquet
-        else f"read_csv({names}, header = true, all_varchar = true, union_by_name = true)"
-    )
+    reader = _reader(source, files, data.max_columns)
     con = duckdb.connect(":memory:")
     try:
-        try:
-            described = con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()
-        except duckdb.Error as exc:
-            raise InputError(f"{source}: cannot be read as an order log ({exc})") from None
+        described = con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()
         types = {row[0]: str(row[1]) for row in described}
         roles = _infer(list(types), settings.columns)
         frame, lines, fixes, as_of = _aggregate(
             con, reader, source, roles, types, settings, date_format, today
         )
+    except duckdb.InterruptException:
+        raise  # Ctrl-C, not the data
+    except duckdb.Error as exc:  # bad bytes, dates or types found late, deep in the log
+        raise _engine_error(source, exc) from None
     finally:
         con.close()
     dataset = Dataset(

@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import yaml
 from jinja2 import nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from reportgen import yamlfile
 from reportgen.errors import ConfigError
 from reportgen.formatting import Formatter
 from reportgen.plain import plain
@@ -271,7 +271,7 @@ class _LibraryReader:
             bundled = templates_dir() / "personas.yaml"
             if bundled.resolve() == self.path.resolve():
                 raise self.fail("claims", "the bundled library must list its claims")
-            raw = yaml.safe_load(bundled.read_text(encoding="utf-8"))["claims"]
+            raw = yamlfile.load(bundled, "persona library")["claims"]
         if not isinstance(raw, dict):
             raise self.fail("claims", "expected a mapping of phrase: {role: level}")
         found = {}
@@ -287,12 +287,7 @@ class _LibraryReader:
         return found
 
     def read(self) -> Library:
-        try:
-            document = yaml.safe_load(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"persona library {self.path} does not exist") from None
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            raise ConfigError(f"persona library {self.path} cannot be read: {exc}") from None
+        document = yamlfile.load(self.path, "persona library")
         if not isinstance(document, dict) or not isinstance(document.get("personas"), list):
             raise self.fail("top level", "expected a 'personas' list and a 'traits' mapping")
         claims = self.claims(document)

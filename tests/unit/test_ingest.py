@@ -20,7 +20,7 @@ def write(tmp_path: Path, name: str, data: bytes) -> Path:
     [
         (ROWS.encode("utf-8"), "utf-8"),
         (b"\xef\xbb\xbf" + ROWS.encode("utf-8"), "utf-8-sig"),
-        (ROWS.encode("cp1252"), "latin-1"),
+        (ROWS.encode("cp1252"), "cp1252"),
         (ROWS.encode("utf-16"), "utf-16"),
     ],
 )
@@ -30,7 +30,7 @@ def test_encodings(tmp_path, data, encoding):
     assert list(table.frame.columns) == ["id", "spend", "city"]  # no BOM left in the first name
     assert table.frame["city"].tolist() == ["Zürich", "Köln"]
     assert table.frame["spend"].tolist() == ["10.5", "20"]  # text: validation parses it
-    assert table.rows == 2
+    assert table.rows == 2 and table.repaired_bytes == 0
 
 
 @pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
@@ -112,3 +112,96 @@ def test_excel_xml_is_parsed_through_defusedxml():
     from openpyxl.xml import DEFUSEDXML
 
     assert DEFUSEDXML  # openpyxl found defusedxml: entity-expansion bombs are refused
+
+
+def test_a_windows_1252_export_keeps_its_euro_sign_and_quotes(tmp_path):
+    data = "id,spend,note\n1,5,€ 5 for O’Brien\n2,6,“x”\n".encode("cp1252")
+    table = read_table(write(tmp_path, "t.csv", data))
+    assert table.encoding == "cp1252" and table.repaired_bytes == 0
+    assert table.frame["note"].tolist() == ["€ 5 for O’Brien", "“x”"]
+
+
+@pytest.mark.parametrize(("bom", "encoding"), [(b"", "utf-8"), (b"\xef\xbb\xbf", "utf-8-sig")])
+def test_a_stray_byte_in_a_utf8_file_is_read_as_windows_1252_and_counted(tmp_path, bom, encoding):
+    # One value pasted from a Windows-1252 export: the rest of the file stays UTF-8.
+    data = bom + "id,spend,city\n1,10.5,Zürich\n".encode() + b"2,20,M\xfcnchen\n3,30,O\x92Brien\n"
+    table = read_table(write(tmp_path, "t.csv", data))
+    assert table.encoding == encoding and table.repaired_bytes == 2
+    assert list(table.frame.columns) == ["id", "spend", "city"]
+    assert table.frame["city"].tolist() == ["Zürich", "München", "O’Brien"]
+
+
+def test_each_byte_of_a_broken_sequence_is_repaired_on_its_own(tmp_path):
+    # "€" cut short (E2 82, no third byte) before a comma: two stray bytes, two characters.
+    data = "id,spend,city,x\n1,1,Zürich,\n".encode() + b"2,2,\xe2\x82,\n"
+    table = read_table(write(tmp_path, "t.csv", data))
+    assert table.repaired_bytes == 2
+    assert table.frame["city"].tolist() == ["Zürich", "â‚"]
+
+
+def long_header(columns: int, prefix: bytes = b"") -> bytes:
+    """A header longer than the 64 KB sample: 100-character names."""
+    names = [f"column number {i:05d} ".ljust(100, "x") for i in range(columns)]
+    return prefix + (",".join(names) + "\n" + ",".join(["1"] * columns) + "\n").encode()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (long_header(1_001), "1,001 columns is over the limit of [data] max_columns = 1000"),
+        (long_header(1_001, b"\n\n"), "1,001 columns is over the limit"),  # blank lines first
+        (  # a doubled quote stays inside its name: the name is 'x",', then 1,001 more
+            long_header(1_001, b'"x"",",'),
+            "1,002 columns is over the limit",
+        ),
+        (
+            b'id,"' + b"x" * 200_000 + b'"\n1,2\n',
+            "a header name is longer than 131,072 characters; is this a CSV table",
+        ),
+    ],
+    ids=["longer-than-the-sample", "after-blank-lines", "after-a-doubled-quote", "one-long-name"],
+)
+def test_the_whole_header_is_measured_before_it_is_parsed(tmp_path, data, message):
+    path = write(tmp_path, "t.csv", data)
+    with pytest.raises(InputError) as caught:
+        read_table(path)
+    assert str(caught.value).startswith(f"{path}: {message}")
+
+
+def test_a_quoted_header_name_may_hold_the_delimiter_a_line_break_and_quotes(tmp_path):
+    # 1,000 names, one of them holding five delimiters: 1,000 columns, within the limit.
+    names = ["id", '"spend\nin EUR"', '"a ""b"", c,,,,"'] + [f"c{i}" for i in range(997)]
+    data = (",".join(names) + "\n" + ",".join(["007"] * 1000) + "\n").encode()
+    table = read_table(write(tmp_path, "t.csv", data))
+    assert table.frame.shape == (1, 1000)
+    assert list(table.frame.columns[:3]) == ["id", "spend\nin EUR", 'a "b", c,,,,']
+    assert table.frame.iloc[0, :3].tolist() == ["007", "007", "007"]  # text, as named
+
+
+def test_blank_lines_before_the_header_are_skipped(tmp_path):
+    table = read_table(write(tmp_path, "t.csv", b"\n\nid,spend\n007,1\n"))
+    assert list(table.frame.columns) == ["id", "spend"] and table.frame["id"].tolist() == ["007"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "parquet"])
+def test_names_that_are_the_same_once_trimmed_are_refused(tmp_path, fmt):
+    frame = pd.DataFrame([["1", "2", "3"]], columns=["Customer ID", "Customer ID ", "spend"])
+    path = tmp_path / f"t.{fmt}"
+    if fmt == "csv":
+        frame.to_csv(path, index=False)
+    elif fmt == "xlsx":
+        frame.to_excel(path, index=False)
+    else:
+        frame.to_parquet(path)
+    with pytest.raises(InputError) as caught:
+        read_table(path)
+    assert str(caught.value) == (
+        f"{path}: columns 'Customer ID' and 'Customer ID ' have the same name once the spaces "
+        "at their ends are removed ('Customer ID'); rename one of them"
+    )
+
+
+def test_names_that_differ_in_case_stay_two_columns(tmp_path):
+    # Roles map to exact names, so "ID" and "id" never meet downstream.
+    table = read_table(write(tmp_path, "t.csv", b" id,ID,spend\n1,2,3\n"))
+    assert list(table.frame.columns) == ["id", "ID", "spend"]

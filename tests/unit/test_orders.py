@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from reportgen.config import DataSettings, OrderSettings
-from reportgen.errors import ConfigError, DataError
+from reportgen.errors import ConfigError, DataError, InputError
 from reportgen.orders import read_orders
 
 LOG = """InvoiceNo,CustomerID,InvoiceDate,Quantity,UnitPrice
@@ -156,3 +156,93 @@ def test_future_dates_can_be_an_error_and_missing_columns_are_named(tmp_path):
         ConfigError, match=r"needs a column for customer_id, order_date, amount \(or"
     ):
         read_orders(tmp_path / "bare.csv", OrderSettings(), DataSettings(), today=TODAY)
+
+
+def test_every_listed_file_is_read_once_whatever_its_name(tmp_path):
+    # DuckDB reads each listed name as a glob: "[a].csv" matched "a.csv", and "a*.csv"
+    # matched all four.
+    for name, customer in (("a", "A"), ("[a]", "B"), ("a*", "C"), ("a?", "D")):
+        (tmp_path / f"{name}.csv").write_text(
+            f"CustomerID,InvoiceDate,Amount\n{customer},2026-10-01,10\n"
+        )
+    log = read_orders(tmp_path, OrderSettings(), DataSettings(), today=TODAY)
+    assert log.lines == 4
+    assert log.dataset.frame["customer_id"].tolist() == ["A", "B", "C", "D"]
+    assert log.dataset.frame["spend"].tolist() == [10.0] * 4
+
+
+def test_files_with_different_delimiters_are_each_read_with_their_own(tmp_path):
+    (tmp_path / "a.csv").write_text("CustomerID,InvoiceDate,Amount\nA,2026-10-01,10\n")
+    (tmp_path / "b.csv").write_text("CustomerID;InvoiceDate;Amount\nB;2026-10-02;20\n")
+    log = read_orders(tmp_path, OrderSettings(), DataSettings(), today=TODAY)
+    assert log.lines == 2 and log.dataset.frame["spend"].tolist() == [10.0, 20.0]
+
+
+NARROW = DataSettings(max_columns=5)
+
+
+def _log(path, columns: list[str]) -> None:
+    frame = pd.DataFrame([["A", "2026-10-01", "10"] + ["x"] * (len(columns) - 3)], columns=columns)
+    if path.suffix == ".csv":
+        frame.to_csv(path, index=False)
+    else:
+        frame.to_parquet(path)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_an_order_log_has_a_column_limit_per_file_and_for_all_files_together(tmp_path, suffix):
+    base = ["CustomerID", "InvoiceDate", "Amount"]
+    _log(tmp_path / f"one{suffix}", [*base, "a", "b", "c"])
+    with pytest.raises(InputError) as caught:
+        read_orders(tmp_path / f"one{suffix}", OrderSettings(), NARROW, today=TODAY)
+    assert str(caught.value).startswith(
+        f"{tmp_path / f'one{suffix}'}: 6 columns is over the limit of [data] max_columns = 5"
+    )
+    _log(tmp_path / f"one{suffix}", [*base, "a", "b"])
+    _log(tmp_path / f"two{suffix}", [*base, "c", "d"])  # union_by_name: 7 columns
+    with pytest.raises(InputError) as caught:
+        read_orders(tmp_path, OrderSettings(), NARROW, today=TODAY)
+    assert str(caught.value).startswith(
+        f"{tmp_path}: its files have 7 different columns together, over the limit of "
+        "[data] max_columns = 5"
+    )
+
+
+def test_duckdb_reads_the_header_that_was_counted(tmp_path):
+    # A title line before a 6-column header: DuckDB's sniffer would skip the title and
+    # read the header the count never saw. Given the counted dialect, it reads the title
+    # as the header and refuses the lines that do not fit it.
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "Orders exported by the shop\nCustomerID,InvoiceDate,Amount,a,b,c\n"
+        + "A,2026-10-01,10,x,y,z\n" * 3
+    )
+    with pytest.raises(InputError) as caught:
+        read_orders(path, OrderSettings(), NARROW, today=TODAY)
+    assert str(caught.value).startswith(f"{path}: cannot be read as an order log: ")
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("data", "detail"),
+    [
+        (
+            b"CustomerID,InvoiceDate,Amount\nA,2026-10-01,10\nB\xff,2026-10-02,5\n",
+            "Invalid unicode",
+        ),
+        (
+            b"CustomerID,InvoiceDate,Amount\nA,2026-10-01,10\nB,2026-10-02,5,7\n",
+            "not possible to automatically detect the CSV parsing dialect",
+        ),
+    ],
+    ids=["invalid-utf8", "extra-field"],
+)
+def test_an_engine_error_is_one_line_naming_the_file(tmp_path, data, detail):
+    (tmp_path / "a.csv").write_text("CustomerID,InvoiceDate,Amount\nA,2026-10-01,10\n")
+    (tmp_path / "b.csv").write_bytes(data)
+    with pytest.raises(InputError) as caught:
+        read_orders(tmp_path, OrderSettings(), DataSettings(), today=TODAY)
+    message = str(caught.value)
+    assert message.startswith(f"{tmp_path}: cannot be read as an order log: ")
+    assert detail in message and str(tmp_path / "b.csv") in message
+    assert "\n" not in message and "Original Line" not in message

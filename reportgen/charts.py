@@ -21,12 +21,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
-import yaml
 from matplotlib.figure import Figure
 
+from reportgen import yamlfile
 from reportgen.errors import ConfigError
 from reportgen.findings import ChartData, Findings
-from reportgen.formatting import Formatter
+from reportgen.formatting import Formatter, clip
 from reportgen.history import Migration
 from reportgen.personas import Personas, sandbox
 from reportgen.plain import plain
@@ -45,6 +45,12 @@ _STYLE = {
     "axes.spines.right": False,
     "svg.fonttype": "none",  # text stays text: small files, searchable PDFs
     "svg.hashsalt": "reportgen",  # stable ids: the same data gives the same SVG
+    # Chart text is data (category values, persona names, money such as "$1 to $9"):
+    # drawn as written, never parsed as mathtext or TeX, where "$x^$" is a traceback.
+    # Set here, not left to a matplotlibrc, and so are axis offsets ("1e6", not TeX).
+    "text.parse_math": False,
+    "text.usetex": False,
+    "axes.formatter.use_mathtext": False,
 }
 
 
@@ -92,10 +98,7 @@ class _Wording:
     """Chart titles and alt text, rendered from the charts.yaml templates."""
 
     def __init__(self, path: Path, formatter: Formatter, counts: str | None = None) -> None:
-        try:
-            self.text = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
-            raise ConfigError(f"chart wording {path} cannot be read: {exc}") from None
+        self.text = yamlfile.load(path, "chart wording")
         self.path = path
         self.environment = sandbox(formatter)
         self.counts = counts
@@ -266,7 +269,11 @@ def _mix(
     shades = plt.get_cmap("Greys")(np.linspace(0.25, 0.85, len(values)))
     for value, shade in zip(values, shades, strict=True):
         widths = np.array([s.mix[role].get(value, 0.0) for s in segments])
-        axis.barh(range(len(names)), widths, left=left, color=shade, edgecolor="white", label=value)
+        # Values come grouped from profile (the named ones and "Other (N values)"); the
+        # legend cuts each as the report does, or one long value would push the bars away.
+        axis.barh(
+            range(len(names)), widths, left=left, color=shade, edgecolor="white", label=clip(value)
+        )
         for i, (start, width) in enumerate(zip(left, widths, strict=True)):
             if width >= 0.08:
                 axis.text(

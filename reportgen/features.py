@@ -4,6 +4,12 @@ Only the driver roles enter the matrix; descriptive roles (age, city, ...) are
 profiled later but never shape the segments. The scaler's parameters are kept
 so that centroids can be shown in the data's own units and a later period can
 be scored with the same model.
+
+A category driver one-hot encodes only the levels categories.top_values names (at
+most MAX_VALUES, each held by enough customers); the customers of every other level
+have zeros in all of the role's columns, as the reference level of a dummy coding. A
+column for a level one customer holds would, once scaled, sit far from everyone and
+could only make a segment of one; thousands of them made a matrix of gigabytes.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from reportgen.categories import other_label, top_values
 from reportgen.config import FeatureSettings
 from reportgen.errors import DataError
 from reportgen.roles import ROLE_BY_NAME, Kind
@@ -36,7 +43,8 @@ class Features:
     dropped_constant: tuple[str, ...]
     """Driver features removed because every customer has the same value."""
     unseen: tuple[str, ...] = ()
-    """Category levels in this data that a frozen model was never fitted on."""
+    """Category levels in this data that a frozen model was never fitted on (role=value),
+    as the brief may name them: the top_values, then "role=Other (N values)" for the rest."""
     codes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """The levels of each label-coded categorical role, in code order (0, 1, ...)."""
 
@@ -79,7 +87,7 @@ class _Encoded:
     logged: list[str]
     codes: dict[str, tuple[str, ...]]
     unseen: list[str]
-    """role=level for values outside the given codes (their cells are NaN)."""
+    """role=level for values outside the given levels, as _unseen names them."""
 
 
 SKEW_LIMIT = 4.0
@@ -103,12 +111,26 @@ def skewed(clean: CleanData) -> tuple[str, ...]:
     return tuple(found)
 
 
+def _unseen(role: str, counts: pd.Series, levels: tuple[str, ...], min_count: int) -> list[str]:
+    """The levels present but not among `levels`, as the brief may name them: the
+    top_values of them, then one "Other (N values)" for the rest, so a frozen model's note
+    on new values neither prints a rare one nor lists thousands."""
+    new = counts[~counts.index.isin(levels)]
+    named = top_values(new, min_count)
+    rest = len(new) - len(named)
+    grouped = [other_label(rest)] if rest else []
+    return [f"{role}={level}" for level in (*named, *grouped)]
+
+
 def _encode(
     clean: CleanData,
     settings: FeatureSettings,
-    given_codes: Mapping[str, tuple[str, ...]] | None = None,
+    given: Mapping[str, tuple[str, ...]] | None = None,
     log_roles: tuple[str, ...] = (),
+    min_count: int = 1,
 ) -> _Encoded:
+    """The driver columns before scaling. `given` (frozen mode) are a model's levels per
+    category role, one-hot columns or label codes, used instead of this data's own."""
     columns: dict[str, pd.Series] = {}
     sources: list[str] = []
     logged: list[str] = []
@@ -120,34 +142,44 @@ def _encode(
         if isinstance(values.dtype, pd.CategoricalDtype) and values.cat.ordered:
             columns[role_name] = values.cat.codes.astype("float64")  # ordinal labels in order
             sources.append(role_name)
-        elif role.kind is Kind.CATEGORICAL and settings.one_hot:
-            for level in sorted(values.dropna().unique()):
-                columns[f"{role_name}={level}"] = (values == level).astype("float64")
-                sources.append(role_name)
-        elif role.kind is Kind.CATEGORICAL:
-            present = tuple(sorted(values.dropna().unique()))
-            levels = (given_codes or {}).get(role_name, present)
-            codes[role_name] = levels
-            unseen += [f"{role_name}={level}" for level in present if level not in levels]
-            numbering = {level: i for i, level in enumerate(levels)}
-            columns[role_name] = values.map(numbering).astype("float64")
-            sources.append(role_name)
-        else:
+            continue
+        if role.kind is not Kind.CATEGORICAL:
             numbers = values.astype("float64")
             if role_name in log_roles:
                 numbers = np.log1p(numbers.clip(lower=0))
                 logged.append(role_name)
             columns[role_name] = numbers
             sources.append(role_name)
+            continue
+        counts = values.value_counts()
+        if given is not None and (settings.one_hot or role_name in given):
+            levels = given.get(role_name, ())  # a one-hot model without the role: no level
+        elif settings.one_hot:
+            levels = tuple(sorted(top_values(counts, min_count)))
+        else:  # one column, whatever the number of levels
+            levels = tuple(sorted(map(str, counts.index)))
+        if given is not None:
+            unseen += _unseen(role_name, counts, levels, min_count)
+        if settings.one_hot:
+            for level in levels:
+                columns[f"{role_name}={level}"] = (values == level).astype("float64")
+                sources.append(role_name)
+        else:
+            codes[role_name] = levels
+            numbering = {level: i for i, level in enumerate(levels)}
+            columns[role_name] = values.map(numbering).astype("float64")
+            sources.append(role_name)
     return _Encoded(pd.DataFrame(columns), sources, logged, codes, unseen)
 
 
-def build_features(clean: CleanData, settings: FeatureSettings) -> Features:
-    """Encode and scale the driver roles into the matrix K-Means is fitted on."""
+def build_features(clean: CleanData, settings: FeatureSettings, min_count: int = 1) -> Features:
+    """Encode and scale the driver roles into the matrix K-Means is fitted on. A category
+    level gets a one-hot column only when top_values names it: held by `min_count`
+    customers or more, and among the MAX_VALUES most common."""
     log_roles = skewed(clean) if settings.log_skewed else ()
     if settings.log_spend and "spend" in clean.drivers:
         log_roles = (*log_roles, "spend")
-    encoded = _encode(clean, settings, log_roles=log_roles)
+    encoded = _encode(clean, settings, log_roles=log_roles, min_count=min_count)
     table, sources, logged = encoded.table, encoded.sources, encoded.logged
     constant = [name for name in table.columns if table[name].nunique(dropna=False) <= 1]
     kept = [name for name in table.columns if name not in constant]
@@ -182,18 +214,26 @@ def build_features(clean: CleanData, settings: FeatureSettings) -> Features:
     )
 
 
-def apply_scaling(clean: CleanData, settings: FeatureSettings, scaling: Scaling) -> Features:
+def apply_scaling(
+    clean: CleanData, settings: FeatureSettings, scaling: Scaling, min_count: int = 1
+) -> Features:
     """The matrix of this period in an archived model's features and scale, without refitting.
 
     Categories are encoded as the model was fitted (one-hot or its label codes),
     whatever the config says now. A category level the model never saw gets zeros in
     every one-hot column of its role, or the model's centre on a label-coded one; it is
-    listed in `unseen` so the report can say so. A level the model knows but this
-    period lacks is simply a column of zeros. A driver the model needs that this data
-    does not have is an error: the model cannot place customers without it.
+    listed in `unseen` so the report can say so (levels held by fewer than `min_count`
+    customers only as a count, see _unseen). A level the model knows but this period
+    lacks is simply a column of zeros. A driver the model needs that this data does not
+    have is an error: the model cannot place customers without it.
     """
     as_fitted = replace(settings, one_hot=any("=" in name for name in scaling.names))
-    encoded = _encode(clean, as_fitted, scaling.codes, log_roles=scaling.log1p)
+    given: dict[str, tuple[str, ...]] = dict(scaling.codes)
+    for name in scaling.names:
+        role, _, level = name.partition("=")
+        if level:
+            given[role] = (*given.get(role, ()), level)
+    encoded = _encode(clean, as_fitted, given, scaling.log1p, min_count)
     table = encoded.table
     missing = [name for name in scaling.names if name not in table and "=" not in name]
     if missing:
@@ -201,7 +241,6 @@ def apply_scaling(clean: CleanData, settings: FeatureSettings, scaling: Scaling)
             f'[segmentation] mode = "frozen": the archived model needs {", ".join(missing)}, '
             'which this data does not have; map the column in [columns] or use mode = "refit"'
         )
-    unseen = [name for name in table.columns if "=" in name and name not in scaling.names]
     values = np.column_stack(
         [
             table[name].to_numpy(dtype="float64")
@@ -220,6 +259,6 @@ def apply_scaling(clean: CleanData, settings: FeatureSettings, scaling: Scaling)
         scale=scaling.scale,
         log1p=scaling.log1p,
         dropped_constant=(),
-        unseen=tuple(unseen + encoded.unseen),
+        unseen=tuple(encoded.unseen),
         codes=scaling.codes,
     )

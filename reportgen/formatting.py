@@ -1,4 +1,5 @@
-"""How numbers look to people: money, counts, shares, ratios and days.
+"""How numbers and data strings look to people: money, counts, shares, ratios, days, and
+text from the data cut to a readable length.
 
 One formatter serves persona descriptions, the report and (later) the email, so
 a figure reads the same everywhere. Currency and separators come from `[report]`.
@@ -6,6 +7,7 @@ a figure reads the same everywhere. Currency and separators come from `[report]`
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from reportgen.roles import ROLE_BY_NAME, Kind
@@ -19,6 +21,48 @@ ROLE_FORMATS = {
 }
 """How a role's figures read; yes/no roles are shares (percent), the rest plain numbers."""
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CNY": "¥"}
+
+TEXT_WIDTH = 40
+"""The most columns a string from the data (a category value, a column name) takes in the
+brief, its charts and their alt text, the "…" included. A value of thousands of
+characters, or one long word, would otherwise widen a table past the PDF page and push
+its figures off it. Forty columns hold real names of places, plans and columns, and ten
+such values still fit a table row. A wide or fullwidth (East Asian) character counts as
+two columns, a combining mark or an invisible format character as none."""
+_ZWJ = "\u200d"
+
+
+def _columns(char: str) -> int:
+    if unicodedata.category(char) in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def _attached(char: str) -> bool:
+    """A mark, joiner or emoji modifier that completes the character before it."""
+    return (
+        unicodedata.category(char) in ("Mn", "Mc", "Me")
+        or char == _ZWJ
+        or ("\U0001f3fb" <= char <= "\U0001f3ff")
+    )
+
+
+def clip(text: object, width: int = TEXT_WIDTH) -> str:
+    """`text` in at most `width` columns: cut with "…" when longer, never between a
+    character and the marks or joiners that complete it ("é" written as e + ◌́, "👩‍💻"),
+    so a cut never leaves a broken character. The one cut of data strings: the report's
+    `clip` filter and the charts' labels both call it."""
+    text = str(text)
+    sizes = [_columns(char) for char in text]
+    if sum(sizes) <= width:
+        return text
+    used, end = 1, 0  # 1: the ellipsis
+    while used + sizes[end] <= width:
+        used += sizes[end]
+        end += 1
+    while end > 0 and (_attached(text[end]) or text[end - 1] == _ZWJ):
+        end -= 1
+    return text[:end].rstrip() + "…"
 
 
 @dataclass(frozen=True)
@@ -108,4 +152,5 @@ class Formatter:
             "change": self.change,
             "points": self.points,
             "role_value": self.role_value,
+            "clip": clip,
         }

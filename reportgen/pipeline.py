@@ -188,9 +188,11 @@ def analyse(
     features = timer(
         "features",
         lambda: (
-            build_features(clean, config.features)
+            build_features(clean, config.features, config.report.min_segment_size)
             if model is None
-            else apply_scaling(clean, config.features, model.scaling)
+            else apply_scaling(
+                clean, config.features, model.scaling, config.report.min_segment_size
+            )
         ),
     )
     spend = clean.frame["spend"].to_numpy(dtype="float64") if "spend" in clean.frame else None

@@ -31,6 +31,7 @@ from typing import Any
 
 import pandas as pd
 
+from reportgen.categories import other_label, top_values
 from reportgen.config import LevelSettings, ValidationSettings
 from reportgen.roles import DISPLAY_ORDER, ROLE_BY_NAME, Kind
 from reportgen.segment import Segmentation
@@ -88,7 +89,8 @@ class SegmentProfile:
     """Numeric, yes/no (mean = share of yes) and ordinal roles (mean = level position).
     Empty for a suppressed segment."""
     mix: Mapping[str, Mapping[str, float]]
-    """Share of each value of every categorical or labelled ordinal role."""
+    """Share of each value of every categorical or labelled ordinal role; a category names
+    only the values its base_mix names, the rest share one "Other (N values)" entry."""
     suppressed: bool = False
     """Fewer customers than [report] min_segment_size: only its size is reported."""
 
@@ -114,6 +116,10 @@ class Profiles:
     base: Mapping[str, Mapping[str, float]]
     """Whole-base mean, median and standard deviation of every summarised role."""
     base_mix: Mapping[str, Mapping[str, float]]
+    """The same shares for all customers. A category names only the values held by at
+    least [report] min_segment_size customers, at most categories.MAX_VALUES of them, most
+    common first; the rest come last as one "Other (N values)" entry, so a rare value
+    (one customer's city) is never printed and a thousand values are one line."""
     rhythm_days: float | None = None
     """The median gap between a repeat customer's orders; None when the data cannot show it."""
     frequency_counts: str | None = None
@@ -343,11 +349,25 @@ def _shares(counts: pd.Series, order: list[str]) -> dict[str, float]:
     return {value: float(counts.get(value, 0) / total) for value in order if counts.get(value, 0)}
 
 
-def _order(values: pd.Series) -> list[str]:
-    """Ordered labels in their own order (Unsatisfied → Satisfied); others most common first."""
+def _named(values: pd.Series, min_count: int) -> tuple[pd.Series, list[str]]:
+    """A category as the brief shows it, and its values in reading order.
+
+    Ordered labels (Unsatisfied → Satisfied) are the configured scale, not data: every
+    level is kept, in the scale's order. Any other category keeps the values top_values
+    names, most common first, and turns the rest into one other_label value, last; doing
+    it here, before any share is counted, is what keeps a rare value out of every table,
+    chart, persona text and file built from the profiles.
+    """
+    text = values.astype("string").fillna("(missing)")
     if isinstance(values.dtype, pd.CategoricalDtype) and values.cat.ordered:
-        return [str(c) for c in values.cat.categories]
-    return [str(v) for v in values.astype("string").fillna("(missing)").value_counts().index]
+        return text, [str(c) for c in values.cat.categories]
+    counts = text.value_counts()
+    named = top_values(counts, min_count)
+    rest = len(counts) - len(named)
+    if not rest:
+        return text, named
+    label = other_label(rest)
+    return text.where(text.isin(named), label), [*named, label]
 
 
 def _ratio(value: float, base: float) -> float | None:
@@ -440,7 +460,8 @@ def build_profiles(
     """Summarise each segment against the whole base, on all rows.
 
     A segment under `min_size` customers keeps only its size: its figures appear
-    nowhere (no table, chart, alt text, email or archived brief).
+    nowhere (no table, chart, alt text, email or archived brief). A category value held
+    by fewer than `min_size` customers is named nowhere either (see base_mix).
     """
     levels = levels or LevelSettings()
     validation = validation or ValidationSettings()
@@ -471,7 +492,7 @@ def build_profiles(
         }
         for role in numeric.columns
     }
-    orders = {role: _order(categorical[role]) for role in categorical.columns}
+    named = {role: _named(categorical[role], min_size) for role in categorical.columns}
     grouped = numeric.groupby(labels)
     means, medians = grouped.mean(), grouped.median()
     revenues = grouped["spend"].sum() if has_spend else None
@@ -480,13 +501,8 @@ def build_profiles(
         months = (numeric["tenure"] / DAYS_PER_MONTH).clip(lower=1.0)
         per_month = (numeric["frequency"] / months).groupby(labels).median()
     mixes = {
-        role: categorical[role]
-        .astype("string")
-        .fillna("(missing)")
-        .groupby(labels)
-        .value_counts()
-        .unstack(fill_value=0)
-        for role in categorical.columns
+        role: text.groupby(labels).value_counts().unstack(fill_value=0)
+        for role, (text, _) in named.items()
     }
     segments = []
     for segment_id in segmentation.ids:
@@ -521,17 +537,12 @@ def build_profiles(
                 ),
                 stats=stats,
                 mix={
-                    role: _shares(table.loc[segment_id], orders[role])
+                    role: _shares(table.loc[segment_id], named[role][1])
                     for role, table in mixes.items()
                 },
             )
         )
-    base_mix = {
-        role: _shares(
-            categorical[role].astype("string").fillna("(missing)").value_counts(), orders[role]
-        )
-        for role in categorical.columns
-    }
+    base_mix = {role: _shares(text.value_counts(), order) for role, (text, order) in named.items()}
     return Profiles(
         customers=n,
         revenue=total_revenue,

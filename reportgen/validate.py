@@ -6,12 +6,17 @@ problem too large to fix honestly (a required column missing, a number column
 that is mostly text) is a `DataError` naming the column, rows and remedy.
 
 Row numbers in messages count the header as row 1, as a spreadsheet shows them.
+
+Two rules keep hostile or broken values from reaching later stages:
+- Text (every mapped cell and every column name) loses control characters and
+  bidirectional formatting characters before it is parsed; see `plain_text`.
+- A number beyond ±`MAX_MAGNITUDE` is treated as missing, like an unreadable one.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
@@ -27,6 +32,31 @@ _TRUE = {"true", "t", "yes", "y", "1", "1.0"}
 _FALSE = {"false", "f", "no", "n", "0", "0.0"}
 _MONEY = re.compile(r"^[\s$€£¥]*(-?)[\s$€£¥]*(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\s*$")
 
+MAX_MAGNITUDE = 1e15
+"""The largest magnitude a number may have; beyond it a value is treated as missing.
+
+No customer metric comes near it (a quadrillion is still about a billion US dollars
+in the currency with the most units to the dollar), so a larger value is a unit
+mistake or a sentinel such as 1e308. The bound keeps float arithmetic finite in every
+later stage: squares and sums over any table stay far inside the float range (1e15²
+× 1e12 rows is 1e42, against 1.8e308), where a single 1e308 overflows scaling into
+NaN and a mean into inf. Every whole number up to the bound is exact in a float too
+(2**53 ≈ 9.0e15)."""
+
+_MAX_SHOWN = f"{MAX_MAGNITUDE:.0e}".replace("+", "")  # "1e15"
+
+_BIDI_CONTROLS = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+"""Unicode's Bidi_Control characters: embeddings, overrides, isolates and the implicit
+marks. Invisible, they reorder the text after them (an unclosed U+202E shows "31.4%" as
+"%4.13"); letters of right-to-left scripts are not among them and stay as they are."""
+_BREAKS = "\t\n\v\f\r\x1c-\x1f\x85\u2028\u2029"
+"""Tabs, line and paragraph breaks (C0, C1 and Unicode ones): inside a value, a space."""
+_CONTROLS = "\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f"
+"""The other C0 and C1 controls (ESC among them): removed."""
+_REMOVED = re.compile(f"[{_CONTROLS}{_BIDI_CONTROLS}]+")
+_BROKEN = re.compile(f"[{_BREAKS}]+")
+_UNSAFE = f"[{_CONTROLS}{_BIDI_CONTROLS}{_BREAKS}]"
+
 
 @dataclass(frozen=True)
 class Example:
@@ -39,7 +69,8 @@ class Fix:
     """One kind of fix applied to one role, with how many cells or rows it touched."""
 
     code: str
-    """unreadable | impossible | imputed | dropped_missing | missing_id | duplicate_id"""
+    """repaired_bytes | control_characters | unreadable | too_large | impossible | imputed |
+    dropped_missing | missing_id | duplicate_id"""
     role: str | None
     column: str | None
     count: int
@@ -78,6 +109,44 @@ class CleanData:
     drivers: tuple[str, ...]
 
 
+def plain_text(text: str) -> str:
+    """`text` with no character that acts on the text around it instead of showing.
+
+    A right-to-left override in a city name reverses the figures printed after it in
+    the report, and an ESC in a category recolours or rewrites the terminal that shows
+    it. Controls and bidirectional formatting characters are removed, and each run of
+    tabs and line breaks becomes one space, so data is shown as the letters it holds.
+    """
+    return _BROKEN.sub(" ", _REMOVED.sub("", text))
+
+
+def _plain_columns(dataset: Dataset, config: Config) -> tuple[Dataset, Config, tuple[str, ...]]:
+    """Column names as `plain_text` makes them, in the data and in `[columns]` alike
+    (a config written by `reportgen init` holds the names as read), and the raw names
+    that changed. Two names that become one are an error: which one is meant is unknown.
+    """
+    raw = [str(c) for c in dataset.frame.columns]
+    names = [plain_text(c).strip() for c in raw]
+    changed = tuple(r for r, n in zip(raw, names, strict=True) if r != n)
+    if not changed:
+        return dataset, config, ()
+    seen: dict[str, str] = {}
+    for before, after in zip(raw, names, strict=True):
+        if after in seen:
+            raise DataError(
+                f"{dataset.path}: columns {seen[after]!r} and {before!r} have the same name "
+                f"once control and text-direction characters are removed ({after!r}); "
+                "rename one of them"
+            )
+        seen[after] = before
+    columns = {role: plain_text(c).strip() for role, c in config.columns.items()}
+    return (
+        replace(dataset, frame=dataset.frame.set_axis(names, axis=1)),
+        replace(config, columns=columns),
+        changed,
+    )
+
+
 def _examples(values: pd.Series, mask: pd.Series) -> tuple[Example, ...]:
     # The mask may cover only the rows still kept (after duplicates were dropped).
     hits = values.loc[mask.index[mask.to_numpy(dtype=bool)][:MAX_EXAMPLES]]
@@ -106,8 +175,20 @@ class _Distinct:
         return pd.Series(padded[self.codes], index=index)
 
     def blank(self, index: pd.Index) -> pd.Series:
-        empty = self.values.astype(str).str.strip().eq("").to_numpy(dtype=bool)
+        """Empty cells, and the words exports write for "no value" (see MISSING_WORDS)."""
+        words = self.values.astype(str).str.strip().str.casefold()
+        empty = (words.eq("") | words.isin(MISSING_WORDS)).to_numpy(dtype=bool)
         return pd.Series(np.append(empty, True)[self.codes], index=index)
+
+
+MISSING_WORDS = frozenset(
+    {"na", "n/a", "#n/a", "#n/a n/a", "#na", "<na>", "null", "none", "nan", "-nan"}
+    | {"1.#ind", "-1.#ind", "1.#qnan", "-1.#qnan"}
+)
+"""What spreadsheets, databases and pandas write for "no value" (pandas' own list,
+case-folded). They are missing where a number, a yes/no or a level is expected, and
+counted with the blanks; an id or a category keeps them as written ("NA" may be a
+customer's initials, "None" a membership level)."""
 
 
 def _is_blank(series: pd.Series) -> pd.Series:
@@ -235,8 +316,31 @@ class _Cleaner:
         column = self.roles.column(role) if role else None
         self.fixes.append(Fix(code, role, column, int(count), action, examples))
 
+    def text(self, role: str, raw: pd.Series) -> pd.Series:
+        """The cells of a text column through `plain_text`, counting the ones it changed.
+
+        Every role's cells go through it before they are parsed, so an id, a category
+        or a label cannot carry an override or an ESC into the report or the terminal,
+        and a number that Excel wrapped in a direction mark still reads as a number.
+        """
+        if raw.dtype.kind in "biufcmM":
+            return raw
+        texts = raw.astype("string[pyarrow]")
+        unsafe = texts.str.contains(_UNSAFE).fillna(False).astype(bool)
+        if not unsafe.any():
+            return raw
+        self.fix(
+            "control_characters",
+            role,
+            unsafe.sum(),
+            "values with control or text-direction characters cleaned (removed; "
+            "tabs and line breaks became a space)",
+            _examples(texts, unsafe),
+        )
+        return texts.mask(unsafe, texts[unsafe].map(plain_text))
+
     def ids(self) -> pd.Series:
-        raw = self.source[self.roles.column("customer_id")]
+        raw = self.text("customer_id", self.source[self.roles.column("customer_id")])
         ids = _clean_ids(raw)
         missing = ids.isna()
         if missing.all():
@@ -300,6 +404,7 @@ class _Cleaner:
         self.fix(code, role.name, bad.sum(), action, examples)
 
     def parse(self, role: Role, raw: pd.Series) -> pd.Series:
+        raw = self.text(role.name, raw)
         if role.kind is Kind.CATEGORICAL:
             return raw.astype("string[pyarrow]").str.strip().replace("", pd.NA)
         blank = _is_blank(raw)
@@ -316,7 +421,7 @@ class _Cleaner:
                 "unreadable",
                 "values that are not numbers treated as missing",
             )
-            values = values.where(~unreadable)
+            values = self.bounded(role, raw, blank, values.where(~unreadable))
             impossible = self.impossible(role, values)
             self._check_bad(
                 role,
@@ -343,16 +448,36 @@ class _Cleaner:
         # The last kind left is ordinal (ids are parsed apart, in ids()).
         levels = self.config.validation.satisfaction_levels
         values = _parse_ordinal(raw, levels)
+        unreadable = values.isna() & ~blank
+        if values.dtype.kind == "f":  # given as numbers: "inf" is not a level either
+            unreadable |= np.isinf(values)
         self._check_bad(
             role,
             raw,
             blank,
-            values.isna() & ~blank,
+            unreadable,
             f"not one of {', '.join(levels)}",
             "unreadable",
             "values outside [validation] satisfaction_levels treated as missing",
         )
+        if values.dtype.kind == "f":
+            return self.bounded(role, raw, blank, values.where(~unreadable))
         return values
+
+    def bounded(self, role: Role, raw: pd.Series, blank: pd.Series, values: pd.Series) -> pd.Series:
+        """`values` with every finite number beyond ±MAX_MAGNITUDE counted and made missing,
+        so no sum, square or mean of a later stage can overflow (see MAX_MAGNITUDE)."""
+        too_large = values.abs() > MAX_MAGNITUDE
+        self._check_bad(
+            role,
+            raw,
+            blank,
+            too_large,
+            f"beyond ±{_MAX_SHOWN}",
+            "too_large",
+            f"values beyond ±{_MAX_SHOWN} (no customer metric is that large) treated as missing",
+        )
+        return values.where(~too_large)
 
     def impossible(self, role: Role, values: pd.Series) -> pd.Series:
         if role.name == "rating":
@@ -418,8 +543,26 @@ class _Cleaner:
 
 def validate(dataset: Dataset, config: Config) -> CleanData:
     """Check and type the table; raise DataError if it cannot be used honestly."""
+    dataset, config, renamed = _plain_columns(dataset, config)
     roles = _resolve(dataset, config)
     cleaner = _Cleaner(dataset, config, roles)
+    if dataset.repaired_bytes:
+        cleaner.fix(
+            "repaired_bytes",
+            None,
+            dataset.repaired_bytes,
+            "bytes that were not UTF-8 read as Windows-1252 characters (values pasted from "
+            "another program)",
+        )
+    if renamed:
+        cleaner.fix(
+            "control_characters",
+            None,
+            len(renamed),
+            "column names with control or text-direction characters cleaned (removed; "
+            "tabs and line breaks became a space)",
+            tuple(Example(row=1, value=name) for name in renamed[:MAX_EXAMPLES]),
+        )
     ids = cleaner.ids()
     keep = cleaner.duplicates(ids, ids.notna())
     columns = {"customer_id": ids}

@@ -15,7 +15,7 @@ from pypdf import PdfReader
 
 from reportgen.formatting import Formatter
 from reportgen.resources import sample_data_path
-from tests.conftest import REAL_DATA, needs_real_data, run_cli
+from tests.conftest import REAL_DATA, assert_user_error, needs_real_data, run_cli
 
 PERIOD = "2026-11"
 FMT = Formatter()
@@ -163,7 +163,7 @@ def test_every_figure_is_traced_to_its_source_column(sample):
     expected = {sample.manifest["columns"][role] for role in shown}
     assert len(expected) >= 8
     sources = sample.html.split('<table class="sources">', 1)[1].split("</table>", 1)[0]
-    cells = re.findall(r"<td>(.*?)</td>", sources)
+    cells = re.findall(r"<td>(?:<bdi>)?(.*?)(?:</bdi>)?</td>", sources)
     rows = dict(zip(cells[::2], cells[1::2], strict=True))
     assert sorted(rows.values()) == sorted(expected)
     assert rows["Spend"] == "Total Spend" and rows["Membership"] == "Membership Type"
@@ -320,8 +320,7 @@ def test_the_pdf_renderer_fetches_nothing_it_should_not(tmp_path, source, messag
     )
     (tmp_path / "reportgen.toml").write_text(f'[report]\ntemplates = "{folder}"\n')
     result = run_cli("run", "--period", PERIOD, cwd=tmp_path)
-    assert result.returncode == 2
-    assert message in result.stderr
+    assert_user_error(result, message)
     assert not (tmp_path / "output").exists()
 
 

@@ -1,13 +1,17 @@
+import time
 from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from reportgen.categories import MAX_VALUES
 from reportgen.config import FeatureSettings
 from reportgen.errors import DataError
 from reportgen.features import Scaling, apply_scaling, build_features
 from tests.conftest import clean
+
+DRIVERS = {"drivers": ["spend", "tier"]}
 
 
 def test_standard_scaling_exact_values(tiny_table):
@@ -140,3 +144,55 @@ def test_apply_scaling_keeps_the_models_label_codes():
     np.testing.assert_allclose(features.matrix[:, 1], [-1.0, 1.0, 0.0])
     assert features.unseen == ("tier=Platinum",)
     assert features.codes == model.codes
+
+
+def _tiers(common: dict[str, int], rare: int) -> pd.DataFrame:
+    """A table whose tier column has the `common` levels (level -> customers) and `rare`
+    levels held by one customer each."""
+    tiers = [level for level, count in common.items() for _ in range(count)]
+    tiers += [f"rare-{i:05d}" for i in range(rare)]
+    return pd.DataFrame(
+        {
+            "id": [str(i) for i in range(len(tiers))],
+            "spend": [str(i % 97) for i in range(len(tiers))],
+            "tier": tiers,
+        },
+        dtype="string",
+    )
+
+
+def test_a_category_driver_with_thousands_of_levels_stays_a_few_features():
+    data = clean(_tiers({"Gold": 30, "Silver": 20, "Bronze": 10}, 3_000), features=DRIVERS)
+    settings = FeatureSettings(drivers=("spend", "tier"))
+    start = time.perf_counter()
+    features = build_features(data, settings, min_count=10)
+    took = time.perf_counter() - start
+    # Only the levels held by at least 10 customers get a column; the 3,000 rare levels'
+    # customers are zeros in all three, like a reference level.
+    assert features.names == ("spend", "tier=Bronze", "tier=Gold", "tier=Silver")
+    assert features.matrix.shape == (3_060, 4)
+    assert took < 5, took
+    # However many levels are common enough, at most MAX_VALUES become columns.
+    many = clean(_tiers({f"T{i:02d}": 20 + i for i in range(15)}, 0), features=DRIVERS)
+    names = build_features(many, settings, min_count=10).names
+    assert names == ("spend", *(f"tier=T{i:02d}" for i in range(5, 15)))
+    assert len(names) - 1 == MAX_VALUES
+
+
+def test_a_frozen_model_names_only_new_levels_common_enough_to_name():
+    model = Scaling(
+        names=("spend", "tier=Gold", "tier=Silver"),
+        roles=("spend", "tier", "tier"),
+        kind="standard",
+        center=np.array([0.0, 0.0, 0.0]),
+        scale=np.array([1.0, 1.0, 1.0]),
+        log1p=(),
+    )
+    # This period: Gold is down to one customer, Platinum is new and common, 30 rare
+    # levels are new and held by one customer each.
+    data = clean(_tiers({"Gold": 1, "Silver": 12, "Platinum": 10}, 30), features=DRIVERS)
+    features = apply_scaling(data, FeatureSettings(drivers=("spend", "tier")), model, 10)
+    assert features.unseen == ("tier=Platinum", "tier=Other (30 values)")
+    # The model's own levels are encoded however rare they are now.
+    np.testing.assert_array_equal(features.matrix[:2, 1:], [[1.0, 0.0], [0.0, 1.0]])
+    assert features.matrix[:, 1].sum() == 1 and features.matrix[:, 2].sum() == 12

@@ -280,3 +280,61 @@ def test_no_segment_is_most_valuable_when_none_spends_more_than_the_median_custo
     assert highlights(result).most_valuable is None
     nobody = build_profiles(clean(customers(Spend=[0] * 8)), labelled([1] * 4 + [2] * 4))
     assert nobody.revenue == 0 and highlights(nobody).most_valuable is None
+
+
+def test_rare_category_values_are_grouped_as_other_and_never_named():
+    """3 values held by at least min_size customers stay; 50 held by one each are one entry."""
+    tiers = (
+        ["Gold"] * 12 + ["Silver"] * 11 + ["Bronze"] * 10 + [f"Rare-Ærø-{i:02d}" for i in range(50)]
+    )
+    frame = customers(Spend=list(range(len(tiers))), Membership=tiers)
+    result = build_profiles(clean(frame), labelled([1] * 40 + [2] * 43), min_size=10)
+    assert list(result.base_mix["tier"].items()) == [
+        ("Gold", 12 / 83),
+        ("Silver", 11 / 83),
+        ("Bronze", 10 / 83),
+        ("Other (50 values)", 50 / 83),
+    ]
+    first, second = result.segments
+    # Segment 1: rows 0-39 (12 Gold, 11 Silver, 10 Bronze, 7 rare); segment 2: 43 rare.
+    assert first.mix["tier"] == pytest.approx(
+        {"Gold": 12 / 40, "Silver": 11 / 40, "Bronze": 10 / 40, "Other (50 values)": 7 / 40}
+    )
+    assert second.mix["tier"] == {"Other (50 values)": 1.0}
+    assert "Rare-" not in json.dumps(result.to_dict(), ensure_ascii=False)
+
+
+def test_a_category_names_at_most_ten_values_most_common_first():
+    # 13 values, all common enough to name: held by 13 to 24 customers; H and Z tie at 20.
+    counts = {f"City {chr(65 + i)}": 13 + i for i in range(12)} | {"City Z": 20}
+    cities = [city for city, count in counts.items() for _ in range(count)]
+    frame = customers(Spend=[1] * len(cities), City=cities)
+    result = build_profiles(clean(frame), labelled([1] * len(cities)), min_size=10)
+    named = ["City L", "City K", "City J", "City I", "City H", "City Z", "City G", "City F"]
+    assert list(result.base_mix["city"]) == [*named, "City E", "City D", "Other (3 values)"]
+    assert result.base_mix["city"]["Other (3 values)"] == (13 + 14 + 15) / len(cities)
+
+
+def test_thousands_of_values_make_one_line_not_thousands():
+    cities = [f"Town {i:05d}" for i in range(12_000)]
+    frame = customers(Spend=[1] * 12_000, City=cities)
+    result = build_profiles(clean(frame), labelled([1] * 6_000 + [2] * 6_000), min_size=1)
+    # Every value is held once: the ten named are the first in text order.
+    assert list(result.base_mix["city"]) == [*cities[:10], "Other (11990 values)"]
+    assert list(result.segments[1].mix["city"]) == ["Other (11990 values)"]
+    assert len(json.dumps(result.to_dict())) < 5_000
+
+
+def test_a_value_that_reads_like_the_other_bucket_is_grouped_too():
+    tiers = ["Gold"] * 20 + ["Other (1 value)"] * 20 + ["Tin"]
+    frame = customers(Spend=[1] * 41, Membership=tiers)
+    result = build_profiles(clean(frame), labelled([1] * 41), min_size=10)
+    assert result.base_mix["tier"] == {"Gold": 20 / 41, "Other (2 values)": 21 / 41}
+
+
+def test_ordered_labels_keep_every_level_of_their_configured_scale():
+    """Satisfaction levels are the config's words, not the data's: none is grouped."""
+    levels = ["Satisfied"] * 15 + ["Neutral"] * 14 + ["Unsatisfied"]
+    frame = customers(Spend=[1] * 30, **{"Satisfaction Level": levels})
+    result = build_profiles(clean(frame), labelled([1] * 30), min_size=10)
+    assert list(result.base_mix["satisfaction"]) == ["Unsatisfied", "Neutral", "Satisfied"]

@@ -1,7 +1,16 @@
+import unicodedata
+
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from reportgen.config import parse
 from reportgen.errors import DataError
+from reportgen.ingest import read_table
+from reportgen.roles import ROLES, Kind
+from reportgen.validate import Example, validate
 from tests.conftest import clean
 
 
@@ -187,3 +196,273 @@ def test_a_mapped_column_that_is_absent_is_named_without_calling_it_required():
         "role 'rating': column 'Ratings' (from [columns] rating) is not "
         "in the data; columns found: 'id', 'spend'"
     )
+
+
+# Text that acts instead of showing (issue #13): every C0 and C1 control, every explicit
+# bidirectional formatting character and the implicit marks (Unicode's Bidi_Control), and
+# the Unicode line and paragraph separators, taken from the Unicode database itself.
+_EXPLICIT_BIDI = {"LRE", "RLE", "LRO", "RLO", "PDF", "LRI", "RLI", "FSI", "PDI"}
+BIDI_CONTROLS = sorted(
+    {c for c in map(chr, range(0x3000)) if unicodedata.bidirectional(c) in _EXPLICIT_BIDI}
+    | {"\u061c", "\u200e", "\u200f"}  # arabic letter mark, left-to-right and right-to-left marks
+)
+BREAKS = [c for c in map(chr, range(0x3000)) if c.isspace() and unicodedata.category(c)[0] != "Z"]
+BREAKS += ["\u2028", "\u2029"]
+REMOVED = [
+    c for c in map(chr, range(0x3000)) if unicodedata.category(c) == "Cc" and c not in BREAKS
+] + BIDI_CONTROLS
+CONTROL_ACTION = (
+    "values with control or text-direction characters cleaned (removed; tabs and line "
+    "breaks became a space)"
+)
+
+
+def test_the_characters_tested_are_the_whole_class():
+    assert [f"{ord(c):04X}" for c in BIDI_CONTROLS] == [
+        "061C", "200E", "200F", "202A", "202B", "202C", "202D", "202E",
+        "2066", "2067", "2068", "2069",
+    ]  # fmt: skip
+    assert "".join(BREAKS) == "\t\n\v\f\r\x1c\x1d\x1e\x1f\x85\u2028\u2029"
+    assert len(REMOVED) == 65 - 10 + 12  # C0, DEL and C1 but the breaks; the bidi controls
+
+
+@pytest.mark.parametrize("char", REMOVED + BREAKS, ids=lambda c: f"U+{ord(c):04X}")
+def test_each_control_or_direction_character_is_cleaned_from_every_role_and_counted(char):
+    gap = " " if char in BREAKS else ""
+    result = clean(
+        table(
+            id=[f"7{char}1", "72", "73"],
+            spend=[f"{char}1,234", "5", "6"],
+            city=[f"Mia{char}mi", f"{char}Houston{char}", "Chicago"],
+            satisfaction=[f"{char}Satisfied", "Neutral", f"Neutral{char}"],
+        )
+    )
+    assert result.frame.to_dict("list") == {
+        "customer_id": [f"7{gap}1", "72", "73"],
+        "spend": [1234.0, 5.0, 6.0],
+        "satisfaction": ["Satisfied", "Neutral", "Neutral"],
+        "city": [f"Mia{gap}mi", "Houston", "Chicago"],
+    }
+    assert [(f.code, f.role, f.column, f.count) for f in result.quality.fixes] == [
+        ("control_characters", "customer_id", "id", 1),
+        ("control_characters", "satisfaction", "satisfaction", 2),
+        ("control_characters", "spend", "spend", 1),
+        ("control_characters", "city", "city", 2),
+    ]
+    city = fixes(result)[("control_characters", "city")]
+    assert city.action == CONTROL_ACTION
+    assert [(e.row, e.value) for e in city.examples] == [
+        (2, f"Mia{char}mi"),
+        (3, f"{char}Houston{char}"),
+    ]
+    assert char not in city.describe()  # the raw example is shown escaped
+
+
+_PLAIN = st.one_of(
+    st.text(st.characters(categories=("L", "M", "N", "P", "S")) | st.just(" "), max_size=6),
+    st.sampled_from(["القاهرة", "תל אביב", "دبي 2", "👩\u200d💻", "Zoë", "31.4%"]),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.tuples(_PLAIN, st.text(st.sampled_from(REMOVED), max_size=3)), max_size=4),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_generated_text_loses_exactly_the_removed_characters(cells):
+    values = ["x" + "".join(text + junk for text, junk in cell) for cell in cells]
+    expected = ["x" + "".join(text for text, _ in cell) for cell in cells]
+    result = clean(
+        table(id=[f"{i:02d}" for i in range(len(cells))], spend=["1"] * len(cells), city=values)
+    )
+    assert result.frame["city"].tolist() == [e.strip() for e in expected]
+    touched = sum(v != e for v, e in zip(values, expected, strict=True))
+    assert [(f.code, f.count) for f in result.quality.fixes] == (
+        [("control_characters", touched)] if touched else []
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.text(st.characters(categories=("L", "N", "P", "S")), min_size=1, max_size=5),
+            st.tuples(
+                st.text(st.sampled_from(REMOVED + BREAKS), max_size=2),
+                st.sampled_from(BREAKS),
+                st.text(st.sampled_from(REMOVED + BREAKS), max_size=2),
+            ).map("".join),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_each_run_of_generated_tabs_and_line_breaks_becomes_one_space(parts):
+    value = "".join(text + run for text, run in parts)
+    result = clean(table(id=["1", "2"], spend=["1", "2"], city=[value, "y"]))
+    assert result.frame["city"].tolist() == [" ".join(text for text, _ in parts), "y"]
+    assert fixes(result)[("control_characters", "city")].count == 1
+
+
+def test_right_to_left_letters_and_joiners_are_kept_as_they_are():
+    natural = ["القاهرة", "תל אביב", "دبي 2", "👩\u200d💻", "ميامي (فلوريدا)"]
+    result = clean(
+        table(id=[str(i) for i in range(5)], spend=["1"] * 5, city=natural, gender=natural)
+    )
+    assert result.frame["city"].tolist() == natural
+    assert result.frame["gender"].tolist() == natural
+    assert result.quality.fixes == ()
+
+
+def test_column_names_are_cleaned_counted_and_still_found_by_their_written_name():
+    raw = table(**{"id": ["1", "2"], "Total\u202e Spend": ["3", "4"], "Ci\x1bty\t": ["a", "b"]})
+    result = clean(raw)
+    assert list(result.frame.columns) == ["customer_id", "spend", "city"]
+    assert result.roles.columns == {"customer_id": "id", "spend": "Total Spend", "city": "City"}
+    assert [(f.code, f.role, f.column, f.count, f.examples) for f in result.quality.fixes] == [
+        (
+            "control_characters",
+            None,
+            None,
+            2,
+            (Example(1, "Total\u202e Spend"), Example(1, "Ci\x1bty\t")),
+        )
+    ]
+    assert result.quality.fixes[0].describe() == (
+        "2 column names with control or text-direction characters cleaned (removed; tabs and "
+        "line breaks became a space) (e.g. row 1: 'Total\\u202e Spend', row 1: 'Ci\\x1bty\\t')"
+    )
+    # A config written by `reportgen init` holds the name as read; it still maps the column.
+    mapped = clean(raw, columns={"spend": "Total\u202e Spend", "city": ""})
+    assert mapped.roles.columns == {"customer_id": "id", "spend": "Total Spend"}
+    assert mapped.quality.unused_columns == ("City",)
+
+
+def test_two_column_names_that_clean_to_one_are_an_error():
+    with pytest.raises(DataError) as caught:
+        clean(table(id=["1"], spend=["2"], City=["a"], **{"Ci\u202ety": ["b"]}))
+    assert str(caught.value) == (
+        "table.csv: columns 'City' and 'Ci\\u202ety' have the same name once control and "
+        "text-direction characters are removed ('City'); rename one of them"
+    )
+
+
+# Numbers too large for any customer metric (issue #13): 1e308 overflows scaling into NaN.
+NUMERIC_ROLES = [role.name for role in ROLES if role.kind is Kind.NUMERIC]
+TOO_LARGE_ACTION = "values beyond ±1e15 (no customer metric is that large) treated as missing"
+EXTREMES = [
+    ("1e308", "too_large"),
+    ("-1e308", "too_large"),
+    ("1e300", "too_large"),
+    ("-1e200", "too_large"),
+    ("1.7976931348623157e308", "too_large"),  # the largest float
+    ("1000000000000001", "too_large"),  # just over the bound
+    ("1.0000000000000002e15", "too_large"),  # the next float after it
+    ("-1.0000000000000002e15", "too_large"),
+    ("1e15", "kept"),  # the bound itself
+    ("999999999999999.9", "kept"),  # just under it
+    ("-1e15", "negative"),
+    ("inf", "unreadable"),
+    ("-inf", "unreadable"),
+    ("Infinity", "unreadable"),
+    ("-Infinity", "unreadable"),
+    ("1e999", "unreadable"),  # overflows to inf when read
+    ("-1e999", "unreadable"),
+]
+
+
+@pytest.mark.parametrize("role", NUMERIC_ROLES)
+@pytest.mark.parametrize(("text", "outcome"), EXTREMES)
+def test_extreme_numbers_in_every_numeric_role_are_missing_and_counted(role, text, outcome):
+    values = ["1", "2", "3", "4", "5", "1", "2", "3", "4", "5"]
+    values[3] = text  # row 5
+    columns = {"id": [f"{i:02d}" for i in range(10)], "spend": values, "x": values}
+    result = clean(table(**columns), columns={role: "x" if role != "spend" else "spend"})
+    if (outcome == "kept" and role == "rating") or outcome == "negative":
+        outcome = "impossible"  # within the bound, so judged by the role's own rule
+    found = {(f.code, f.role): f for f in result.quality.fixes if f.role == role}
+    shown = result.frame[role].tolist()
+    if outcome == "kept":
+        assert found == {}
+        assert shown[3] == float(text)
+        return
+    assert set(found) == {(outcome, role), ("imputed", role)}
+    assert found[(outcome, role)].count == 1
+    assert found[(outcome, role)].examples == (Example(5, text),)
+    if outcome == "too_large":
+        assert found[(outcome, role)].action == TOO_LARGE_ACTION
+    assert found[("imputed", role)].action == "missing values filled with the median (3)"
+    assert shown == [1, 2, 3, 3, 5, 1, 2, 3, 4, 5]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.floats(min_value=1e15, exclude_min=True, allow_infinity=False)
+    | st.floats(max_value=-1e15, exclude_max=True, allow_infinity=False),
+    st.floats(min_value=0, max_value=1e15),
+)
+def test_generated_numbers_beyond_the_bound_are_missing_and_those_within_are_kept(huge, fine):
+    spend = [repr(huge), repr(fine), "1", "2", "3", "4", "5", "6", "7", "8"]
+    result = clean(table(id=[f"{i:02d}" for i in range(10)], spend=spend))
+    assert [(f.code, f.count) for f in result.quality.fixes] == [("too_large", 1), ("imputed", 1)]
+    assert result.frame["spend"].tolist()[1] == fine
+    assert np.isfinite(result.frame["spend"]).all()
+
+
+def test_numeric_satisfaction_beyond_the_bound_or_infinite_is_missing():
+    result = clean(
+        table(
+            id=[f"{i:02d}" for i in range(10)],
+            spend=["1"] * 10,
+            satisfaction=["1", "2", "3", "1e308", "2", "3", "inf", "1", "2", "3"],
+        ),
+        validation={"max_bad_share": 0.25},
+    )
+    found = fixes(result)
+    assert found[("unreadable", "satisfaction")].examples == (Example(8, "inf"),)
+    assert found[("too_large", "satisfaction")].examples == (Example(5, "1e308"),)
+    assert found[("imputed", "satisfaction")].count == 2
+    assert result.frame["satisfaction"].tolist() == [1, 2, 3, 2, 2, 3, 2, 1, 2, 3]
+
+
+def test_a_column_mostly_beyond_the_bound_is_an_error_naming_it():
+    with pytest.raises(DataError) as caught:
+        clean(table(id=["1", "2", "3"], spend=["1e308", "2e20", "4"]))
+    assert str(caught.value) == (
+        "table.csv: column 'spend' (role spend) holds 2 of 3 values that are beyond ±1e15 "
+        "(e.g. row 2: '1e308', row 3: '2e20'); fix the column, or map another one with "
+        '[columns] spend = "<column name>"'
+    )
+
+
+def test_bytes_repaired_while_reading_are_a_counted_fix(tmp_path):
+    path = tmp_path / "shop.csv"  # UTF-8, with two stray Windows-1252 bytes
+    path.write_bytes(
+        b"Customer ID,Total Spend,City\n1,10,Z\xc3\xbcrich\n2,20,M\xfcnchen\n3,30,K\xf6ln\n"
+    )
+    data = validate(read_table(path), parse({}))
+    assert list(data.frame["city"]) == ["Zürich", "München", "Köln"]
+    (fix,) = [f for f in data.quality.fixes if f.code == "repaired_bytes"]
+    assert fix.count == 2
+    assert fix.describe() == (
+        "2 bytes that were not UTF-8 read as Windows-1252 characters (values pasted from "
+        "another program)"
+    )
+
+
+def test_missing_words_are_missing_for_numbers_and_kept_as_written_for_text():
+    frame = pd.DataFrame(
+        {
+            "Customer ID": ["NA", "None", "c3", "c4", "c5", "c6", "c7"],
+            "Total Spend": ["100", "NA", "n/a", "null", "300", "200", "400"],
+            "Membership Type": ["None", "Gold", "NA", "Gold", "Gold", "None", "Gold"],
+        }
+    )
+    data = clean(frame)
+    assert sorted(data.frame["customer_id"]) == ["NA", "None", "c3", "c4", "c5", "c6", "c7"]
+    assert sorted(data.frame["tier"]) == ["Gold"] * 4 + ["NA", "None", "None"]
+    codes = {f.code: f.count for f in data.quality.fixes}
+    assert codes == {"imputed": 3}  # missing, not "unreadable": nothing else was fixed

@@ -388,12 +388,14 @@ def _aggregate(
         if "amount" in roles
         else f"({number['quantity']} * {number['unit_price']})"
     )
-    quantity = number["quantity"] if has_quantity else "NULL"
+    # Typed NULLs: DuckDB before 1.2 types a bare NULL as INTEGER, and COALESCE with the
+    # day's text then fails to bind.
+    quantity = number["quantity"] if has_quantity else "CAST(NULL AS DOUBLE)"
     day = _day_expression(roles["order_date"], types[roles["order_date"]], date_format)
     order_id = (
         f"NULLIF(TRIM(CAST({_quote(roles['order_id'])} AS VARCHAR)), '')"
         if "order_id" in roles
-        else "NULL"
+        else "CAST(NULL AS VARCHAR)"
     )
     marks = []
     if has_quantity:

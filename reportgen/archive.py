@@ -16,6 +16,7 @@ import os
 import re
 import secrets
 import shutil
+import stat
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -182,13 +183,21 @@ def report_lock(out: Path, slug: str) -> Iterator[list[str]]:
         raise SnapshotError(
             f"output folder {folder} cannot be created ({exc.strerror}); choose another --out"
         ) from None
-    try:  # never through a link: the lock file is written, and a link's target would be
-        fd = os.open(folder / LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    # Never through a link, a hard link or a pipe: the lock file is written, and what it
+    # stands for would be overwritten (or block the run).
+    refused = (
+        f"{folder / LOCK} cannot be the report's lock (%s): it must be a plain file that "
+        "reportgen creates; remove it and run again"
+    )
+    try:
+        fd = os.open(folder / LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, 0o644)
     except OSError as exc:
-        raise SnapshotError(
-            f"{folder / LOCK} cannot be the report's lock ({exc.strerror}): it must be a "
-            "plain file that reportgen creates; remove it and run again"
-        ) from None
+        raise SnapshotError(refused % exc.strerror) from None
+    found = os.fstat(fd)
+    if not stat.S_ISREG(found.st_mode) or found.st_nlink != 1:
+        os.close(fd)
+        kind = "a hard link" if stat.S_ISREG(found.st_mode) else "not a regular file"
+        raise SnapshotError(refused % kind)
     handle = os.fdopen(fd, "r+")
     try:
         try:
@@ -335,6 +344,7 @@ class Verification:
 
 def verify(entry: Entry) -> Verification:
     """Re-hash every file against the manifest; name what changed, vanished or appeared.
+    A link, pipe or device in place of a file is changed, and never opened.
 
     The DELIVERIES folder is not part of the snapshot: it records what happened to it
     afterwards (who was sent it, when), so it is added to without re-hashing.
@@ -346,7 +356,9 @@ def verify(entry: Entry) -> Verification:
     changed = []
     for name, recorded in listed.items():
         path = entry.path / name
-        if name in present:
+        if name in present and not stat.S_ISREG(path.lstat().st_mode):
+            changed.append(name)  # a link, pipe or device where reportgen wrote a file
+        elif name in present:
             digest = hashlib.sha256()
             with path.open("rb") as handle:
                 for block in iter(lambda: handle.read(1 << 20), b""):
@@ -387,6 +399,11 @@ def prunable(out: Path, slug: str, keep: int) -> list[Entry]:
     """
     found = entries(out, slug)
     doomed = found[:-keep] if keep and len(found) > keep else []
+    if doomed and (out / slug).is_symlink():
+        raise SnapshotError(
+            f"{out / slug} is a link to {(out / slug).readlink()}; reportgen does not "
+            "remove through links: prune where it points, or by hand (nothing was removed)"
+        )
     for entry in doomed:
         if entry.path.is_symlink():
             raise SnapshotError(

@@ -13,7 +13,7 @@ import hashlib
 import io
 import re
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -237,6 +237,7 @@ def _read_csv(path: Path, data: bytes, max_columns: int) -> tuple[pd.DataFrame, 
         raise InputError(f"{path}: the file is binary, not a text table; export it as CSV")
     decoded = _decode_choice(data)
     delimiter, header = csv_header(io.BytesIO(decoded.data), decoded.codec, path, max_columns)
+    _unique(path, header)
     try:
         frame = pd.read_csv(
             io.BytesIO(decoded.data),
@@ -277,7 +278,7 @@ def parquet_columns(source: Path | BinaryIO, path: Path, max_columns: int) -> li
 
 
 def _read_parquet(path: Path, data: bytes, max_columns: int) -> pd.DataFrame:
-    parquet_columns(io.BytesIO(data), path, max_columns)
+    _unique(path, parquet_columns(io.BytesIO(data), path, max_columns))
     try:
         return pd.read_parquet(io.BytesIO(data))
     except Exception as exc:  # pyarrow raises several unrelated types for corrupt files
@@ -429,6 +430,8 @@ def _read_excel(path: Path, data: bytes, max_mb: float, max_columns: int) -> pd.
         _check_sheet(path, data, max_mb, max_columns)
         # openpyxl parses the workbook's XML through defusedxml when it is installed
         # (a dependency of reportgen), which defeats entity-expansion bombs.
+        header = pd.read_excel(io.BytesIO(data), sheet_name=0, header=None, nrows=1)
+        _unique(path, header.iloc[0].tolist() if len(header) else [])
         return pd.read_excel(  # only an empty cell is missing, as for CSV
             io.BytesIO(data), sheet_name=0, engine="openpyxl", keep_default_na=False
         )
@@ -522,16 +525,28 @@ def read_table(path: Path, max_mb: float = 2048, max_columns: int = 1000) -> Dat
     )
 
 
-def _trimmed(path: Path, columns: pd.Index) -> list[str]:
-    """Column names without spaces at their ends, two names that become one refused:
-    which of them a role means is unknown, and pandas would hand back both."""
+def _unique(path: Path, columns: Iterable[object]) -> None:
+    """Refuse two columns of one name, as written or once the spaces at their ends are
+    removed: which of them a role means is unknown, and pandas would silently call the
+    second `City.1`, a name the file does not hold. Empty header cells are pandas'
+    `Unnamed: n` and never clash."""
     names: dict[str, str] = {}
-    for raw in map(str, columns):
+    for raw in (str(c) for c in columns if isinstance(c, str)):
         name = raw.strip()
         if name in names:
+            same = (
+                "the same name"
+                if raw == names[name]
+                else "the same name once the spaces at their ends are removed"
+            )
             raise InputError(
-                f"{path}: columns {names[name]!r} and {raw!r} have the same name once the "
-                f"spaces at their ends are removed ({name!r}); rename one of them"
+                f"{path}: columns {names[name]!r} and {raw!r} have {same} ({name!r}); "
+                "rename one of them"
             )
         names[name] = raw
-    return list(names)
+
+
+def _trimmed(path: Path, columns: pd.Index) -> list[str]:
+    """Column names without spaces at their ends, checked by `_unique` first."""
+    _unique(path, columns)
+    return [str(c).strip() for c in columns]

@@ -2,6 +2,7 @@ import hashlib
 import json
 import os
 import re
+import signal
 
 import pytest
 
@@ -230,3 +231,69 @@ def test_entries_and_pruning_keep_the_newest_periods(tmp_path):
     assert [e.period for e in archive.entries(tmp_path)] == ["2026-10", "2026-11"]
     with pytest.raises(SnapshotError, match="periods archived for 'brief': 2026-10, 2026-11"):
         archive.find(tmp_path, "brief", "2026-09")
+
+
+@pytest.fixture
+def within_five_seconds():
+    """A test that would hang without its protection fails instead."""
+
+    def timeout(signum, frame):
+        raise TimeoutError("hung: the protection is missing")
+
+    previous = signal.signal(signal.SIGALRM, timeout)
+    signal.alarm(5)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.parametrize("replacement", ["fifo", "device-link", "sibling-link"])
+def test_a_file_replaced_by_a_link_pipe_or_device_is_changed_and_never_read(
+    tmp_path, within_five_seconds, replacement
+):
+    entry = snapshot_with(tmp_path, "2026-11", {"a.csv": b"1", "b.pdf": b"2"})
+    target = entry.path / "b.pdf"
+    target.unlink()
+    if replacement == "fifo":
+        os.mkfifo(target)
+    elif replacement == "device-link":
+        target.symlink_to("/dev/zero")
+    else:
+        (tmp_path / "copy.pdf").write_bytes(b"2")  # the same bytes, through a link
+        target.symlink_to(tmp_path / "copy.pdf")
+    result = archive.verify(entry)
+    assert (result.changed, result.missing, result.added) == (("b.pdf",), (), ())
+
+
+@pytest.mark.parametrize("kind", ["hard link", "fifo"])
+def test_a_lock_that_is_a_hard_link_or_a_pipe_is_refused_and_left_alone(
+    tmp_path, within_five_seconds, kind
+):
+    folder = tmp_path / "brief"
+    folder.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    if kind == "hard link":
+        os.link(victim, folder / ".lock")
+    else:
+        os.mkfifo(folder / ".lock")
+    expected = "a hard link" if kind == "hard link" else "not a regular file"
+    with (
+        pytest.raises(
+            SnapshotError, match=rf"brief/\.lock cannot be the report's lock \({expected}\)"
+        ),
+        archive.report_lock(tmp_path, "brief"),
+    ):
+        pass
+    assert victim.read_text() == "precious"
+
+
+def test_prune_removes_nothing_when_the_report_folder_is_a_link(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    for period in ("2026-09", "2026-10", "2026-11"):
+        snapshot_with(tmp_path / "real", period, {"a.csv": b"1"})
+    (tmp_path / "real" / "brief").rename(elsewhere)
+    (tmp_path / "brief").symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(SnapshotError, match=r"brief is a link to .*nothing was removed"):
+        archive.prunable(tmp_path, "brief", keep=1)
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["2026-09", "2026-10", "2026-11"]

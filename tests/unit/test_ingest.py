@@ -1,6 +1,9 @@
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from reportgen.errors import InputError
@@ -184,20 +187,32 @@ def test_blank_lines_before_the_header_are_skipped(tmp_path):
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "parquet"])
-def test_names_that_are_the_same_once_trimmed_are_refused(tmp_path, fmt):
-    frame = pd.DataFrame([["1", "2", "3"]], columns=["Customer ID", "Customer ID ", "spend"])
+@pytest.mark.parametrize(
+    ("second", "same"),
+    [
+        ("Customer ID ", "the same name once the spaces at their ends are removed"),
+        ("Customer ID", "the same name"),  # pandas would call it "Customer ID.1"
+    ],
+)
+def test_names_that_are_the_same_as_written_or_once_trimmed_are_refused(
+    tmp_path, fmt, second, same
+):
     path = tmp_path / f"t.{fmt}"
+    columns = ["Customer ID", second, "spend"]
     if fmt == "csv":
-        frame.to_csv(path, index=False)
+        path.write_text(",".join(columns) + "\n1,2,3\n")
     elif fmt == "xlsx":
-        frame.to_excel(path, index=False)
+        book = openpyxl.Workbook()
+        book.active.append(columns)
+        book.active.append(["1", "2", "3"])
+        book.save(path)
     else:
-        frame.to_parquet(path)
+        pq.write_table(pa.table([["1"], ["2"], ["3"]], names=columns), path)
     with pytest.raises(InputError) as caught:
         read_table(path)
     assert str(caught.value) == (
-        f"{path}: columns 'Customer ID' and 'Customer ID ' have the same name once the spaces "
-        "at their ends are removed ('Customer ID'); rename one of them"
+        f"{path}: columns 'Customer ID' and {second!r} have {same} ('Customer ID'); "
+        "rename one of them"
     )
 
 

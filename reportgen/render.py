@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -55,13 +57,20 @@ class _ConfinedFetcher(URLFetcher):
         self.allowed = tuple(folder.resolve() for folder in allowed)
 
     def fetch(self, url: str, headers: Mapping[str, str] | None = None) -> Any:
-        if url.startswith("file:"):
-            path = Path(url.removeprefix("file://").split("?")[0]).resolve()
-            if not any(path.is_relative_to(folder) for folder in self.allowed):
+        """A file URL is decoded exactly as urllib's file handler decodes it (`%2e%2e` is
+        `..`), checked, and then fetched by the canonical URL of the checked path: the
+        path that is checked is the path that is read, whatever the URL's spelling."""
+        if url.lower().startswith("file:"):
+            parts = urlsplit(url)
+            path = Path(url2pathname(parts.path)).resolve()
+            if parts.netloc not in ("", "localhost") or not any(
+                path.is_relative_to(folder) for folder in self.allowed
+            ):
                 raise FatalURLFetchingError(f"refused to read {url}: outside the template folders")
             if not path.is_file():
                 raise FatalURLFetchingError(f"asset {path} does not exist")
-        elif not url.startswith("data:"):
+            return super().fetch(path.as_uri(), headers)
+        if not url.startswith("data:"):
             raise FatalURLFetchingError(f"refused to fetch {url}: reports never use the network")
         return super().fetch(url, headers)
 

@@ -124,3 +124,30 @@ SAFE_MINIMUMS = {
 @pytest.mark.parametrize(("package", "minimum"), SAFE_MINIMUMS.items())
 def test_safe_minimum_versions_are_pinned(package, minimum):
     assert lower_bounds()[package] >= Version(minimum)
+
+
+def test_a_file_url_is_checked_as_it_will_be_read_whatever_its_spelling(tmp_path):
+    allowed = tmp_path / "templates"
+    allowed.mkdir()
+    (allowed / "logo one.png").write_bytes(b"logo")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("secret")
+    # A decoy file whose literal name is the encoded path: a check on the undecoded URL
+    # finds it inside the folder, while urllib reads the decoded path outside.
+    decoy = allowed / "%2e%2e" / "secret.txt"
+    decoy.parent.mkdir()
+    decoy.write_text("decoy")
+    fetcher = render._ConfinedFetcher((allowed,))
+    escapes = [
+        f"file://{allowed}/%2e%2e/secret.txt",
+        f"file://{allowed}/%2E%2E/secret.txt",
+        f"file://{allowed}/..%2fsecret.txt",
+        f"FILE://{allowed}/../secret.txt",
+        f"file://elsewhere{allowed}/logo%20one.png",
+        f"file://{secret}",
+    ]
+    for url in escapes:
+        with pytest.raises(render.FatalURLFetchingError, match="refused to read"):
+            fetcher.fetch(url)
+    served = fetcher.fetch(f"file://{allowed}/logo%20one.png")
+    assert served.read() == b"logo"

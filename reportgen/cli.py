@@ -109,6 +109,29 @@ def _positive(text: str) -> int:
     return value
 
 
+MAX_SAMPLE_ROWS = 10_000_000
+"""The largest sample `reportgen sample` makes: a 10-million-customer table (about 1 GB
+of CSV), or an order log of that many customers; beyond it the machine runs out of
+memory before the file is written."""
+
+
+def _rows(text: str) -> int:
+    value = _positive(text)
+    if value > MAX_SAMPLE_ROWS:
+        raise argparse.ArgumentTypeError(f"expected at most {MAX_SAMPLE_ROWS:,}, got {value:,}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to {2**32 - 1}, got {value}")
+    return value
+
+
 def _day(text: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -240,13 +263,13 @@ def _parser() -> argparse.ArgumentParser:
     make = commands.add_parser("sample", help="generate a realistic sample customer table")
     make.add_argument(
         "--rows",
-        type=_positive,
+        type=_rows,
         default=sample.DEFAULT_ROWS,
         help=f"number of customers (default: {sample.DEFAULT_ROWS})",
     )
     make.add_argument(
         "--seed",
-        type=int,
+        type=_seed,
         default=sample.DEFAULT_SEED,
         help=f"random seed (default: {sample.DEFAULT_SEED})",
     )

@@ -19,6 +19,7 @@ from typing import Any
 
 from reportgen import names
 from reportgen.errors import ConfigError
+from reportgen.fsutil import read_small
 from reportgen.roles import DEFAULT_DRIVERS, ROLE_BY_NAME, ROLES, Kind
 
 DEFAULT_CONFIG_NAME = "reportgen.toml"
@@ -741,14 +742,16 @@ def load(path: Path | None) -> Config:
             return Config()
         path = default
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"config file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_small(path, "config file").decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise ConfigError(f"config file {path} cannot be read: {exc}") from None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    except RecursionError:  # arrays or tables nested thousands deep
+        raise ConfigError(f"config file {path} is not valid TOML: nested too deeply") from None
+    except ValueError as exc:  # a number of thousands of digits, past Python's limit
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
     try:
         return parse(raw, source=path.resolve())

@@ -32,6 +32,7 @@ from reportgen.config import Config
 from reportgen.errors import ConfigError
 from reportgen.findings import Findings
 from reportgen.formatting import ROLE_FORMATS, Formatter
+from reportgen.fsutil import read_small
 from reportgen.personas import Personas
 from reportgen.plain import plain
 from reportgen.profile import Profiles, highlights
@@ -108,10 +109,7 @@ def _svg_uri(chart: Mapping[str, Any]) -> str:
 def _logo(path: Path | None) -> str | None:
     if path is None:
         return None
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"[report] logo: {path} cannot be read ({exc.strerror})") from None
+    data = read_small(path, "[report] logo:")
     kind = mimetypes.guess_type(path.name)[0]
     if kind not in ("image/png", "image/jpeg", "image/svg+xml", "image/gif"):
         raise ConfigError(f"[report] logo: {path} is not a PNG, JPEG, GIF or SVG image")

@@ -35,7 +35,9 @@ def sample_data_path() -> Path:
 
 def find_template(name: str, user_dir: Path | None) -> Path:
     """A template file by name: the user's folder first, then the default set."""
-    if user_dir is not None and (user_dir / name).is_file():
+    # Whatever stands there is the user's (a link to a device too, refused when read),
+    # never silently passed over for the default.
+    if user_dir is not None and ((user_dir / name).exists() or (user_dir / name).is_symlink()):
         return user_dir / name
     return templates_dir() / name
 

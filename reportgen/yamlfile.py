@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from reportgen.errors import ConfigError
+from reportgen.fsutil import read_small
 
 
 class _Loader(yaml.SafeLoader):
@@ -50,14 +51,14 @@ def load(path: Path, what: str) -> Any:
     """The document in the YAML file at `path`, `what` naming it in errors ("persona
     library", "chart wording")."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{what} {path} does not exist") from None
+        text = read_small(path, what).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{what} {path} cannot be read: not UTF-8 text ({exc.reason})") from None
-    except OSError as exc:
-        raise ConfigError(f"{what} {path} cannot be read ({exc.strerror})") from None
     try:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 (the safe loader, stricter)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{what} {path} is not valid YAML: {_one_line(exc)}") from None
+    except RecursionError:  # lists or mappings nested thousands deep
+        raise ConfigError(f"{what} {path} is not valid YAML: nested too deeply") from None
+    except ValueError as exc:  # a number of thousands of digits, past Python's limit
+        raise ConfigError(f"{what} {path} is not valid YAML: {exc}") from None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 import time
@@ -21,6 +22,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from reportgen import config, fsutil, render, resources, yamlfile
 from reportgen.charts import _Wording
 from reportgen.errors import ConfigError, InputError
 from reportgen.formatting import Formatter
@@ -321,3 +323,73 @@ def test_an_order_log_error_found_late_is_one_line_and_writes_nothing(tmp_path, 
     result = run_cli("run", "--data", name, "--period", "2026-11", cwd=tmp_path)
     assert_user_error(result, message)
     assert not (tmp_path / "output").exists()
+
+
+# --- the small files read beside the data: config, wording, logo ---------------------------
+
+
+def _not_a_file(path: Path, kind: str) -> None:
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "device":
+        path.symlink_to("/dev/zero")
+    else:
+        path.mkdir()
+
+
+READERS = {
+    "config": lambda path: config.load(path),
+    "persona library": lambda path: load_library(path, Formatter()),
+    "chart wording": lambda path: _Wording(path, Formatter()),
+    "logo": lambda path: render._logo(path),
+}
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "folder"])
+@pytest.mark.parametrize("reader", sorted(READERS))
+def test_a_config_wording_or_logo_that_is_not_a_regular_file_is_refused_at_once(
+    tmp_path, reader, kind
+):
+    path = tmp_path / {"logo": "logo.png", "config": "r.toml"}.get(reader, "w.yaml")
+    _not_a_file(path, kind)
+    start = time.perf_counter()
+    with pytest.raises(ConfigError, match=r"is not a regular file \(a folder, pipe or device\)"):
+        READERS[reader](path)
+    assert time.perf_counter() - start < 1
+
+
+def test_a_config_or_wording_far_larger_than_any_real_one_is_refused(tmp_path):
+    path = tmp_path / "r.toml"
+    path.write_bytes(b"# " + b"x" * (fsutil.SMALL_FILE_MB * 1024 * 1024) + b"\n")
+    with pytest.raises(ConfigError, match=r"r.toml is over 16 MB; is it the right file\?"):
+        config.load(path)
+
+
+def test_a_wording_file_in_the_templates_folder_is_never_passed_over_silently(tmp_path):
+    (tmp_path / "charts.yaml").symlink_to("/dev/zero")
+    assert resources.find_template("charts.yaml", tmp_path) == tmp_path / "charts.yaml"
+
+
+def test_the_config_given_as_a_pipe_is_one_line_from_the_command(tmp_path):
+    os.mkfifo(tmp_path / "r.toml")
+    result = run_cli("validate", "--config", "r.toml", cwd=tmp_path, timeout=30)
+    assert_user_error(result, "config file r.toml is not a regular file")
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "problem"),
+    [
+        ("r.toml", "drivers = " + "[" * 100_000 + "]" * 100_000 + "\n", "nested too deeply"),
+        ("r.toml", "[segmentation]\nk = " + "9" * 5_000 + "\n", "digits"),
+        ("w.yaml", "a: " + "[" * 100_000 + "]" * 100_000 + "\n", "nested too deeply"),
+        ("w.yaml", "a: " + "9" * 100_000 + "\n", "digits"),
+    ],
+    ids=["toml-deep", "toml-digits", "yaml-deep", "yaml-digits"],
+)
+def test_nesting_and_numbers_past_the_parser_are_one_line(tmp_path, name, text, problem):
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        config.load(path) if name.endswith(".toml") else yamlfile.load(path, "chart wording")
+    message = str(caught.value)
+    assert problem in message and "\n" not in message and len(message) < 400

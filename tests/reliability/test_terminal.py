@@ -65,6 +65,8 @@ def test_a_hostile_file_name_in_an_error_is_escaped_on_one_line(tmp_path, name):
         (["run", "--bogus"], "unrecognized arguments: --bogus"),
         (["archive"], "the following arguments are required: ACTION"),
         (["run", "--as-of", "yesterday"], "expected a day such as 2026-11-30"),
+        (["sample", "--rows", "99999999999999"], "expected at most 10,000,000"),
+        (["sample", "--seed", "-1"], "expected a number from 0 to 4294967295, got -1"),
     ],
 )
 def test_a_usage_error_is_one_line_pointing_at_help(tmp_path, args, fragment):

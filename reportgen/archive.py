@@ -29,7 +29,7 @@ import pandas as pd
 from reportgen import names
 from reportgen.errors import SnapshotError
 from reportgen.features import Scaling
-from reportgen.fsutil import fsync_dir
+from reportgen.fsutil import fsync_dir, read_small
 from reportgen.history import PreviousPeriod
 from reportgen.records import from_plain, to_plain
 from reportgen.segment import ArchivedModel, KScore
@@ -280,13 +280,31 @@ def _manifest_problem(manifest: object) -> str | None:
     return None
 
 
-def read_manifest(folder: Path) -> dict[str, Any]:
+RECORD_MB = 256
+"""The largest JSON record of a snapshot read back: profiles.json and brief.json of a
+million customers are well under 5 MB."""
+
+
+def read_json(path: Path) -> Any:
+    """A JSON record of a snapshot, read only if it is a regular file of sane size and
+    depth: the archive is a folder anyone may have edited, and a record that is a pipe,
+    a link to /dev/zero or 100,000 nested brackets must be an error, not a hang."""
     try:
-        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SnapshotError(f"{folder} has no {MANIFEST}: it is not a reportgen snapshot") from None
-    except (OSError, ValueError) as exc:
-        raise SnapshotError(f"{folder / MANIFEST} cannot be read: {exc}") from None
+        return json.loads(read_small(path, "the record", RECORD_MB, SnapshotError))
+    except (ValueError, RecursionError) as exc:
+        why = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise SnapshotError(f"the record {path} cannot be read: {why}") from None
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    if not ((folder / MANIFEST).exists() or (folder / MANIFEST).is_symlink()):
+        raise SnapshotError(f"{folder} has no {MANIFEST}: it is not a reportgen snapshot")
+    try:
+        manifest = read_json(folder / MANIFEST)
+    except SnapshotError as exc:
+        raise SnapshotError(
+            f"{exc}; restore the snapshot from a backup, or move it out of the output folder"
+        ) from None
     problem = _manifest_problem(manifest)
     if problem is not None:
         raise SnapshotError(
@@ -316,7 +334,11 @@ def entries(out: Path, slug: str | None = None) -> list[Entry]:
         if not report.is_dir() or not names.is_slug(report.name):
             continue
         for folder in sorted(report.iterdir()):
-            if folder.is_dir() and names.is_period(folder.name) and (folder / MANIFEST).is_file():
+            if (
+                folder.is_dir()
+                and names.is_period(folder.name)
+                and ((folder / MANIFEST).exists() or (folder / MANIFEST).is_symlink())
+            ):
                 found.append(_entry(report.name, folder.name, folder))
     return found
 

@@ -473,8 +473,8 @@ def build_charts(
         migration = findings.migration
         moves = (
             _migration(migration, tuple(s.id for s in segments), names, words)
-            if migration
-            else None
+            if migration and segments and migration.previous_names
+            else None  # every segment too small to show: there is nothing to draw
         )
     return Charts(
         sizes=sizes,

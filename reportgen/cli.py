@@ -9,8 +9,9 @@ carries the result (the snapshot folder) for scripts.
 from __future__ import annotations
 
 import argparse
-import json
+import sys
 import time
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -454,9 +455,9 @@ def _segments_of(entry: archive.Entry) -> list[tuple[str, str, int, float]]:
     try:
         return [
             (str(s["id"]), str(s.get("persona", "")), int(s["size"]), float(s["share"]))
-            for s in json.loads(path.read_text(encoding="utf-8"))["segments"]
+            for s in archive.read_json(path)["segments"]
         ]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError) as exc:
         raise SnapshotError(
             f"{path} cannot be read ({type(exc).__name__}: {exc}); check the snapshot with: "
             f"reportgen archive verify {entry.period}"
@@ -546,7 +547,10 @@ def _archive(args: argparse.Namespace, err: _Console) -> int:
 
 def _rerender(args: argparse.Namespace, err: _Console) -> int:
     cfg = config.load(args.config)
-    result = pipeline.rerender(args.out, args.report or cfg.report.slug, args.period, cfg)
+    progress = _Progress(err, show=err.is_terminal)  # its stages also stop on Ctrl-C/SIGTERM
+    result = pipeline.rerender(
+        args.out, args.report or cfg.report.slug, args.period, cfg, reporter=progress
+    )
     for warning in result.brief.report.warnings:
         err.print(f"warning: the PDF layout: {warning}")
     _out(str(result.snapshot.path))
@@ -572,6 +576,11 @@ def _os_problem(exc: OSError) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if not sys.warnoptions:
+        # A library's warning (scikit-learn's ConvergenceWarning on a handful of customers,
+        # a deprecation) is addressed to a developer, and would break the promise that the
+        # command prints only its own lines; `python -W` or PYTHONWARNINGS bring them back.
+        warnings.simplefilter("ignore")
     args = _parser().parse_args(argv)
     err = _Console(stderr=True)
     interrupt.install()

@@ -13,7 +13,7 @@ import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from email.utils import formataddr, parseaddr
+from email.utils import formataddr, getaddresses, parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -505,6 +505,8 @@ def header_text(where: str, value: Any) -> str:
 
 def _address(where: str, value: Any) -> str:
     text = header_text(where, value)
+    if len(getaddresses([text])) > 1:  # parseaddr would keep the first and drop the rest
+        raise _fail(where, f"holds more than one address ({text!r}); list each on its own")
     name, mailbox = parseaddr(text)
     if not _MAILBOX.fullmatch(mailbox):
         raise _fail(where, f'expected an address such as "Ann Lee <ann@example.com>", got {text!r}')

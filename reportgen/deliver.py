@@ -39,7 +39,7 @@ import jinja2
 
 from reportgen.archive import DELIVERIES, Entry, check_intact, find, report_lock
 from reportgen.config import Audience, Config, EmailSettings, header_text
-from reportgen.errors import ConfigError, DeliveryError, ReportgenError
+from reportgen.errors import ConfigError, DeliveryError, ReportgenError, SnapshotError
 from reportgen.findings import Findings, load_findings
 from reportgen.formatting import Formatter
 from reportgen.fsutil import write_bytes
@@ -413,6 +413,11 @@ def send(
     with report_lock(out, slug):
         entry = find(out, slug, period)
         check_intact(entry, "the snapshot")
+        if (entry.path / DELIVERIES).is_symlink():  # the record is written, never through a link
+            raise SnapshotError(
+                f"{entry.path / DELIVERIES} is a link; the delivery record must be a folder of "
+                "the snapshot: replace the link with the folder it points to"
+            )
         pdf = (entry.path / "report.pdf").read_bytes()
         _check_ready(settings, pdf)
         credentials = None if dry_run else _credentials(settings)

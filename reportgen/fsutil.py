@@ -12,16 +12,22 @@ import stat
 import tempfile
 from pathlib import Path
 
-from reportgen.errors import ConfigError
+from reportgen.errors import ConfigError, ReportgenError
 
 SMALL_FILE_MB = 16
 """The largest config, persona library, chart wording or logo reportgen reads: each is
 a few kilobytes; a file far larger is a mistake or an attack on the memory."""
 
 
-def read_small(path: Path, what: str, limit_mb: float = SMALL_FILE_MB) -> bytes:
-    """The bytes of a file the user names beside the data (`what` says which, for the
-    error), refused unless it is a regular file within `limit_mb`.
+def read_small(
+    path: Path,
+    what: str,
+    limit_mb: float = SMALL_FILE_MB,
+    error: type[ReportgenError] = ConfigError,
+) -> bytes:
+    """The bytes of a file the user names beside the data, or of a snapshot's record
+    (`what` says which, for the `error`), refused unless it is a regular file within
+    `limit_mb`.
 
     The data has the same guard (ingest.check_size): a pipe never ends and a link to
     /dev/zero is endless zeros, so a config, a wording file or a logo that is one would
@@ -30,17 +36,17 @@ def read_small(path: Path, what: str, limit_mb: float = SMALL_FILE_MB) -> bytes:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
-        raise ConfigError(f"{what} {path} does not exist") from None
+        raise error(f"{what} {path} does not exist") from None
     except OSError as exc:
-        raise ConfigError(f"{what} {path} cannot be read ({exc.strerror})") from None
+        raise error(f"{what} {path} cannot be read ({exc.strerror})") from None
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
-        raise ConfigError(f"{what} {path} is not a regular file (a folder, pipe or device)")
+        raise error(f"{what} {path} is not a regular file (a folder, pipe or device)")
     limit = int(limit_mb * 1024 * 1024)
     with os.fdopen(fd, "rb") as handle:
         data = handle.read(limit + 1)
     if len(data) > limit:
-        raise ConfigError(f"{what} {path} is over {limit_mb:g} MB; is it the right file?")
+        raise error(f"{what} {path} is over {limit_mb:g} MB; is it the right file?")
     return data
 
 

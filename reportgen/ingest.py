@@ -237,7 +237,7 @@ def _read_csv(path: Path, data: bytes, max_columns: int) -> tuple[pd.DataFrame, 
         raise InputError(f"{path}: the file is binary, not a text table; export it as CSV")
     decoded = _decode_choice(data)
     delimiter, header = csv_header(io.BytesIO(decoded.data), decoded.codec, path, max_columns)
-    _unique(path, header)
+    check_unique(path, header)
     try:
         frame = pd.read_csv(
             io.BytesIO(decoded.data),
@@ -278,7 +278,7 @@ def parquet_columns(source: Path | BinaryIO, path: Path, max_columns: int) -> li
 
 
 def _read_parquet(path: Path, data: bytes, max_columns: int) -> pd.DataFrame:
-    _unique(path, parquet_columns(io.BytesIO(data), path, max_columns))
+    check_unique(path, parquet_columns(io.BytesIO(data), path, max_columns))
     try:
         return pd.read_parquet(io.BytesIO(data))
     except Exception as exc:  # pyarrow raises several unrelated types for corrupt files
@@ -431,7 +431,7 @@ def _read_excel(path: Path, data: bytes, max_mb: float, max_columns: int) -> pd.
         # openpyxl parses the workbook's XML through defusedxml when it is installed
         # (a dependency of reportgen), which defeats entity-expansion bombs.
         header = pd.read_excel(io.BytesIO(data), sheet_name=0, header=None, nrows=1)
-        _unique(path, header.iloc[0].tolist() if len(header) else [])
+        check_unique(path, header.iloc[0].tolist() if len(header) else [])
         return pd.read_excel(  # only an empty cell is missing, as for CSV
             io.BytesIO(data), sheet_name=0, engine="openpyxl", keep_default_na=False
         )
@@ -525,7 +525,7 @@ def read_table(path: Path, max_mb: float = 2048, max_columns: int = 1000) -> Dat
     )
 
 
-def _unique(path: Path, columns: Iterable[object]) -> None:
+def check_unique(path: Path, columns: Iterable[object]) -> None:
     """Refuse two columns of one name, as written or once the spaces at their ends are
     removed: which of them a role means is unknown, and pandas would silently call the
     second `City.1`, a name the file does not hold. Empty header cells are pandas'
@@ -548,5 +548,5 @@ def _unique(path: Path, columns: Iterable[object]) -> None:
 
 def _trimmed(path: Path, columns: pd.Index) -> list[str]:
     """Column names without spaces at their ends, checked by `_unique` first."""
-    _unique(path, columns)
+    check_unique(path, columns)
     return [str(c).strip() for c in columns]

@@ -36,6 +36,7 @@ from reportgen.ingest import (
     PARQUET_SUFFIXES,
     Dataset,
     check_size,
+    check_unique,
     csv_header,
     parquet_columns,
 )
@@ -176,7 +177,9 @@ def _reader(source: Path, files: list[Path], max_columns: int) -> str:
     groups: dict[tuple[str, str], list[Path]] = {}  # (delimiter, line end) -> its CSV files
     for path in files:
         if path.suffix.lower() in PARQUET_SUFFIXES:
-            names.update(parquet_columns(path, path, max_columns))
+            columns = parquet_columns(path, path, max_columns)
+            check_unique(path, columns)
+            names.update(columns)
             continue
         try:
             with path.open("rb") as stream:
@@ -185,6 +188,7 @@ def _reader(source: Path, files: list[Path], max_columns: int) -> str:
                 delimiter, header = csv_header(stream, "utf-8-sig", path, max_columns)
         except OSError as exc:
             raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
+        check_unique(path, header)
         names.update(header)
         groups.setdefault((delimiter, line_end), []).append(path)
     if len(names) > max_columns:

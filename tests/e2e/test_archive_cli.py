@@ -238,3 +238,20 @@ def test_an_output_folder_that_cannot_be_made_is_one_line(tmp_path):
     made = run_cli("run", "--out", "afile/sub", "--quiet", cwd=tmp_path)
     assert_user_error(made, "output folder afile/sub/customer-segments cannot be created")
     assert (tmp_path / "afile").read_text() == "x"
+
+
+def test_a_record_that_is_a_device_or_a_deliveries_link_is_one_line(tmp_path):
+    folder = _archived(tmp_path / "output", "2026-11")
+    (folder / "profiles.json").unlink()
+    (folder / "profiles.json").symlink_to("/dev/zero")
+    shown = run_cli("archive", "show", "2026-11", cwd=tmp_path, timeout=30)
+    assert_user_error(shown, "profiles.json is not a regular file")
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    sent = _archived(tmp_path / "output", "2026-10")
+    (sent / "deliveries").symlink_to(elsewhere, target_is_directory=True)
+    (tmp_path / "reportgen.toml").write_text('[email]\nto = "ann@example.com"\n')
+    result = run_cli("send", "2026-10", "--dry-run", cwd=tmp_path, timeout=30)
+    assert_user_error(result, "deliveries is a link")
+    assert list(elsewhere.iterdir()) == []

@@ -246,3 +246,17 @@ def test_a_frozen_segment_left_empty_stays_in_the_model(tmp_path):
     assert f"No customer was nearest to segment {empty} this period." in text
     html = (folder / "2026-11" / "report.html").read_text()
     assert "with the chosen k = 3 marked" in html  # the model's k, not the 2 segments left
+
+
+def test_a_handful_of_customers_gives_two_quiet_periods(tmp_path):
+    # Every segment is under min_segment_size: the second brief has moves but nothing
+    # to draw, and scikit-learn's warnings about so few points never reach the terminal.
+    (tmp_path / "t.csv").write_text(
+        "Customer ID,Total Spend,Items Purchased,Days Since Last Purchase\n"
+        "A,10,1,5\nB,200,5,40\nC,30,2,90\n"
+    )
+    for period in ("2026-01", "2026-02"):
+        result = run_cli("run", "--data", "t.csv", "--period", period, "--quiet", cwd=tmp_path)
+        assert (result.returncode, result.stderr) == (0, ""), result.stderr
+    html = (tmp_path / "output" / "customer-segments" / "2026-02" / "report.html").read_text()
+    assert "<h2>Since 2026-01</h2>" in html

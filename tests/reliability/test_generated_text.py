@@ -215,7 +215,10 @@ def write_log(folder: Path, kind: str) -> Path:
     """LINES under the hostile names, plus one unused column per hostile value. CSV as
     text with dates like 01'10'2026; Parquet with native types."""
     folder.mkdir(parents=True)
-    columns = list(ORDER_COLUMNS.values()) + VALUES
+    # Every hostile value as a column name too, but no name twice: two columns of one
+    # name are refused (ingest.check_unique).
+    unused = [value for value in VALUES if value not in ORDER_COLUMNS.values()]
+    columns = list(ORDER_COLUMNS.values()) + unused
     if kind == "csv":
         path = folder / 'log\'s "export".csv'
         buffer = io.StringIO()
@@ -224,7 +227,7 @@ def write_log(folder: Path, kind: str) -> Path:
         writer.writerow(columns)
         for who, day, amount, order, quantity, price in LINES:
             cells = [who, day.strftime("%d'%m'%Y"), f"{amount:g}", order, quantity, price]
-            writer.writerow([*cells, *(f"junk {i}" for i in range(len(VALUES)))])
+            writer.writerow([*cells, *(f"junk {i}" for i in range(len(unused)))])
         path.write_text(buffer.getvalue(), encoding="utf-8")
     else:
         path = folder / 'log\'s "export".parquet'
@@ -236,7 +239,7 @@ def write_log(folder: Path, kind: str) -> Path:
             pa.array(data[3], pa.string()),
             pa.array(data[4], pa.int64()),
             pa.array(data[5], pa.float64()),
-            *(pa.array([f"junk {i}"] * len(LINES)) for i in range(len(VALUES))),
+            *(pa.array([f"junk {i}"] * len(LINES)) for i in range(len(unused))),
         ]
         pq.write_table(pa.Table.from_arrays(arrays, names=columns), path)
     return path

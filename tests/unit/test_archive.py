@@ -297,3 +297,23 @@ def test_prune_removes_nothing_when_the_report_folder_is_a_link(tmp_path):
     with pytest.raises(SnapshotError, match=r"brief is a link to .*nothing was removed"):
         archive.prunable(tmp_path, "brief", keep=1)
     assert sorted(p.name for p in elsewhere.iterdir()) == ["2026-09", "2026-10", "2026-11"]
+
+
+@pytest.mark.parametrize("kind", ["deep", "fifo", "device-link"])
+def test_a_manifest_that_would_hang_or_exhaust_the_reader_is_damaged(
+    tmp_path, within_five_seconds, kind
+):
+    entry = snapshot_with(tmp_path, "2026-11", {"a.csv": b"1"})
+    manifest = entry.path / "manifest.json"
+    manifest.unlink()
+    if kind == "deep":
+        manifest.write_text("[" * 100_000 + "]" * 100_000)
+    elif kind == "fifo":
+        os.mkfifo(manifest)
+    else:
+        manifest.symlink_to("/dev/zero")
+    (listed,) = archive.entries(tmp_path, "brief")
+    assert listed.damage is not None and "manifest.json" in listed.damage
+    assert not archive.verify(listed).ok
+    with pytest.raises(SnapshotError, match="restore the snapshot from a backup"):
+        archive.find(tmp_path, "brief", "2026-11")

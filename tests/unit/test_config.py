@@ -160,6 +160,8 @@ def test_email_audiences_and_defaults():
     assert email.audiences[0].recipients == ("ann@example.com", "Bob@example.com")
     assert email.audiences[1].recipients == ("cat@example.com", "dan@example.com")
     assert parse({"email": {"to": "a@b.org"}}).email.server_port == 587  # starttls
+    quoted = parse({"email": {"to": '"Lee, Ann" <ann@example.com>'}}).email
+    assert quoted.audiences[0].recipients == ("ann@example.com",)  # a comma inside quotes
 
 
 @pytest.mark.parametrize(
@@ -170,6 +172,10 @@ def test_email_audiences_and_defaults():
         ({"subject": "Brief%0d%0aBcc: eve@evil.test"}, "[email] subject: must not contain"),
         ({"from": "Reports\n <r@example.com>"}, "[email] from: must not contain"),
         ({"to": ["not an address"]}, 'expected an address such as "Ann Lee'),
+        # Two in one entry: parseaddr kept the first and dropped the other without a word.
+        ({"to": ["ann@example.com, bob@example.com"]}, "to[0]: holds more than one address"),
+        ({"cc": "Eve <a@x.org>, b@y.org"}, "[email] cc[0]: holds more than one address"),
+        ({"bcc": ["a@x.org>, <b@y.org"]}, "bcc[0]: holds more than one address"),
         ({"security": "none", "host": "smtp.example.com"}, "allowed only to this machine"),
         ({"password_env": "hunter2 is my password"}, "the value is not shown"),
         ({"audiences": {"Board": {"to": "a@b.org"}}}, "[email.audiences.Board]"),

@@ -4,6 +4,8 @@ from datetime import date
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from packaging.version import Version
 
@@ -250,3 +252,15 @@ def test_an_engine_error_is_one_line_naming_the_file(tmp_path, data, detail):
     if Version(duckdb.__version__) >= Version("1.2"):  # 1.1 does not say which file
         assert str(tmp_path / "b.csv") in message
     assert "\n" not in message and "Original Line" not in message
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_two_columns_of_one_name_in_a_log_are_refused(tmp_path, suffix):
+    path = tmp_path / f"orders{suffix}"
+    columns = ["CustomerID", "InvoiceDate", "Amount", "CustomerID"]
+    if suffix == ".csv":
+        path.write_text(",".join(columns) + "\nA,2026-10-01,10,INV-9\n")
+    else:
+        pq.write_table(pa.table([["A"], ["2026-10-01"], ["10"], ["INV-9"]], names=columns), path)
+    with pytest.raises(InputError, match=r"columns 'CustomerID' and 'CustomerID' have the same"):
+        read_orders(path, OrderSettings(), DataSettings(), today=TODAY)

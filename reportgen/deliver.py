@@ -37,12 +37,13 @@ from typing import Any
 
 import jinja2
 
+from reportgen import interrupt
 from reportgen.archive import DELIVERIES, Entry, check_intact, find, report_lock
 from reportgen.config import Audience, Config, EmailSettings, header_text
 from reportgen.errors import ConfigError, DeliveryError, ReportgenError, SnapshotError
 from reportgen.findings import Findings, load_findings
 from reportgen.formatting import Formatter
-from reportgen.fsutil import write_bytes
+from reportgen.fsutil import read_small, write_bytes
 from reportgen.personas import sandbox
 from reportgen.plain import plain
 from reportgen.profile import highlights
@@ -326,6 +327,8 @@ def _transmit(
                 code, text = server.data(message.as_bytes())
             except (smtplib.SMTPServerDisconnected, OSError) as exc:
                 raise _Unknown(accepted, refused, f"{type(exc).__name__}: {exc}") from None
+            except KeyboardInterrupt:  # Ctrl-C or SIGTERM while the message was going out
+                raise _Unknown(accepted, refused, "interrupted while handing it over") from None
             reply = _reply(code, text)
             if code >= 500:
                 raise DeliveryError(f"the server refused the message: {reply}")
@@ -384,6 +387,8 @@ def send_one(
 
 
 def _check_ready(settings: EmailSettings, pdf: bytes) -> None:
+    if settings.ca_file is not None:  # a pipe there would hang the TLS set-up mid-send
+        read_small(settings.ca_file, "[email] ca_file:")
     if settings.sender is None:
         raise ConfigError("[email] from is missing: the address the brief is sent from")
     if not settings.audiences:
@@ -446,6 +451,7 @@ def send(
         sha = hashlib.sha256(pdf).hexdigest()
         deliveries, skipped, drafts, failures = [], [], [], []
         for audience, pending in plan:
+            interrupt.check()  # an interrupt during the last message stops here, recorded
             if not pending:
                 skipped.append(audience.name)
                 continue
@@ -483,6 +489,9 @@ def send(
                 _record(entry.path, log, "the message was not sent")
                 failures.append(f"{audience.name}: {exc}")
                 continue
+            except KeyboardInterrupt:  # before the data: nothing left, so no intent stays
+                _record(entry.path, log, "the message was not sent")
+                raise
             except _Unknown as lost:
                 accepted, refused, status = lost.accepted, lost.refused, "unknown"
                 attempts = lost.attempt

@@ -11,9 +11,14 @@ import datetime as dt
 import hashlib
 import ipaddress
 import json
+import os
 import shutil
+import signal
 import socket
 import ssl
+import subprocess
+import sys
+import time
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -458,3 +463,35 @@ def test_a_recipient_the_server_cannot_verify_but_accepts_counts_as_reached(proj
     assert "bob@example.com" in record["accepted"] and record["refused"] == {}
     assert_user_error(run_cli("send", cwd=project))  # not sent to bob again
     assert len(handler.messages) == 1
+
+
+def test_stopped_before_the_server_greets_leaves_no_record_and_sends_later(project, plain):
+    handler, port = plain
+    silent = socket.socket()  # accepts the connection, never says a word
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    configure(project, silent.getsockname()[1])
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reportgen", "send"],
+        cwd=project,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(3)  # imported, connected, waiting for the greeting (timeout 5 s)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=30)
+    silent.close()
+    assert process.returncode == 143, stderr
+    assert log(project) == []  # no "pending": the message never left
+    configure(project, port)
+    assert run_cli("send", cwd=project).returncode == 0
+    assert len(handler.messages) == 1
+
+
+def test_a_ca_file_that_is_a_pipe_is_refused_before_anything_is_recorded(project, plain):
+    _, port = plain
+    os.mkfifo(project / "ca.pem")
+    configure(project, port, 'ca_file = "ca.pem"\n', security="starttls")
+    result = run_cli("send", cwd=project, timeout=30)
+    assert_user_error(result, "ca_file: ", "ca.pem is not a regular file")
+    assert log(project) == []

@@ -35,10 +35,8 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 from typing import Any
 
-import jinja2
-
 from reportgen import interrupt
-from reportgen.archive import DELIVERIES, Entry, check_intact, find, report_lock
+from reportgen.archive import DELIVERIES, Entry, check_intact, find, read_json, report_lock
 from reportgen.config import Audience, Config, EmailSettings, header_text
 from reportgen.errors import ConfigError, DeliveryError, ReportgenError, SnapshotError
 from reportgen.findings import Findings, load_findings
@@ -97,12 +95,12 @@ class Outcome:
 
 def read_log(snapshot: Path) -> list[Delivery]:
     path = snapshot / DELIVERIES / LOG
-    if not path.is_file():
+    if not (path.exists() or path.is_symlink()):
         return []
-    try:
-        records = json.loads(path.read_text(encoding="utf-8"))["deliveries"]
+    try:  # a pipe, a device link or deep nesting is an unreadable record, not a hang
+        records = read_json(path)["deliveries"]
         return [from_plain(Delivery, record) for record in records]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (SnapshotError, ValueError, KeyError, TypeError) as exc:
         raise DeliveryError(
             f"{path} cannot be read ({exc}); it is the record of who has the brief, so "
             "nothing is sent until it is restored or removed"
@@ -194,8 +192,8 @@ def compose(
     try:
         text = env.get_template(TEXT_TEMPLATE).render(context)
         html = env.get_template(HTML_TEMPLATE).render(context)
-    except jinja2.TemplateError as exc:
-        raise ConfigError(f"email template: {exc}") from None
+    except Exception as exc:  # whatever a user's template raises: range(10**9), 1/0, ...
+        raise ConfigError(f"email template: {type(exc).__name__}: {exc}") from None
     message = EmailMessage(policy=SMTP)
     message["Subject"] = subject
     message["From"] = settings.sender

@@ -416,10 +416,13 @@ def _unit(counts: str | None, median: float) -> str | None:
 
 
 def _render(template: jinja2.Template, context: Mapping[str, Any], library: Path, what: str) -> str:
+    values = plain(context)
     try:
-        return " ".join(template.render(plain(context)).split())
-    except jinja2.TemplateError as exc:
-        raise ConfigError(f"persona library {library}: {what}: {exc}") from None
+        return " ".join(template.render(values).split())
+    except Exception as exc:  # whatever a user's wording raises: range(10**9), 1/0, ...
+        raise ConfigError(
+            f"persona library {library}: {what}: {type(exc).__name__}: {exc}"
+        ) from None
 
 
 def _trait_words(

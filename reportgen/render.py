@@ -208,12 +208,12 @@ def render_report(config: Config, findings: Findings, personas: Personas, charts
         config.report.currency, config.report.decimal_mark, config.report.thousands_separator
     )
     env = environment(config, formatter)
+    context = plain(_context(config, findings, personas, charts))
     try:
-        template = env.get_template(REPORT_TEMPLATE)
-        html = template.render(plain(_context(config, findings, personas, charts)))
-    except jinja2.TemplateError as exc:
+        html = env.get_template(REPORT_TEMPLATE).render(context)
+    except Exception as exc:  # whatever a user's template raises: range(10**9), 1/0, ...
         where = getattr(exc, "filename", None) or REPORT_TEMPLATE
-        raise ConfigError(f"report template {where}: {exc}") from None
+        raise ConfigError(f"report template {where}: {type(exc).__name__}: {exc}") from None
     folders = (templates_dir(),) + ((config.report.templates,) if config.report.templates else ())
     fetcher = _ConfinedFetcher(folders)
     with _collect_warnings() as warnings:

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from reportgen.config import parse
 from reportgen.errors import ReportgenError
 from reportgen.pipeline import analyse
+from reportgen.resources import templates_dir
 from tests.conftest import assert_user_error, run_cli
 from tests.reliability.conftest import sample_table
 
@@ -263,4 +264,34 @@ def test_a_pipe_or_device_as_data_is_refused_at_once(tmp_path, kind, table_kind)
     (tmp_path / "reportgen.toml").write_text(f'[data]\nkind = "{table_kind}"\n')
     result = run_cli("run", "--data", "data.csv", cwd=tmp_path, timeout=60)
     assert_user_error(result, "data.csv: not a regular file")
+    assert not (tmp_path / "output").exists()
+
+
+@pytest.mark.parametrize(
+    ("where", "payload", "error"),
+    [
+        ("report", "{{ range(10**9) | list | length }}", "OverflowError"),
+        ("report", "{{ 1 / 0 }}", "ZeroDivisionError"),
+        ("persona", "{{ range(10**9) | list | length }}", "OverflowError"),
+    ],
+)
+def test_whatever_a_users_template_raises_is_one_line(tmp_path, where, payload, error):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    if where == "report":
+        (folder / "report.html.j2").write_text(
+            '{% extends "default/report.html.j2" %}'
+            f"{{% block definitions %}}{payload}{{% endblock %}}"
+        )
+        setting = f'templates = "{folder}"'
+    else:
+        library = (templates_dir() / "personas.yaml").read_text()
+        library = library.replace(
+            "    description: >-\n", f"    description: >-\n      {payload}\n"
+        )
+        (folder / "personas.yaml").write_text(library)
+        setting = f'personas = "{folder / "personas.yaml"}"'
+    (tmp_path / "reportgen.toml").write_text(f"[report]\n{setting}\n")
+    result = run_cli("run", "--k", "3", "--quiet", cwd=tmp_path)
+    assert_user_error(result, error)
     assert not (tmp_path / "output").exists()

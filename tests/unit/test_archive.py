@@ -317,3 +317,22 @@ def test_a_manifest_that_would_hang_or_exhaust_the_reader_is_damaged(
     assert not archive.verify(listed).ok
     with pytest.raises(SnapshotError, match="restore the snapshot from a backup"):
         archive.find(tmp_path, "brief", "2026-11")
+
+
+@pytest.mark.parametrize("kind", ["deep", "fifo", "device-link"])
+def test_a_delivery_record_that_would_hang_or_crash_stops_the_send(
+    tmp_path, within_five_seconds, kind
+):
+    from reportgen.deliver import read_log
+    from reportgen.errors import DeliveryError
+
+    record = tmp_path / "deliveries" / "log.json"
+    record.parent.mkdir()
+    if kind == "deep":
+        record.write_text("[" * 100_000 + "]" * 100_000)
+    elif kind == "fifo":
+        os.mkfifo(record)
+    else:
+        record.symlink_to("/dev/zero")
+    with pytest.raises(DeliveryError, match="nothing is sent until it is restored or removed"):
+        read_log(tmp_path)

@@ -678,7 +678,14 @@ def toml_value(value: Any) -> str:
     # A JSON string is a TOML basic string, once DEL (which JSON leaves raw and TOML
     # refuses) is escaped too: line breaks, quotes and other control characters already
     # are, so data can never end a comment or a string and start a table of its own.
-    return json.dumps(str(value), ensure_ascii=False).replace("\x7f", "\\u007f")
+    # What an editor would act on rather than show (C1 controls such as U+0085, line
+    # separators, text-direction overrides) is escaped as well, so the file a person
+    # reviews reads as it parses.
+    text = json.dumps(str(value), ensure_ascii=False)
+    return _HIDDEN_IN_TOML.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+
+
+_HIDDEN_IN_TOML = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def parse(raw: Mapping[str, Any], source: Path | None = None) -> Config:

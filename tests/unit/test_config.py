@@ -1,6 +1,10 @@
+import re
+import tomllib
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reportgen.config import Config, infer_roles, load, parse, toml_value
 from reportgen.errors import ConfigError
@@ -208,3 +212,12 @@ def test_levels_take_days_or_auto_and_keep_their_order():
         parse({"levels": {"colour": "red"}})
     with pytest.raises(ConfigError, match=r"\[segmentation\] min_share: expected a number"):
         parse({"segmentation": {"min_share": 0.9}})
+
+
+@given(st.text())
+def test_toml_text_reads_back_exactly_and_shows_nothing_an_editor_would_obey(text):
+    written = toml_value(text)
+    assert tomllib.loads(f"k = {written}")["k"] == text
+    assert not re.search(
+        "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]", written
+    )

@@ -95,8 +95,8 @@ class Outcome:
 
 def read_log(snapshot: Path) -> list[Delivery]:
     path = snapshot / DELIVERIES / LOG
-    if not (path.exists() or path.is_symlink()):
-        return []
+    if path.is_dir() or not (path.exists() or path.is_symlink()):
+        return []  # none yet (a folder in its place fails when the record is written)
     try:  # a pipe, a device link or deep nesting is an unreadable record, not a hang
         records = read_json(path)["deliveries"]
         return [from_plain(Delivery, record) for record in records]

@@ -203,7 +203,7 @@ def _archived(out: Path, period: str) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("damage", ["{}", "[]", "{not json", '{"files": {"../x": 1}}'])
+@pytest.mark.parametrize("damage", ["[]", '{"files": {"../x": 1}}'])  # 12 shapes: unit tests
 def test_a_damaged_manifest_gives_one_line_errors_never_a_traceback(tmp_path, damage):
     _archived(tmp_path / "output", "2026-10")
     (_archived(tmp_path / "output", "2026-11") / "manifest.json").write_text(damage)

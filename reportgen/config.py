@@ -19,7 +19,7 @@ from typing import Any
 
 from reportgen import names
 from reportgen.errors import ConfigError
-from reportgen.fsutil import read_small
+from reportgen.fsutil import parse_small
 from reportgen.roles import DEFAULT_DRIVERS, ROLE_BY_NAME, ROLES, Kind
 
 DEFAULT_CONFIG_NAME = "reportgen.toml"
@@ -750,18 +750,7 @@ def load(path: Path | None) -> Config:
         if not default.is_file():
             return Config()
         path = default
-    try:
-        text = read_small(path, "config file").decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"config file {path} cannot be read: {exc}") from None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
-    except RecursionError:  # arrays or tables nested thousands deep
-        raise ConfigError(f"config file {path} is not valid TOML: nested too deeply") from None
-    except ValueError as exc:  # a number of thousands of digits, past Python's limit
-        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    raw = parse_small(path, "config file", "TOML", tomllib.loads)
     try:
         return parse(raw, source=path.resolve())
     except ConfigError as exc:

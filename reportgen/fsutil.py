@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from reportgen.errors import ConfigError, ReportgenError
 
@@ -73,3 +75,31 @@ def write_bytes(path: Path, data: bytes) -> None:
         Path(tmp).unlink(missing_ok=True)
         raise
     fsync_dir(path.parent)
+
+
+Parsed = TypeVar("Parsed")
+
+
+def parse_small(
+    path: Path,
+    what: str,
+    language: str,
+    parse: Callable[[str], Parsed],
+    describe: Callable[[Exception], str] = str,
+) -> Parsed:
+    """A small UTF-8 file read with `read_small` and parsed, every failure one ConfigError
+    naming the file: `describe` words the parser's own syntax errors (ValueError or
+    `Exception` subclasses it raises), and what no parser words well is worded here —
+    nesting thousands deep (RecursionError) and numbers of thousands of digits."""
+    try:
+        text = read_small(path, what).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{what} {path} cannot be read: not UTF-8 text ({exc.reason})") from None
+    try:
+        return parse(text)
+    except RecursionError:
+        raise ConfigError(f"{what} {path} is not valid {language}: nested too deeply") from None
+    except ConfigError:
+        raise
+    except Exception as exc:  # the parser's syntax errors, and int()'s digit limit
+        raise ConfigError(f"{what} {path} is not valid {language}: {describe(exc)}") from None

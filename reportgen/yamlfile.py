@@ -16,8 +16,7 @@ from typing import Any
 
 import yaml
 
-from reportgen.errors import ConfigError
-from reportgen.fsutil import read_small
+from reportgen.fsutil import parse_small
 
 
 class _Loader(yaml.SafeLoader):
@@ -37,7 +36,7 @@ class _Loader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
-def _one_line(exc: yaml.YAMLError) -> str:
+def _one_line(exc: Exception) -> str:
     """PyYAML's message without its quoted excerpt of the file and its line breaks."""
     if isinstance(exc, yaml.MarkedYAMLError):
         said = " ".join(part for part in (exc.context, exc.problem) if part)
@@ -50,15 +49,10 @@ def _one_line(exc: yaml.YAMLError) -> str:
 def load(path: Path, what: str) -> Any:
     """The document in the YAML file at `path`, `what` naming it in errors ("persona
     library", "chart wording")."""
-    try:
-        text = read_small(path, what).decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{what} {path} cannot be read: not UTF-8 text ({exc.reason})") from None
-    try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 (the safe loader, stricter)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{what} {path} is not valid YAML: {_one_line(exc)}") from None
-    except RecursionError:  # lists or mappings nested thousands deep
-        raise ConfigError(f"{what} {path} is not valid YAML: nested too deeply") from None
-    except ValueError as exc:  # a number of thousands of digits, past Python's limit
-        raise ConfigError(f"{what} {path} is not valid YAML: {exc}") from None
+    return parse_small(
+        path,
+        what,
+        "YAML",
+        lambda text: yaml.load(text, Loader=_Loader),  # noqa: S506 (the safe loader, stricter)
+        _one_line,
+    )

@@ -83,6 +83,13 @@ def environment(config: Config, formatter: Formatter) -> jinja2.Environment:
     if config.report.templates is not None:
         if not config.report.templates.is_dir():
             raise ConfigError(f"[report] templates: {config.report.templates} is not a folder")
+        # Jinja passes over a template that is not a regular file and takes the default:
+        # a pipe or a device link named report.html.j2 would be ignored without a word.
+        for entry in sorted(config.report.templates.glob("*.j2")):
+            if not entry.is_file():
+                raise ConfigError(
+                    f"[report] templates: {entry} is not a regular file (a folder, pipe or device)"
+                )
         chain.append(jinja2.FileSystemLoader(config.report.templates))
     chain += [default, jinja2.PrefixLoader({"default": default})]
     # Sandboxed as well as fed plain data: a custom template is text a user edits.

@@ -393,3 +393,13 @@ def test_nesting_and_numbers_past_the_parser_are_one_line(tmp_path, name, text, 
         config.load(path) if name.endswith(".toml") else yamlfile.load(path, "chart wording")
     message = str(caught.value)
     assert problem in message and "\n" not in message and len(message) < 400
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "folder"])
+def test_a_template_that_is_not_a_regular_file_is_refused_not_passed_over(tmp_path, kind):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    _not_a_file(folder / "report.html.j2", kind)
+    settings = config.parse({"report": {"templates": str(folder)}})
+    with pytest.raises(ConfigError, match=r"report\.html\.j2 is not a regular file"):
+        render.environment(settings, Formatter())

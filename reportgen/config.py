@@ -21,6 +21,7 @@ from reportgen import names
 from reportgen.errors import ConfigError
 from reportgen.fsutil import parse_small
 from reportgen.roles import DEFAULT_DRIVERS, ROLE_BY_NAME, ROLES, Kind
+from reportgen.terminal import BIDI_CONTROLS
 
 DEFAULT_CONFIG_NAME = "reportgen.toml"
 
@@ -685,7 +686,7 @@ def toml_value(value: Any) -> str:
     return _HIDDEN_IN_TOML.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
 
 
-_HIDDEN_IN_TOML = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_HIDDEN_IN_TOML = re.compile(f"[\x7f-\x9f\u2028\u2029{BIDI_CONTROLS}]")
 
 
 def parse(raw: Mapping[str, Any], source: Path | None = None) -> Config:

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import re
 
-_BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-_HIDDEN = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}\u2028\u2029]")
+BIDI_CONTROLS = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+"""Unicode's Bidi_Control characters, as a regular-expression class body: embeddings,
+overrides, isolates and the implicit marks. Invisible, they reorder the text after
+them; the one definition for the terminal, validation and the generated config."""
+_HIDDEN = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{BIDI_CONTROLS}\u2028\u2029]")
 _SPACES = re.compile(r"\s*[\r\n\t\v\f\u2028\u2029]+\s*")
 
 

@@ -26,6 +26,7 @@ from reportgen.config import Config, RoleMap, drivers_for, infer_roles
 from reportgen.errors import DataError
 from reportgen.ingest import Dataset
 from reportgen.roles import ROLE_BY_NAME, Kind, Role
+from reportgen.terminal import BIDI_CONTROLS
 
 MAX_EXAMPLES = 3
 _TRUE = {"true", "t", "yes", "y", "1", "1.0"}
@@ -45,17 +46,13 @@ NaN and a mean into inf. Every whole number up to the bound is exact in a float 
 
 _MAX_SHOWN = f"{MAX_MAGNITUDE:.0e}".replace("+", "")  # "1e15"
 
-_BIDI_CONTROLS = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-"""Unicode's Bidi_Control characters: embeddings, overrides, isolates and the implicit
-marks. Invisible, they reorder the text after them (an unclosed U+202E shows "31.4%" as
-"%4.13"); letters of right-to-left scripts are not among them and stay as they are."""
 _BREAKS = "\t\n\v\f\r\x1c-\x1f\x85\u2028\u2029"
 """Tabs, line and paragraph breaks (C0, C1 and Unicode ones): inside a value, a space."""
 _CONTROLS = "\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f"
 """The other C0 and C1 controls (ESC among them): removed."""
-_REMOVED = re.compile(f"[{_CONTROLS}{_BIDI_CONTROLS}]+")
+_REMOVED = re.compile(f"[{_CONTROLS}{BIDI_CONTROLS}]+")
 _BROKEN = re.compile(f"[{_BREAKS}]+")
-_UNSAFE = f"[{_CONTROLS}{_BIDI_CONTROLS}{_BREAKS}]"
+_UNSAFE = f"[{_CONTROLS}{BIDI_CONTROLS}{_BREAKS}]"
 
 
 @dataclass(frozen=True)

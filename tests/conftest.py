@@ -60,6 +60,20 @@ MANIFEST = {  # the fields every archive command reads from a snapshot's manifes
 }
 
 
+def unreadable(path: Path, kind: str) -> None:
+    """Put at `path` what a reader must refuse rather than hang or fill memory on: a
+    FIFO, a link to /dev/zero, a folder, or JSON nested 100,000 deep."""
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "device":
+        path.symlink_to("/dev/zero")
+    elif kind == "folder":
+        path.mkdir()
+    else:
+        assert kind == "deep", kind
+        path.write_text("[" * 100_000 + "]" * 100_000)
+
+
 def assert_user_error(
     result: subprocess.CompletedProcess[str], *fragments: str, code: int = 2
 ) -> str:

@@ -28,7 +28,7 @@ from reportgen.errors import ConfigError, InputError
 from reportgen.formatting import Formatter
 from reportgen.ingest import read_table
 from reportgen.personas import load_library
-from tests.conftest import REPO, assert_user_error, run_cli
+from tests.conftest import REPO, assert_user_error, run_cli, unreadable
 
 _MEASURE = """
 import json, resource, sys, time
@@ -328,15 +328,6 @@ def test_an_order_log_error_found_late_is_one_line_and_writes_nothing(tmp_path, 
 # --- the small files read beside the data: config, wording, logo ---------------------------
 
 
-def _not_a_file(path: Path, kind: str) -> None:
-    if kind == "fifo":
-        os.mkfifo(path)
-    elif kind == "device":
-        path.symlink_to("/dev/zero")
-    else:
-        path.mkdir()
-
-
 READERS = {
     "config": lambda path: config.load(path),
     "persona library": lambda path: load_library(path, Formatter()),
@@ -351,7 +342,7 @@ def test_a_config_wording_or_logo_that_is_not_a_regular_file_is_refused_at_once(
     tmp_path, reader, kind
 ):
     path = tmp_path / {"logo": "logo.png", "config": "r.toml"}.get(reader, "w.yaml")
-    _not_a_file(path, kind)
+    unreadable(path, kind)
     start = time.perf_counter()
     with pytest.raises(ConfigError, match=r"is not a regular file \(a folder, pipe or device\)"):
         READERS[reader](path)
@@ -399,7 +390,7 @@ def test_nesting_and_numbers_past_the_parser_are_one_line(tmp_path, name, text, 
 def test_a_template_that_is_not_a_regular_file_is_refused_not_passed_over(tmp_path, kind):
     folder = tmp_path / "mine"
     folder.mkdir()
-    _not_a_file(folder / "report.html.j2", kind)
+    unreadable(folder / "report.html.j2", kind)
     settings = config.parse({"report": {"templates": str(folder)}})
     with pytest.raises(ConfigError, match=r"report\.html\.j2 is not a regular file"):
         render.environment(settings, Formatter())

@@ -9,7 +9,7 @@ import pytest
 from reportgen import archive
 from reportgen.archive import check_target, write_snapshot
 from reportgen.errors import SnapshotError
-from tests.conftest import MANIFEST
+from tests.conftest import MANIFEST, unreadable
 
 
 def test_files_and_manifest_with_hashes(tmp_path):
@@ -247,17 +247,15 @@ def within_five_seconds():
     signal.signal(signal.SIGALRM, previous)
 
 
-@pytest.mark.parametrize("replacement", ["fifo", "device-link", "sibling-link"])
+@pytest.mark.parametrize("replacement", ["fifo", "device", "sibling-link"])
 def test_a_file_replaced_by_a_link_pipe_or_device_is_changed_and_never_read(
     tmp_path, within_five_seconds, replacement
 ):
     entry = snapshot_with(tmp_path, "2026-11", {"a.csv": b"1", "b.pdf": b"2"})
     target = entry.path / "b.pdf"
     target.unlink()
-    if replacement == "fifo":
-        os.mkfifo(target)
-    elif replacement == "device-link":
-        target.symlink_to("/dev/zero")
+    if replacement in ("fifo", "device"):
+        unreadable(target, replacement)
     else:
         (tmp_path / "copy.pdf").write_bytes(b"2")  # the same bytes, through a link
         target.symlink_to(tmp_path / "copy.pdf")
@@ -299,19 +297,13 @@ def test_prune_removes_nothing_when_the_report_folder_is_a_link(tmp_path):
     assert sorted(p.name for p in elsewhere.iterdir()) == ["2026-09", "2026-10", "2026-11"]
 
 
-@pytest.mark.parametrize("kind", ["deep", "fifo", "device-link"])
+@pytest.mark.parametrize("kind", ["deep", "fifo", "device"])
 def test_a_manifest_that_would_hang_or_exhaust_the_reader_is_damaged(
     tmp_path, within_five_seconds, kind
 ):
     entry = snapshot_with(tmp_path, "2026-11", {"a.csv": b"1"})
-    manifest = entry.path / "manifest.json"
-    manifest.unlink()
-    if kind == "deep":
-        manifest.write_text("[" * 100_000 + "]" * 100_000)
-    elif kind == "fifo":
-        os.mkfifo(manifest)
-    else:
-        manifest.symlink_to("/dev/zero")
+    (entry.path / "manifest.json").unlink()
+    unreadable(entry.path / "manifest.json", kind)
     (listed,) = archive.entries(tmp_path, "brief")
     assert listed.damage is not None and "manifest.json" in listed.damage
     assert not archive.verify(listed).ok
@@ -319,20 +311,14 @@ def test_a_manifest_that_would_hang_or_exhaust_the_reader_is_damaged(
         archive.find(tmp_path, "brief", "2026-11")
 
 
-@pytest.mark.parametrize("kind", ["deep", "fifo", "device-link"])
+@pytest.mark.parametrize("kind", ["deep", "fifo", "device"])
 def test_a_delivery_record_that_would_hang_or_crash_stops_the_send(
     tmp_path, within_five_seconds, kind
 ):
     from reportgen.deliver import read_log
     from reportgen.errors import DeliveryError
 
-    record = tmp_path / "deliveries" / "log.json"
-    record.parent.mkdir()
-    if kind == "deep":
-        record.write_text("[" * 100_000 + "]" * 100_000)
-    elif kind == "fifo":
-        os.mkfifo(record)
-    else:
-        record.symlink_to("/dev/zero")
+    (tmp_path / "deliveries").mkdir()
+    unreadable(tmp_path / "deliveries" / "log.json", kind)
     with pytest.raises(DeliveryError, match="nothing is sent until it is restored or removed"):
         read_log(tmp_path)

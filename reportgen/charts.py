@@ -33,6 +33,7 @@ from reportgen.plain import plain
 from reportgen.profile import Profiles, SegmentProfile
 from reportgen.roles import ROLES
 from reportgen.segment import SegmentationSummary
+from reportgen.wording import ENGLISH, Wording
 
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000")
 MIX_ROLES = ("tier", "satisfaction")
@@ -86,7 +87,33 @@ def color(segment_id: int) -> str:
     return PALETTE[(segment_id - 1) % len(PALETTE)]
 
 
-def _svg(figure: Figure) -> str:
+class _LocalTicks(matplotlib.ticker.Formatter):
+    """matplotlib's own tick numbers ("−0.5", "1,000") with the report's marks ("−0,5")."""
+
+    def __init__(self, ticks: matplotlib.ticker.Formatter, formatter: Formatter) -> None:
+        self.ticks, self.formatter = ticks, formatter
+
+    def set_axis(self, axis: Any) -> None:
+        super().set_axis(axis)
+        self.ticks.set_axis(axis)
+
+    def set_locs(self, locs: Any) -> None:
+        self.ticks.set_locs(locs)
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return self.formatter.localise(self.ticks(x, pos))
+
+    def get_offset(self) -> str:
+        return self.formatter.localise(self.ticks.get_offset())
+
+
+def _svg(figure: Figure, formatter: Formatter | None = None) -> str:
+    if formatter is not None:  # plain number ticks follow the locale too
+        for axis in figure.axes:
+            for side in (axis.xaxis, axis.yaxis):
+                ticks = side.get_major_formatter()
+                if isinstance(ticks, matplotlib.ticker.ScalarFormatter):
+                    side.set_major_formatter(_LocalTicks(ticks, formatter))
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(figure)
@@ -97,10 +124,20 @@ def _svg(figure: Figure) -> str:
 class _Wording:
     """Chart titles and alt text, rendered from the charts.yaml templates."""
 
-    def __init__(self, path: Path, formatter: Formatter, counts: str | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        formatter: Formatter,
+        counts: str | None = None,
+        words: Wording = ENGLISH,
+    ) -> None:
         self.text = yamlfile.load(path, "chart wording")
         self.path = path
-        self.environment = sandbox(formatter)
+        self.environment = sandbox(formatter, words)
+        self.words = words
+        """Each text is looked up by its English source in the reader's language."""
+        self.formatter = formatter
+        """Writes the figures drawn on the charts (bar labels, axes) in the report's locale."""
         self.counts = counts
         """What frequency counts ("orders" or "items"): its label says so when the wording
         has frequency_orders / frequency_items."""
@@ -110,7 +147,7 @@ class _Wording:
             value = self.text
             for key in keys:
                 value = value[key]
-            text = self.environment.from_string(str(value)).render(plain(context))
+            text = self.environment.from_string(self.words.text(str(value))).render(plain(context))
             return " ".join(text.split())
         except (KeyError, TypeError) as exc:
             raise ConfigError(f"chart wording {self.path}: {'.'.join(keys)} is missing") from exc
@@ -120,8 +157,13 @@ class _Wording:
     def role(self, role: str) -> str:
         labels = self.text.get("role_labels", {})
         if role == "frequency" and f"frequency_{self.counts}" in labels:
-            return str(labels[f"frequency_{self.counts}"])
-        return str(labels.get(role, role))
+            return self.words.text(str(labels[f"frequency_{self.counts}"]))
+        return self.words.text(str(labels.get(role, role)))
+
+
+def _percent_axis(words: _Wording) -> matplotlib.ticker.Formatter:
+    """Axis ticks of shares as whole percentages in the report's locale ("20 %" in German)."""
+    return matplotlib.ticker.FuncFormatter(lambda value, _: words.formatter.percent(value, 0))
 
 
 def _sizes(
@@ -132,6 +174,7 @@ def _sizes(
     y = np.arange(k)
     shares = [s.share for s in segments]
     colors = [color(s.id) for s in segments]
+    percent = words.formatter.percent
     axis.barh(y - 0.2, shares, height=0.38, color=colors, label=words("sizes", "customers"))
     if revenue_known:
         revenue = [s.revenue_share or 0 for s in segments]
@@ -146,14 +189,19 @@ def _sizes(
             label=words("sizes", "revenue"),
         )
         for i, value in enumerate(revenue):
-            axis.text(value + 0.005, i + 0.2, f"{value:.0%}", va="center", fontsize=8)
+            axis.text(value + 0.005, i + 0.2, percent(value, 0), va="center", fontsize=8)
     for i, value in enumerate(shares):
-        axis.text(value + 0.005, i - 0.2, f"{value:.0%}", va="center", fontsize=8)
+        axis.text(value + 0.005, i - 0.2, percent(value, 0), va="center", fontsize=8)
     axis.set_yticks(y, names)
     axis.invert_yaxis()
-    axis.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+    axis.xaxis.set_major_formatter(_percent_axis(words))
     axis.legend(loc="lower right", frameon=False)
-    return Chart("sizes", words("sizes", "title"), words("sizes", "alt", **context), _svg(figure))
+    return Chart(
+        "sizes",
+        words("sizes", "title"),
+        words("sizes", "alt", **context),
+        _svg(figure, words.formatter),
+    )
 
 
 def _heatmap(segments: Shown, names: list[str], words: _Wording, context: dict) -> Chart:
@@ -168,8 +216,8 @@ def _heatmap(segments: Shown, names: list[str], words: _Wording, context: dict) 
         vmin=-limit,
         vmax=limit,
         center=0,
-        annot=True,
-        fmt="+.1f",
+        annot=[[words.formatter.signed(float(v), 1) for v in row] for row in z],
+        fmt="",
         annot_kws={"fontsize": 8},
         linewidths=0.5,
         linecolor="white",
@@ -180,7 +228,10 @@ def _heatmap(segments: Shown, names: list[str], words: _Wording, context: dict) 
     axis.set_xticklabels(axis.get_xticklabels(), rotation=30, ha="right")
     axis.tick_params(length=0)
     return Chart(
-        "heatmap", words("heatmap", "title"), words("heatmap", "alt", **context), _svg(figure)
+        "heatmap",
+        words("heatmap", "title"),
+        words("heatmap", "alt", **context),
+        _svg(figure, words.formatter),
     )
 
 
@@ -210,14 +261,14 @@ def _scatter(data: ChartData, words: _Wording, context: dict) -> Chart:
         )
     ratio = data.explained
     label = words("scatter", "axis")
-    axis.set_xlabel(f"{label} 1 ({ratio[0]:.0%})")
-    axis.set_ylabel(f"{label} 2 ({ratio[1]:.0%})")
+    axis.set_xlabel(f"{label} 1 ({words.formatter.percent(ratio[0], 0)})")
+    axis.set_ylabel(f"{label} 2 ({words.formatter.percent(ratio[1], 0)})")
     axis.legend(title="", loc="best", frameon=False, markerscale=2, fontsize=8)
     return Chart(
         "scatter",
         words("scatter", "title"),
         words("scatter", "alt", plotted=len(labels), **context),
-        _svg(figure),
+        _svg(figure, words.formatter),
     )
 
 
@@ -256,7 +307,7 @@ def _distribution(
         f"distribution-{role}",
         words("distribution", "title", role=words.role(role)),
         words("distribution", "alt", role=words.role(role), segments=medians),
-        _svg(figure),
+        _svg(figure, words.formatter),
     )
 
 
@@ -272,14 +323,19 @@ def _mix(
         # Values come grouped from profile (the named ones and "Other (N values)"); the
         # legend cuts each as the report does, or one long value would push the bars away.
         axis.barh(
-            range(len(names)), widths, left=left, color=shade, edgecolor="white", label=clip(value)
+            range(len(names)),
+            widths,
+            left=left,
+            color=shade,
+            edgecolor="white",
+            label=clip(words.words.data(value)),
         )
         for i, (start, width) in enumerate(zip(left, widths, strict=True)):
             if width >= 0.08:
                 axis.text(
                     start + width / 2,
                     i,
-                    f"{width:.0%}",
+                    words.formatter.percent(width, 0),
                     ha="center",
                     va="center",
                     fontsize=7.5,
@@ -288,7 +344,7 @@ def _mix(
         left += widths
     axis.set_yticks(range(len(names)), names)
     axis.invert_yaxis()
-    axis.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+    axis.xaxis.set_major_formatter(_percent_axis(words))
     axis.legend(
         loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=min(len(values), 5), frameon=False
     )
@@ -297,7 +353,7 @@ def _mix(
         f"mix-{role}",
         words("mix", "title", role=words.role(role)),
         words("mix", "alt", role=words.role(role), segments=mixes),
-        _svg(figure),
+        _svg(figure, words.formatter),
     )
 
 
@@ -331,7 +387,7 @@ def _selection(segmentation: SegmentationSummary, words: _Wording) -> Chart:
         words(
             "selection", "alt", ks=ks, chosen_k=segmentation.k, silhouette=segmentation.silhouette
         ),
-        _svg(figure),
+        _svg(figure, words.formatter),
     )
 
 
@@ -350,7 +406,7 @@ def _profile(segment_id: int, name: str, stats: Mapping, words: _Wording) -> Cha
         axis.text(
             value + (0.04 if value >= 0 else -0.04),
             i,
-            f"{value:+.1f}",
+            words.formatter.signed(value, 1),
             va="center",
             ha="left" if value >= 0 else "right",
             fontsize=8,
@@ -360,7 +416,7 @@ def _profile(segment_id: int, name: str, stats: Mapping, words: _Wording) -> Cha
         f"profile-{segment_id}",
         words("profile", "title", name=name),
         words("profile", "alt", **context),
-        _svg(figure),
+        _svg(figure, words.formatter),
     )
 
 
@@ -380,8 +436,8 @@ def _migration(
         counts,
         ax=axis,
         cmap="Blues",
-        annot=True,
-        fmt=",d",
+        annot=[[words.formatter.number(int(v)) for v in row] for row in counts],
+        fmt="",
         annot_kws={"fontsize": 8},
         linewidths=0.5,
         linecolor="white",
@@ -412,7 +468,7 @@ def _migration(
             stayed=migration.stayed,
             moves=moves[:5],
         ),
-        _svg(figure),
+        _svg(figure, words.formatter),
     )
 
 
@@ -421,13 +477,14 @@ def build_charts(
     personas: Personas,
     wording: Path,
     formatter: Formatter,
+    language: Wording = ENGLISH,
 ) -> Charts:
     """Draw every chart of the report from what the analysis found.
 
     Suppressed segments (too small to describe) appear in no chart and no alt text.
     """
     profiles, segmentation, data = findings.profiles, findings.segmentation, findings.plots
-    words = _Wording(wording, formatter, profiles.frequency_counts)
+    words = _Wording(wording, formatter, profiles.frequency_counts, language)
     pairs = [
         (s, p)
         for s, p in zip(profiles.segments, personas.segments, strict=True)

@@ -25,10 +25,12 @@ from rich.console import Console
 from reportgen import (
     __version__,
     archive,
+    column_names,
     config,
     deliver,
     interrupt,
     names,
+    numbers,
     pipeline,
     sample,
     terminal,
@@ -307,6 +309,7 @@ def _quality_lines(clean: CleanData) -> list[str]:
     else:
         lines = [f"Rows read: {quality.rows_read:,}; customers kept: {quality.rows_kept:,}"]
     lines += [f"- {fix.describe()}" for fix in quality.fixes] or ["- no fixes were needed"]
+    lines += [f"- numbers: {found.describe()}" for found in quality.number_formats]
     return lines
 
 
@@ -337,6 +340,8 @@ def _run(args: argparse.Namespace, err: _Console) -> int:
             err.print(f"warning: {_WARNINGS[warning]}")
         for warning in result.brief.report.warnings:
             err.print(f"warning: the PDF layout: {warning}")
+        for note in result.brief.report.notes:  # wording: translation, unmatched segments
+            err.print(note)
     if args.verbose:
         for stage, seconds in result.timings.items():
             err.print(f"  {stage:<9} {seconds:8.3f} s")
@@ -392,7 +397,16 @@ def _init(args: argparse.Namespace, err: _Console) -> int:
     if args.out.exists() and not args.force:
         raise ConfigError(f"{args.out} already exists; pass --force to overwrite it")
     dataset = read_table(args.data)
-    roles = config.infer_roles(dataset.frame.columns)
+    columns = [str(c) for c in dataset.frame.columns]
+    roles = config.infer_roles(columns)
+    # How the text columns write numbers (numbers.py): column by column as a comment, and
+    # the file's own convention under [data] when its columns agree on one.
+    found = numbers.survey(dataset.frame, dataset.delimiter)
+    number_formats = {f.column: (f.decimal_mark, f.thousands_separator) for f in found.formats}
+    convention = found.convention
+    number_format = (
+        (convention.decimal_mark, convention.thousands_separator or "none") if convention else None
+    )
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir()),
         autoescape=False,  # noqa: S701 -- renders TOML, not HTML; values go through |toml
@@ -407,12 +421,28 @@ def _init(args: argparse.Namespace, err: _Console) -> int:
         unused=roles.unused,
         defaults=config.Config(),
         drivers=config.drivers_for(config.Config(), roles),
+        number_formats=number_formats,
+        number_format=number_format,
     )
     write_bytes(args.out, text.encode("utf-8"))
     _describe_roles(roles, err)
-    err.print(
-        f"Wrote {args.out}: review the [columns] table, then run `reportgen run`.", highlight=False
-    )
+    dates = [c for c in roles.unused if column_names.table().ignored(c)]
+    if dates:
+        err.print(
+            f"Columns holding dates, not used: {', '.join(map(repr, dates))} (recency and "
+            "tenure need a number of days)"
+        )
+    for problem in found.problems.values():
+        err.print(f"Numbers: {problem}")
+    missing = [role.name for role in ROLES if role.required and not roles.has(role.name)]
+    if not missing:
+        err.print(f"Wrote {args.out}: review the [columns] table, then run `reportgen run`.")
+        return 0
+    err.print(f"Wrote {args.out}, but no column was recognised for a required role:")
+    for role in missing:
+        err.print(f'- {role}: set [columns] {role} = "<column name>" in {args.out}')
+    err.print(f"Columns found: {', '.join(map(repr, columns))}")
+    err.print(f"Next: edit {args.out} as above, then run `reportgen validate` to check it.")
     return 0
 
 
@@ -553,6 +583,8 @@ def _rerender(args: argparse.Namespace, err: _Console) -> int:
     )
     for warning in result.brief.report.warnings:
         err.print(f"warning: the PDF layout: {warning}")
+    for note in result.brief.report.notes:  # wording: translation, unmatched segments
+        err.print(note)
     _out(str(result.snapshot.path))
     return 0
 

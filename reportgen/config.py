@@ -17,8 +17,12 @@ from email.utils import formataddr, getaddresses, parseaddr
 from pathlib import Path
 from typing import Any
 
-from reportgen import names
+from babel import UnknownLocaleError
+from babel.numbers import get_decimal_symbol, get_group_symbol
+
+from reportgen import column_names, names, numbers
 from reportgen.errors import ConfigError
+from reportgen.formatting import parse_locale
 from reportgen.fsutil import parse_small
 from reportgen.roles import DEFAULT_DRIVERS, ROLE_BY_NAME, ROLES, Kind
 from reportgen.terminal import BIDI_CONTROLS
@@ -32,8 +36,12 @@ class ReportSettings:
     company: str = ""
     currency: str = "USD"
     slug: str = "customer-segments"
-    decimal_mark: str = "."
-    thousands_separator: str = ","
+    locale: str = "en_US"
+    """How numbers, money, percentages and dates are written (Babel / CLDR), e.g. "de_DE"."""
+    decimal_mark: str | None = None
+    """Overrides the locale's decimal mark in every number; None: the locale's."""
+    thousands_separator: str | None = None
+    """Overrides the locale's grouping symbol ("" for none); None: the locale's."""
     primary_color: str = "#1f4e79"
     logo: Path | None = None
     paper: str = "A4"
@@ -53,6 +61,20 @@ class DataSettings:
     """Larger input is refused before it is read (order logs: all files together)."""
     max_columns: int = 1000
     """A customer table with more columns is refused before it is parsed."""
+    decimal_mark: str = "auto"
+    """How the input writes numbers: "auto" (each column's values decide, see numbers.py),
+    "." or ","."""
+    thousands_separator: str = "auto"
+    """"auto", or the separator between thousands: ",", ".", " ", "'" or "none"."""
+
+    @property
+    def numbers(self) -> numbers.Settings:
+        """The two settings as the number reader takes them (None: decided by the data)."""
+        thousands = self.thousands_separator
+        return numbers.Settings(
+            decimal_mark=None if self.decimal_mark == "auto" else self.decimal_mark,
+            thousands_separator={"auto": None, "none": ""}.get(thousands, thousands),
+        )
 
 
 ORDER_ROLES = ("customer_id", "order_date", "order_id", "amount", "quantity", "unit_price")
@@ -325,6 +347,17 @@ def _currency(where: str, value: Any) -> str:
     return text
 
 
+def _locale(where: str, value: Any) -> str:
+    """A locale Babel has data for ("de_DE", "de-DE" or "de"), kept as Babel names it."""
+    text = _string(where, value)
+    try:
+        return str(parse_locale(text.strip()))
+    except (ValueError, UnknownLocaleError):
+        raise _fail(
+            where, f'{text!r} is not a known locale; use a language and region such as "de_DE"'
+        ) from None
+
+
 _DATE_DIRECTIVE = re.compile(r"%(-?)(.?)", re.DOTALL)
 _DIRECTIVES = set("abcdfghjmnpuwxyzABGHIMSTUVWXYZ%")
 """The directives DuckDB's strptime reads (it parses [data] date_format, late, deep in
@@ -350,6 +383,14 @@ def _color(where: str, value: Any) -> str:
     if not re.fullmatch(r"#[0-9a-fA-F]{6}", text):
         raise _fail(where, f'{text!r} is not a colour; use #rrggbb, such as "#1f4e79"')
     return text.lower()
+
+
+def _thousands(where: str, value: Any) -> str:
+    """A thousands separator as the data writes it; the no-break and thin spaces French
+    and Swiss exports use are the space."""
+    if isinstance(value, str) and value in numbers.SPACES:
+        value = " "
+    return _choice("auto", ",", ".", " ", "'", "none")(where, value)
 
 
 def _path(where: str, value: Any) -> Path:
@@ -415,6 +456,7 @@ _SCHEMA: dict[str, tuple[type, dict[str, Check]]] = {
             "title": _string,
             "company": _string,
             "currency": _currency,
+            "locale": _locale,
             "slug": _slug,
             "decimal_mark": _choice(".", ","),
             "thousands_separator": _choice(",", ".", " ", "\u202f", "'", ""),
@@ -434,6 +476,8 @@ _SCHEMA: dict[str, tuple[type, dict[str, Check]]] = {
             "date_format": _date_format,
             "max_file_mb": _number(0.001, 1_000_000),
             "max_columns": _integer(2, 1_000_000),
+            "decimal_mark": _choice("auto", ".", ","),
+            "thousands_separator": _thousands,
         },
     ),
     "validation": (
@@ -689,6 +733,33 @@ def toml_value(value: Any) -> str:
 _HIDDEN_IN_TOML = re.compile(f"[\x7f-\x9f\u2028\u2029{BIDI_CONTROLS}]")
 
 
+def _check_marks(report: ReportSettings) -> None:
+    """The decimal mark and the thousands separator in use must differ, whether both are
+    given or one given meets the locale's other symbol ("1.234" would read both ways)."""
+    if report.decimal_mark is None and report.thousands_separator is None:
+        return
+    locale = parse_locale(report.locale)
+    decimal = report.decimal_mark or get_decimal_symbol(locale)
+    group = report.thousands_separator
+    if group is None:
+        group = get_group_symbol(locale)
+    if decimal != group:
+        return
+    if report.decimal_mark is not None and report.thousands_separator is not None:
+        raise _fail("[report] thousands_separator", "must differ from decimal_mark")
+    if report.decimal_mark is not None:
+        raise _fail(
+            "[report] decimal_mark",
+            f"{decimal!r} is the thousands separator of locale {report.locale}; set "
+            'thousands_separator too (e.g. thousands_separator = "\'")',
+        )
+    raise _fail(
+        "[report] thousands_separator",
+        f"{group!r} is the decimal mark of locale {report.locale}; set decimal_mark too "
+        f'(e.g. decimal_mark = "{"," if group == "." else "."}")',
+    )
+
+
 def parse(raw: Mapping[str, Any], source: Path | None = None) -> Config:
     """Validate a parsed TOML document into a Config."""
     for table in raw:
@@ -701,6 +772,8 @@ def parse(raw: Mapping[str, Any], source: Path | None = None) -> Config:
         if source is not None and not path.is_absolute():
             path = source.parent / path  # relative to the config file, not the working folder
         data = replace(data, path=path)
+    if data.decimal_mark != "auto" and data.decimal_mark == data.thousands_separator:
+        raise _fail("[data] thousands_separator", "must differ from decimal_mark")
     report: ReportSettings = sections.get("report", ReportSettings())
     if source is not None:
         report = replace(
@@ -711,8 +784,7 @@ def parse(raw: Mapping[str, Any], source: Path | None = None) -> Config:
                 if (value := getattr(report, name)) is not None and not value.is_absolute()
             },
         )
-    if report.decimal_mark == report.thousands_separator:
-        raise _fail("[report] thousands_separator", "must differ from decimal_mark")
+    _check_marks(report)
     segmentation: SegmentationSettings = sections.get("segmentation", SegmentationSettings())
     levels: LevelSettings = sections.get("levels", LevelSettings())
     days = [levels.recent_days, levels.lapsed_days, levels.lost_days]
@@ -780,11 +852,9 @@ class RoleMap:
 
 
 def _words(name: str) -> list[str]:
-    """Lowercase words with a plural "s" dropped, so "orders" and "Order Count" meet;
-    camelCase is split too, so "CustomerID" reads as "customer id"."""
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
-    words = re.sub(r"[^a-z0-9]+", " ", spaced.lower()).split()
-    return [w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words]
+    """A column name as words (column_names.words): case and accents folded, camelCase
+    split, a plural "s" dropped, so "orders", "Order Count" and "CustomerID" all meet."""
+    return list(column_names.words(name))
 
 
 def hint_score(hint: str, column: str) -> int:
@@ -798,27 +868,25 @@ def hint_score(hint: str, column: str) -> int:
 def infer_roles(columns: Iterable[str], explicit: Mapping[str, str] | None = None) -> RoleMap:
     """Map roles to columns: explicit entries first, the rest guessed from column names.
 
-    Guessing is by name only: a column's content is judged later by validation,
-    which can then say "the spend column holds text" instead of silently
-    choosing another column.
+    Guessing is by name only, against the table reportgen/column_names.toml: roles
+    claim columns in the order of ROLES, each taking the free column its names fit
+    best (an exact name before one that only contains a phrase's words, an earlier
+    phrase before a later one). Columns whose names say they hold dates play no role.
+    A column's content is judged later by validation, which can then say "the spend
+    column holds text" instead of silently choosing another column.
     """
     explicit = dict(explicit or {})
     available = list(columns)
     chosen: dict[str, str] = {role: col for role, col in explicit.items() if col}
     taken = set(chosen.values())
+    table = column_names.table()
+    candidates = [c for c in available if not table.ignored(c)]
     inferred = []
     for role in ROLES:
         if role.name in explicit:
             continue
-        best, best_score = None, 0
-        for position, hint in enumerate(role.hints):
-            for column in available:
-                if column in taken:
-                    continue
-                # Earlier hints are stronger; an exact match beats a partial one.
-                score = hint_score(hint, column) * 100 - position
-                if hint_score(hint, column) and score > best_score:
-                    best, best_score = column, score
+        free = [c for c in candidates if c not in taken]
+        best = column_names.best_column(column_names.role_names(role.name), free)
         if best is not None:
             chosen[role.name] = best
             taken.add(best)

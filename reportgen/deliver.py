@@ -46,7 +46,8 @@ from reportgen.personas import sandbox
 from reportgen.plain import plain
 from reportgen.profile import highlights
 from reportgen.records import from_plain, to_plain
-from reportgen.render import environment
+from reportgen.render import environment, title_for, wording_for
+from reportgen.wording import ENGLISH, N_, Wording
 
 LOG = "log.json"
 TEXT_TEMPLATE = "email.txt.j2"
@@ -132,14 +133,17 @@ def reached(log: list[Delivery], audience: str) -> set[str]:
 # --- the message ------------------------------------------------------------------------
 
 
-def _context(entry: Entry, findings: Findings, config: Config) -> dict[str, Any]:
+def _context(
+    entry: Entry, findings: Findings, config: Config, language: Wording = ENGLISH
+) -> dict[str, Any]:
     profiles = json.loads((entry.path / "profiles.json").read_text(encoding="utf-8"))
     words = {int(s["id"]): s for s in profiles["segments"]}
     marks = highlights(findings.profiles)
     segments = [
         {
             "id": s.id,
-            "name": words[s.id].get("persona") or f"Segment {s.id}",
+            "name": words[s.id].get("persona")
+            or language.gettext(N_("Segment %(id)s")) % {"id": s.id},
             "size": s.size,
             "share": s.share,
             "revenue_share": s.revenue_share,
@@ -153,7 +157,8 @@ def _context(entry: Entry, findings: Findings, config: Config) -> dict[str, Any]
     focus = [i for i in dict.fromkeys((marks.at_risk, marks.most_valuable, marks.largest)) if i]
     return {
         "report": config.report,
-        "title": config.report.title,
+        "title": title_for(config, language),
+        "lang": language.language,
         "company": config.report.company,
         "period": findings.period,
         "generated": findings.generated,
@@ -181,14 +186,15 @@ def compose(
     """The complete message for one audience: headers, text and HTML bodies, attachments."""
     settings = config.email
     report = config.report
-    formatter = Formatter(report.currency, report.decimal_mark, report.thousands_separator)
-    context = plain(_context(entry, findings, config))
+    formatter = Formatter.for_report(report)
+    language = wording_for(config)
+    context = plain(_context(entry, findings, config, language))
     try:
         subject = sandbox(formatter).from_string(settings.subject).render(context)
     except Exception as exc:  # a template error in the user's config
         raise ConfigError(f"[email] subject: {exc}") from None
     subject = header_text("[email] subject (as rendered)", " ".join(subject.split()))
-    env = environment(config, formatter)
+    env = environment(config, formatter, language)
     try:
         text = env.get_template(TEXT_TEMPLATE).render(context)
         html = env.get_template(HTML_TEMPLATE).render(context)

@@ -1,14 +1,34 @@
-"""How numbers and data strings look to people: money, counts, shares, ratios, days, and
-text from the data cut to a readable length.
+"""How numbers, dates and data strings look to people: money, counts, shares, ratios,
+days, dates and months, and text from the data cut to a readable length.
 
-One formatter serves persona descriptions, the report and (later) the email, so
-a figure reads the same everywhere. Currency and separators come from `[report]`.
+One formatter serves persona descriptions, chart labels, the report and the email, so
+a figure reads the same everywhere. Everything follows `[report] locale` through Babel
+(CLDR data): decimal mark, grouping, currency symbol and its place, the percent sign and
+its spacing, month names. `[report] decimal_mark` / `thousands_separator`, when given,
+replace the locale's two symbols in every number (never in dates).
 """
 
 from __future__ import annotations
 
+import copy
+import math
+import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from functools import lru_cache
+
+from babel import Locale
+from babel.dates import format_date, format_skeleton
+from babel.numbers import (
+    NumberPattern,
+    format_compact_currency,
+    get_currency_symbol,
+    get_decimal_symbol,
+    get_group_symbol,
+)
+from babel.units import format_unit
 
 from reportgen.roles import ROLE_BY_NAME, Kind
 
@@ -20,7 +40,19 @@ ROLE_FORMATS = {
     "return_rate": "percent",
 }
 """How a role's figures read; yes/no roles are shares (percent), the rest plain numbers."""
-_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CNY": "¥"}
+DEFAULT_LOCALE = "en_US"
+MINUS = "\u2212"
+"""The real minus sign, in every locale: CLDR's is often the hyphen, which a PDF may break
+a line after and which reads as a dash."""
+NONE = "–"
+"""What a missing (or not finite) figure reads as."""
+_POINTS = {"en": "pts", "de": "Pp."}
+"""The abbreviation of "percentage points" by language. CLDR has no such unit (only
+percent and per mille), so this small table stands in for it; a language not listed
+takes the English one, as untranslated wording falls back to English."""
+_PERIOD = re.compile(r"(\d{4})-(\d{2})")
+_NUMBER_RUN = re.compile(r"\d+(?:\D\d+)*")
+"""A written number: digits, possibly joined by single separators ("1.234,5", "2,4")."""
 
 TEXT_WIDTH = 40
 """The most columns a string from the data (a category value, a column name) takes in the
@@ -65,71 +97,236 @@ def clip(text: object, width: int = TEXT_WIDTH) -> str:
     return text[:end].rstrip() + "…"
 
 
+@lru_cache(maxsize=64)
+def parse_locale(identifier: str) -> Locale:
+    """A Babel locale from "de_DE", "de-DE" or "de"; Babel's error when it has no data."""
+    return Locale.parse(identifier.replace("-", "_"))
+
+
+def _fixed(pattern: NumberPattern, decimals: int) -> NumberPattern:
+    """`pattern` (a CLDR number pattern of the locale) showing exactly `decimals` decimals."""
+    fixed = copy.copy(pattern)
+    fixed.frac_prec = (decimals, decimals)
+    return fixed
+
+
+def _rounded(value: float, decimals: int) -> Decimal:
+    """`value` rounded as Python rounds for display (f"{value:.1f}"), then handed to Babel
+    exactly, so a figure reads the same in every locale and as it did before Babel."""
+    return Decimal(f"{value:.{decimals}f}")
+
+
+def _spaced(text: str, symbol: str) -> str:
+    """CLDR's currency spacing, which Babel leaves out: a symbol made of letters ("CHF",
+    "EUR") is kept apart from the digits by a no-break space ("CHF 10", not "CHF10");
+    a sign such as "$" or "€" stays where the locale's pattern puts it."""
+    start = text.find(symbol)
+    if start < 0 or not symbol:
+        return text
+    end = start + len(symbol)
+
+    def letter(char: str) -> bool:
+        return unicodedata.category(char)[0] not in "SZ"
+
+    if end < len(text) and text[end].isdigit() and letter(symbol[-1]):
+        text = text[:end] + "\u00a0" + text[end:]
+    if start > 0 and text[start - 1].isdigit() and letter(symbol[0]):
+        text = text[:start] + "\u00a0" + text[start:]
+    return text
+
+
 @dataclass(frozen=True)
 class Formatter:
-    currency: str = "USD"
-    decimal_mark: str = "."
-    thousands_separator: str = ","
+    """Figures as a reader of `locale` writes them.
 
-    def _group(self, value: float, decimals: int) -> str:
-        text = f"{value:,.{decimals}f}"
-        return text.translate({ord(","): "\0", ord("."): self.decimal_mark}).replace(
-            "\0", self.thousands_separator
+    `decimal_mark` and `thousands_separator` are overrides: None takes the locale's
+    symbol; a given one replaces it in every number this formatter writes. Negative
+    figures take the real minus sign "−" in every locale.
+    """
+
+    currency: str = "USD"
+    decimal_mark: str | None = None
+    thousands_separator: str | None = None
+    locale: str = DEFAULT_LOCALE
+
+    def __post_init__(self) -> None:
+        parse_locale(self.locale)  # an unknown locale fails here, not at the first figure
+
+    @classmethod
+    def for_report(cls, report: object) -> Formatter:
+        """The formatter `[report]` asks for (a config.ReportSettings)."""
+        return cls(
+            getattr(report, "currency", "USD"),
+            getattr(report, "decimal_mark", None),
+            getattr(report, "thousands_separator", None),
+            getattr(report, "locale", DEFAULT_LOCALE),
         )
 
+    @property
+    def _locale(self) -> Locale:
+        return parse_locale(self.locale)
+
+    @property
+    def language(self) -> str:
+        """The locale's language ("de" for de_CH), for wording chosen by language."""
+        return self._locale.language
+
+    def _marks(self, text: str) -> str:
+        """`text` with the locale's decimal and grouping symbols replaced by the overrides,
+        inside written numbers only (so "Mio." or a currency code keeps its dot)."""
+        table = {}
+        if self.decimal_mark is not None:
+            table[get_decimal_symbol(self._locale)] = self.decimal_mark
+        if self.thousands_separator is not None:
+            table[get_group_symbol(self._locale)] = self.thousands_separator
+        table = {key: value for key, value in table.items() if key != value}
+        if not table:
+            return text
+        symbols = re.compile("|".join(re.escape(key) for key in sorted(table, key=len)[::-1]))
+        return _NUMBER_RUN.sub(
+            lambda run: symbols.sub(lambda found: table[found.group()], run.group()), text
+        )
+
+    def localise(self, text: str) -> str:
+        """Numbers written the plain C way ("1,234.5", "−0.5", as matplotlib writes axis
+        ticks) with the marks this formatter uses: de_DE "1.234,5", "−0,5"."""
+        decimal = self.decimal_mark or get_decimal_symbol(self._locale)
+        group = self.thousands_separator
+        if group is None:
+            group = get_group_symbol(self._locale)
+        table = {".": decimal, ",": group}
+        return _NUMBER_RUN.sub(
+            lambda run: "".join(table.get(char, char) for char in run.group()), text
+        )
+
+    @staticmethod
+    def _missing(value: float | None) -> bool:
+        return value is None or not math.isfinite(value)
+
+    def _decimal(self, value: float, decimals: int) -> str:
+        """|value| with the locale's decimal pattern, exactly `decimals` decimals."""
+        pattern = _fixed(self._locale.decimal_formats[None], decimals)
+        return pattern.apply(_rounded(abs(value), decimals), self._locale)
+
+    def _signed(self, value: float, text: str, always: bool = False) -> str:
+        """`text` (written from |value|) with its sign; a figure that rounds to zero has
+        none of its own ("0", not "−0"), and "+" when `always`."""
+        shown = any(char.isdigit() and unicodedata.digit(char, 0) for char in text)
+        sign = MINUS if value < 0 and shown else ("+" if always else "")
+        return self._marks(sign + text)
+
     def number(self, value: float | None, decimals: int | None = None) -> str:
-        """1234.5 -> "1,234.5"; whole numbers lose their ".0"; None -> "–"."""
-        if value is None:
-            return "–"
+        """1234.5 -> "1,234.5" (de_DE "1.234,5"); whole numbers lose their ".0", 100 and
+        more show no decimals; None -> "–"."""
+        if self._missing(value):
+            return NONE
         if decimals is None:
             decimals = 0 if abs(value) >= 100 or float(value).is_integer() else 1
             if decimals and round(value, 1).is_integer():
                 decimals = 0
-        return self._group(value, decimals)
+        return self._signed(value, self._decimal(value, decimals))
+
+    def signed(self, value: float | None, decimals: int = 1) -> str:
+        """0.43 -> "+0.4", -1.25 -> "−1.2" (de_DE "+0,4"): a number always signed, such as
+        a z-score on a chart."""
+        if self._missing(value):
+            return NONE
+        return self._signed(value, self._decimal(value, decimals), always=True)
 
     def money(self, value: float | None) -> str:
-        """Whole currency units below a million ("$1,450"); "$2.4M" above."""
-        if value is None:
-            return "–"
-        symbol = _SYMBOLS.get(self.currency.upper())
-        sign = "−" if value < 0 else ""
-        amount = abs(value)
-        text = (self._group(amount / 1e6, 1) + "M") if amount >= 1e6 else self._group(amount, 0)
-        return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {self.currency}"
+        """Whole currency units below a million, the symbol where the locale puts it: en_US
+        "$1,450", de_DE "1.450 €", de_CH "EUR 1'450".
 
-    def percent(self, share: float | None) -> str:
-        """0.2861 -> "28.6%" (one decimal, so columns line up); exactly 0 or 1 -> "0%", "100%"."""
-        if share is None:
-            return "–"
-        value = share * 100
-        return self._group(value, 0 if value in (0, 100) else 1) + "%"
+        From a million up, CLDR's short (compact) form with one decimal at most: en_US
+        "$2.4M", "$1.2B"; de_DE "2,4 Mio. €", "1,2 Mrd. €"; fr_FR "2,4 M €". Babel's compact
+        form is what a reader of the locale writes (German "Mio."/"Mrd.", not "M"/"B"), and
+        it picks the next word (billion, Milliarde) instead of "2,400.0M"."""
+        if self._missing(value):
+            return NONE
+        amount = round(abs(value))  # whole units; 999,999.6 is a million, in compact form
+        symbol = get_currency_symbol(self.currency, self._locale)
+        if amount >= 1e6:
+            text = format_compact_currency(
+                amount, self.currency, locale=self._locale, fraction_digits=1
+            )
+        else:
+            pattern = _fixed(self._locale.currency_formats["standard"], 0)
+            text = pattern.apply(
+                _rounded(amount, 0), self._locale, currency=self.currency, currency_digits=False
+            )
+        return self._signed(value, _spaced(text, symbol))
+
+    def percent(self, share: float | None, decimals: int | None = None) -> str:
+        """0.2861 -> "28.6%" (de_DE "28,6 %", CLDR's pattern and spacing): one decimal, so
+        columns line up; exactly 0 or 1 -> "0%", "100%". `decimals` fixes the count (a
+        chart's bar label: 0)."""
+        if self._missing(share):
+            return NONE
+        value = abs(share) * 100
+        if decimals is None:
+            decimals = 0 if value in (0, 100) else 1
+        pattern = _fixed(self._locale.percent_formats[None], decimals)
+        return self._signed(share, pattern.apply(_rounded(value, decimals) / 100, self._locale))
 
     def times(self, ratio: float | None) -> str:
-        """1.73 -> "1.7×"."""
-        if ratio is None:
-            return "–"
-        return self._group(ratio, 1) + "×"
+        """1.73 -> "1.7×" (de_DE "1,7×")."""
+        if self._missing(ratio):
+            return NONE
+        return self._signed(ratio, self._decimal(ratio, 1) + "×")
 
     def days(self, value: float | None) -> str:
-        """11.2 -> "11 days"."""
-        if value is None:
-            return "–"
+        """11.2 -> "11 days" (de_DE "11 Tage", fr_FR "11 jours"): the whole number of days
+        with CLDR's unit name and plural for the locale."""
+        if self._missing(value):
+            return NONE
         whole = round(value)
-        return f"{self._group(whole, 0)} day" + ("" if whole == 1 else "s")
+        text = format_unit(abs(whole), "duration-day", length="long", locale=self._locale)
+        return self._signed(whole, text)
 
     def change(self, relative: float | None) -> str:
-        """0.036 -> "+3.6%": a relative change, always signed."""
-        if relative is None:
-            return "–"
-        text = self.percent(abs(relative))
-        return ("+" if relative >= 0 else "−") + text
+        """0.036 -> "+3.6%" (de_DE "+3,6 %"): a relative change, always signed."""
+        if self._missing(relative):
+            return NONE
+        return ("+" if relative >= 0 else MINUS) + self.percent(abs(relative))
 
     def points(self, difference: float | None) -> str:
-        """0.012 -> "+1.2 pts": a change of a share, in percentage points."""
-        if difference is None:
-            return "–"
-        sign = "+" if difference >= 0 else "−"
-        return f"{sign}{self._group(abs(difference) * 100, 1)} pts"
+        """0.012 -> "+1.2 pts" (de_DE "+1,2 Pp."): a change of a share, in percentage points."""
+        if self._missing(difference):
+            return NONE
+        unit = _POINTS.get(self.language, _POINTS["en"])
+        text = self._decimal(difference * 100, 1)
+        return self._signed(difference, f"{text} {unit}", always=True)
+
+    def date(self, value: date | str | None, format: str = "long") -> str:
+        """A day, as a datetime.date or ISO text ("2026-11-30"), written out: en_US
+        "November 30, 2026", de_DE "30. November 2026". `format` is a Babel date format
+        ("short", "medium", "long", "full" or a CLDR pattern). Text that is not an ISO day
+        is returned unchanged; None -> "–"."""
+        if value is None:
+            return NONE
+        day = value
+        if isinstance(value, str):
+            try:
+                day = datetime.fromisoformat(value.strip()).date()
+            except ValueError:
+                return value
+        if isinstance(day, datetime):
+            day = day.date()
+        if not isinstance(day, date):
+            return str(value)
+        return format_date(day, format=format, locale=self._locale)
+
+    def month(self, period: str | None) -> str:
+        """A period "2026-11" as its month: en_US "November 2026", de_DE "November 2026",
+        fr_FR "novembre 2026". A period that is not YYYY-MM ("2026-Q4", "week-47") is
+        returned unchanged; None -> "–"."""
+        if period is None:
+            return NONE
+        found = _PERIOD.fullmatch(str(period).strip())
+        if not found or not 1 <= int(found.group(2)) <= 12:
+            return str(period)
+        first = date(int(found.group(1)), int(found.group(2)), 1)
+        return format_skeleton("yMMMM", first, locale=self._locale)
 
     def role_value(self, value: float | None, role: str, precise: bool = False) -> str:
         """A figure in its role's format: spend as money, days as days, shares as percent;
@@ -146,11 +343,14 @@ class Formatter:
         return {
             "money": self.money,
             "number": self.number,
+            "signed": self.signed,
             "percent": self.percent,
             "times": self.times,
             "days": self.days,
             "change": self.change,
             "points": self.points,
+            "date": self.date,
+            "month": self.month,
             "role_value": self.role_value,
             "clip": clip,
         }

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from reportgen import column_names, numbers
 from reportgen.config import ORDER_ROLES, DataSettings, OrderSettings, hint_score
 from reportgen.errors import ConfigError, DataError, InputError
 from reportgen.ingest import (
@@ -41,28 +42,15 @@ from reportgen.ingest import (
     parquet_columns,
 )
 from reportgen.validate import Fix
+from reportgen.wording import N_
 
 if TYPE_CHECKING:
     import duckdb
 
 HINTS: Mapping[str, tuple[str, ...]] = {
-    "customer_id": ("customer id", "customer", "client id", "user id", "account id", "member id"),
-    "order_date": (
-        "order date",
-        "invoice date",
-        "purchase date",
-        "transaction date",
-        "order time",
-        "date",
-        "day",
-        "timestamp",
-        "created at",
-    ),
-    "order_id": ("order id", "invoice no", "invoice", "order number", "order", "transaction id"),
-    "amount": ("line total", "amount", "total", "revenue", "sales", "value"),
-    "quantity": ("quantity", "qty", "units"),
-    "unit_price": ("unit price", "price"),
+    role: column_names.order_names(role).phrases for role in ORDER_ROLES
 }
+"""Order-log role -> the column names that suggest it: [orders.*] in column_names.toml."""
 CUSTOMER_ROLES = (
     "customer_id",
     "recency",
@@ -87,6 +75,8 @@ class OrderLog:
     as_of: date
     columns: Mapping[str, str]
     """Order-log role -> the log's column."""
+    number_formats: tuple[numbers.NumberFormat, ...] = ()
+    """How each number column written as text was read."""
 
 
 def files_of(source: Path) -> list[Path]:
@@ -163,7 +153,7 @@ def _line_end(head: bytes) -> str:
     return "\\n"
 
 
-def _reader(source: Path, files: list[Path], max_columns: int) -> str:
+def _reader(source: Path, files: list[Path], max_columns: int) -> tuple[str, str | None]:
     """The SQL that reads the log's files, once their columns are counted.
 
     Every file's columns are counted before DuckDB opens any (thousands of columns cost
@@ -171,7 +161,9 @@ def _reader(source: Path, files: list[Path], max_columns: int) -> str:
     them: a Parquet file from its footer, a CSV file's whole header with the customer
     table's own csv_header. DuckDB is then given the dialect that was counted (that
     file's delimiter, double quotes, no lines skipped, no comment lines), so it reads
-    the same header instead of sniffing one of its own, such as a later line.
+    the same header instead of sniffing one of its own, such as a later line. Also
+    returns the CSV files' delimiter when they share one (it can tell how numbers are
+    written, see numbers.py).
     """
     names: set[str] = set()
     groups: dict[tuple[str, str], list[Path]] = {}  # (delimiter, line end) -> its CSV files
@@ -198,14 +190,16 @@ def _reader(source: Path, files: list[Path], max_columns: int) -> str:
             "the limit if it is"
         )
     if not groups:
-        return f"read_parquet({_paths(files)}, union_by_name = true)"
+        return f"read_parquet({_paths(files)}, union_by_name = true)", None
     reads = (
         f"SELECT * FROM read_csv({_paths(group)}, header = true, all_varchar = true, "
         f"union_by_name = true, delim = {_literal(delimiter)}, quote = '\"', escape = '\"', "
         f"skip = 0, comment = '', new_line = {_literal(line_end)})"
         for (delimiter, line_end), group in groups.items()
     )
-    return "(" + " UNION ALL BY NAME ".join(reads) + ")"
+    delimiters = {delimiter for delimiter, _ in groups}
+    shared = delimiters.pop() if len(delimiters) == 1 else None
+    return "(" + " UNION ALL BY NAME ".join(reads) + ")", shared
 
 
 _ADVICE = ("The search space", "Possible ")
@@ -332,11 +326,80 @@ def _date_bounds(
 _NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE")
 
 
-def _number(column: str, kind: str) -> str:
-    """A column as a number: native numbers as they are, text with "1,234" tolerated."""
-    if kind.startswith(("DECIMAL", "U")) or kind in _NUMERIC_TYPES:
-        return f"CAST({_quote(column)} AS DOUBLE)"
-    return f"TRY_CAST(REPLACE(CAST({_quote(column)} AS VARCHAR), ',', '') AS DOUBLE)"
+_NUMBER_ROLES = ("amount", "quantity", "unit_price")
+
+
+def _numbers(
+    con: duckdb.DuckDBPyConnection,
+    reader: str,
+    source: Path,
+    roles: Mapping[str, str],
+    types: Mapping[str, str],
+    data: DataSettings,
+    delimiter: str | None,
+) -> tuple[dict[str, str], tuple[numbers.NumberFormat, ...]]:
+    """The SQL of each number role's value, and how its text was read.
+
+    Native numbers are taken as they are. A column of text is read as the customer
+    table's are (numbers.py): its distinct values are read here, each column with the
+    convention its values show, and the lines look their value up in that table, so
+    "481,02" is never 48102 and "3.562" never a guess.
+    """
+    expressions: dict[str, str] = {}
+    texts = []
+    for role in _NUMBER_ROLES:
+        if role not in roles:
+            continue
+        column, kind = roles[role], types[roles[role]]
+        if kind.startswith(("DECIMAL", "U")) or kind in _NUMERIC_TYPES:
+            expressions[role] = f"CAST({_quote(column)} AS DOUBLE)"
+        else:
+            texts.append(role)
+    columns: dict[str, numbers.Shapes] = {}
+    if texts:  # every text column's distinct values in one pass over the log
+        picked = ", ".join(
+            f"CAST({_quote(roles[r])} AS VARCHAR) AS v{i}" for i, r in enumerate(texts)
+        )
+        names = [f"v{i}" for i in range(len(texts))]
+        distinct = con.execute(
+            f"SELECT {', '.join(names)}, {', '.join(f'GROUPING({n})' for n in names)} "
+            f"FROM (SELECT {picked} FROM {reader}) "
+            f"GROUP BY GROUPING SETS ({', '.join(f'({n})' for n in names)})"
+        ).fetchdf()
+        for i, role in enumerate(texts):
+            values = distinct.iloc[:, i][
+                (distinct.iloc[:, len(texts) + i] == 0) & distinct.iloc[:, i].notna()
+            ]
+            columns[role] = numbers.Shapes.of(values.astype(str))
+
+    def file_mark() -> str | None:
+        marks = {numbers.evidence(shapes.counts()) for shapes in columns.values()} - {None}
+        return marks.pop() if len(marks) == 1 else None
+
+    context = numbers.Context(data.numbers, file_mark, delimiter)
+    formats = []
+    for role, shapes in columns.items():
+        column = roles[role]
+        try:
+            found = numbers.decide(column, role, shapes, context)
+        except DataError as exc:
+            raise DataError(f"{source}: {exc}") from None
+        if shapes.separated:
+            formats.append(found)
+        table = f"numbers_{role}"
+        values = pd.DataFrame(
+            {
+                "raw": shapes.values.astype(str),
+                "value": shapes.parse(numbers.convention_of(found)),
+            }
+        )
+        con.register(f"{table}_source", values)
+        con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {table}_source")
+        con.unregister(f"{table}_source")
+        expressions[role] = (
+            f"(SELECT value FROM {table} WHERE raw = CAST({_quote(column)} AS VARCHAR))"
+        )
+    return expressions, tuple(formats)
 
 
 def read_orders(
@@ -349,14 +412,15 @@ def read_orders(
     check_size(files, data.max_file_mb)
     date_format = data.date_format
     parquet = files[0].suffix.lower() in PARQUET_SUFFIXES
-    reader = _reader(source, files, data.max_columns)
+    reader, delimiter = _reader(source, files, data.max_columns)
     con = duckdb.connect(":memory:")
     try:
         described = con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()
         types = {row[0]: str(row[1]) for row in described}
         roles = _infer(list(types), settings.columns)
+        number, formats = _numbers(con, reader, source, roles, types, data, delimiter)
         frame, lines, fixes, as_of = _aggregate(
-            con, reader, source, roles, types, settings, date_format, today
+            con, reader, source, roles, types, number, settings, date_format, today
         )
     except duckdb.InterruptException:
         raise  # Ctrl-C, not the data
@@ -371,7 +435,7 @@ def read_orders(
         format="parquet" if parquet else "csv",
         order_columns=roles,
     )
-    return OrderLog(dataset, lines, fixes, as_of, roles)
+    return OrderLog(dataset, lines, fixes, as_of, roles, formats)
 
 
 def _aggregate(
@@ -380,13 +444,14 @@ def _aggregate(
     source: Path,
     roles: dict[str, str],
     types: Mapping[str, str],
+    number: Mapping[str, str],
     settings: OrderSettings,
     date_format: str | None,
     today: date | None,
 ) -> tuple[pd.DataFrame, int, tuple[Fix, ...], date]:
-    """Count the log's problems and build the customer table from its valid lines."""
+    """Count the log's problems and build the customer table from its valid lines
+    (`number`: each number role's SQL, from _numbers)."""
     has_quantity = "quantity" in roles
-    number = {role: _number(column, types[column]) for role, column in roles.items()}
     amount = (
         number["amount"]
         if "amount" in roles
@@ -557,67 +622,100 @@ def _fixes(
     bounds: tuple[date, date],
 ) -> tuple[Fix, ...]:
     floor, ceiling = bounds
-    date_hint = (
-        ""
-        if date_format
-        else ' (if dates are numbers such as 20261130, set [data] date_format = "%Y%m%d")'
-    )
+    numeric_dates = date_format is None  # dates such as 20261130 may be why they are unread
     found = [  # (code, role, count key, what was done)
-        ("duplicate_line", None, "duplicates", "identical order lines counted once"),
-        ("missing_id", "customer_id", "missing_id", "order lines without a customer id dropped"),
+        ("duplicate_line", None, "duplicates", N_("identical order lines counted once")),
+        (
+            "missing_id",
+            "customer_id",
+            "missing_id",
+            N_("order lines without a customer id dropped"),
+        ),
         (
             "unreadable",
             "order_date",
             "undated",
-            f"lines with an unreadable date dropped{date_hint}",
+            N_(
+                "lines with an unreadable date dropped (if dates are numbers such as "
+                '20261130, set [data] date_format = "%%Y%%m%%d")'
+            )
+            if numeric_dates
+            else N_("lines with an unreadable date dropped"),
         ),
-        ("future", "order_date", "future", f"order lines dated after today ({today}) dropped"),
+        ("future", "order_date", "future", N_("order lines dated after today (%(today)s) dropped")),
         (
             "placeholder",
             "order_date",
             "placeholder",
-            "order lines with a placeholder date (1900-01-01, 1970-01-01, 0001-01-01 and the "
-            "like) dropped",
+            N_(
+                "order lines with a placeholder date (1900-01-01, 1970-01-01, 0001-01-01 and the "
+                "like) dropped"
+            ),
         ),
         (
             "too_old",
             "order_date",
             "too_old",
-            (
-                f"order lines dated before [orders] min_date ({floor}) dropped{date_hint}"
-                if settings.min_date
-                else f"order lines dated before {floor}, far before the bulk of the log, "
-                f"dropped (set [orders] min_date to choose the earliest day){date_hint}"
+            N_("order lines dated before [orders] min_date (%(floor)s) dropped")
+            if settings.min_date
+            else N_(
+                "order lines dated before %(floor)s, far before the bulk of the log, "
+                "dropped (set [orders] min_date to choose the earliest day)"
             ),
         ),
         (
             "too_late",
             "order_date",
             "too_late",
-            f"order lines dated after {ceiling}, far after the bulk of the log, dropped "
-            "(set [orders] as_of to a later day to keep them)",
+            N_(
+                "order lines dated after %(ceiling)s, far after the bulk of the log, dropped "
+                "(set [orders] as_of to a later day to keep them)"
+            ),
         ),
         (
             "after_as_of",
             "order_date",
             "after_as_of",
-            f"lines on or after the as-of day {as_of} left out",
+            N_("lines on or after the as-of day %(as_of)s left out"),
         ),
-        ("unreadable", "amount", "no_amount", "order lines with an unreadable amount dropped"),
+        (
+            "unreadable",
+            "amount",
+            "no_amount",
+            N_("order lines with an unreadable amount dropped"),
+        ),
         (
             "impossible",
             "amount",
             "non_positive",
-            "order lines with a zero or negative amount that are not returns dropped",
+            N_("order lines with a zero or negative amount that are not returns dropped"),
         ),
-        ("returns_only", None, "returns_only", "customers with returns but no purchase left out"),
-        ("negative_spend", None, "negative", "customers returning more than they bought left out"),
+        (
+            "returns_only",
+            None,
+            "returns_only",
+            N_("customers with returns but no purchase left out"),
+        ),
+        (
+            "negative_spend",
+            None,
+            "negative",
+            N_("customers returning more than they bought left out"),
+        ),
     ]
+    days = {"today": today, "floor": floor, "ceiling": ceiling, "as_of": as_of}
     columns = dict(roles)
     if "amount" not in columns:
         columns["amount"] = f"{roles['quantity']} × {roles['unit_price']}"
     return tuple(
-        Fix(code, role, columns.get(role) if role else None, counts[key], action)
+        Fix(
+            code,
+            role,
+            columns.get(role) if role else None,
+            counts[key],
+            action,
+            params={name: str(day) for name, day in days.items() if f"%({name})s" in action},
+        )
         for code, role, key, action in found
         if counts[key]
     )

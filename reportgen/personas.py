@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from reportgen.plain import plain
 from reportgen.profile import Profiles, SegmentProfile, distinctive
 from reportgen.resources import templates_dir
 from reportgen.roles import ROLE_BY_NAME, Kind
+from reportgen.wording import ENGLISH, Nn_, Wording
 
 _LEVELS = {"recency": ("recent", "typical", "lapsed", "lost")}
 _DEFAULT_LEVELS = ("high", "typical", "low")
@@ -48,6 +49,8 @@ _OPPOSITE = {
 _ENTRY_FIELDS = {"key", "name", "asserts", "prefers", "counts", "description", "recommendations"}
 _REQUIRED_FIELDS = _ENTRY_FIELDS - {"prefers", "counts"}
 _COUNTS = ("orders", "items")
+_UNITS = {"orders": Nn_("order", "orders"), "items": Nn_("item", "items")}
+"""How a description's {{ frequency.unit }} reads: singular for a median of exactly one."""
 _TRAIT_TEXTS = ("typical_name", "small_name")
 _TRAIT_TEMPLATES = ("fallback_description", "also")
 _TRAIT_FIELDS = {*_TRAIT_TEXTS, *_TRAIT_TEMPLATES, "fallback_recommendations"}
@@ -100,6 +103,8 @@ class Library:
     """Name of a segment that fits no persona and has no trait that stands out."""
     small_name: str
     """Name of a segment too small to describe."""
+    words: Wording = ENGLISH
+    """The language the texts above were translated into (units are translated on use)."""
 
 
 @dataclass(frozen=True)
@@ -120,12 +125,15 @@ class Personas:
     library: Path
 
 
-def sandbox(formatter: Formatter) -> ImmutableSandboxedEnvironment:
-    """A Jinja environment for user-editable text templates (plain text, not HTML)."""
+def sandbox(formatter: Formatter, words: Wording = ENGLISH) -> ImmutableSandboxedEnvironment:
+    """A Jinja environment for user-editable text templates (plain text, not HTML); `clip`
+    shows the "Other (N values)" bucket in the language of `words`."""
     environment = ImmutableSandboxedEnvironment(
         undefined=jinja2.StrictUndefined, autoescape=False, trim_blocks=True
     )
     environment.filters.update(formatter.filters())
+    clip = environment.filters["clip"]
+    environment.filters["clip"] = lambda value, *args: clip(words.data(value), *args)
     return environment
 
 
@@ -140,9 +148,30 @@ def _phrase(text: str) -> re.Pattern[str]:
 class _LibraryReader:
     """Validates the YAML document, naming the entry and field of any problem."""
 
-    def __init__(self, path: Path, environment: ImmutableSandboxedEnvironment) -> None:
+    def __init__(
+        self, path: Path, environment: ImmutableSandboxedEnvironment, words: Wording = ENGLISH
+    ) -> None:
         self.path = path
         self.environment = environment
+        self.words = words
+
+    def translated(self, where: str, value: Any) -> str:
+        """A checked text in the reader's language (unchanged when it has no translation)."""
+        return self.words.text(self.text(where, value))
+
+    def translated_template(self, where: str, value: Any) -> jinja2.Template:
+        """A template checked in English, then compiled from its translated source."""
+        english = self.template(where, value)
+        source = self.text(where, value)
+        translated = self.words.text(source)
+        if translated == source:
+            return english
+        try:
+            return self.environment.from_string(translated)
+        except jinja2.TemplateSyntaxError as exc:
+            raise self.fail(
+                where, f"its {self.words.language} translation: template error: {exc.message}"
+            ) from None
 
     def fail(self, where: str, message: str) -> ConfigError:
         return ConfigError(f"persona library {self.path}: {where}: {message}")
@@ -214,7 +243,13 @@ class _LibraryReader:
         )
         self.check_wording(where, entry, self.text(f"{where}.description", raw["description"]))
         self.check_claims(where, entry, raw["description"], claims)
-        return entry
+        # Checked in English (the source the claims vocabulary speaks), shown translated.
+        return replace(
+            entry,
+            name=self.translated(f"{where}.name", raw["name"]),
+            description=self.translated_template(f"{where}.description", raw["description"]),
+            recommendations=tuple(self.words.text(text) for text in entry.recommendations),
+        )
 
     def check_wording(self, where: str, entry: LibraryEntry, source: str) -> None:
         """A description may quote a role's level only when the entry asserts that role."""
@@ -319,27 +354,37 @@ class _LibraryReader:
                 if level not in levels_for(base_role):
                     raise self.fail(f"traits.{role}.{level}", "not a level of this role")
             words[role] = {
-                level: self.text(f"traits.{role}.{level}", text) for level, text in names.items()
+                level: self.translated(f"traits.{role}.{level}", text)
+                for level, text in names.items()
             }
         return Library(
             path=self.path,
             entries=entries,
             traits=words,
-            fallback_description=self.template(
+            fallback_description=self.translated_template(
                 "traits.fallback_description", traits["fallback_description"]
             ),
-            fallback_recommendations=self.texts(
-                "traits.fallback_recommendations", traits["fallback_recommendations"], 1, 4
+            fallback_recommendations=tuple(
+                self.words.text(text)
+                for text in self.texts(
+                    "traits.fallback_recommendations", traits["fallback_recommendations"], 1, 4
+                )
             ),
-            also=self.template("traits.also", traits["also"]),
-            typical_name=self.text("traits.typical_name", traits["typical_name"]),
-            small_name=self.text("traits.small_name", traits["small_name"]),
+            also=self.translated_template("traits.also", traits["also"]),
+            typical_name=self.translated("traits.typical_name", traits["typical_name"]),
+            small_name=self.translated("traits.small_name", traits["small_name"]),
+            words=self.words,
         )
 
 
-def load_library(path: Path, formatter: Formatter) -> Library:
-    """Read and check a persona library; errors name the entry and the field."""
-    return _LibraryReader(path, sandbox(formatter)).read()
+def load_library(path: Path, formatter: Formatter, words: Wording = ENGLISH) -> Library:
+    """Read and check a persona library; errors name the entry and the field.
+
+    The checks (claims, quoted levels) read the library's English source; names,
+    descriptions and recommendations are then looked up in the catalogue of `words` by
+    their English text (a description's template source is translated, then compiled).
+    """
+    return _LibraryReader(path, sandbox(formatter, words), words).read()
 
 
 def holds(entry: LibraryEntry, segment: SegmentProfile, counts: str | None) -> bool:
@@ -383,7 +428,9 @@ def score(entry: LibraryEntry, segment: SegmentProfile, counts: str | None) -> f
     return total
 
 
-def _context(segment: SegmentProfile, profiles: Profiles) -> dict[str, Any]:
+def _context(
+    segment: SegmentProfile, profiles: Profiles, words: Wording = ENGLISH
+) -> dict[str, Any]:
     """Plain data only: each role's figures and its base, the mix of each labelled role in the
     segment and the base, the segment, what frequency counts."""
     context: dict[str, Any] = {
@@ -391,7 +438,11 @@ def _context(segment: SegmentProfile, profiles: Profiles) -> dict[str, Any]:
             **vars(stats),
             "base_mean": profiles.base[role]["mean"],
             "base_median": profiles.base[role]["median"],
-            "unit": _unit(profiles.frequency_counts, stats.median) if role == "frequency" else None,
+            "unit": (
+                _unit(profiles.frequency_counts, stats.median, words)
+                if role == "frequency"
+                else None
+            ),
         }
         for role, stats in segment.stats.items()
     }
@@ -408,11 +459,11 @@ def _context(segment: SegmentProfile, profiles: Profiles) -> dict[str, Any]:
     return context
 
 
-def _unit(counts: str | None, median: float) -> str | None:
-    """ "orders" or "items", singular for a median of exactly one."""
+def _unit(counts: str | None, median: float, words: Wording = ENGLISH) -> str | None:
+    """ "orders" or "items", singular for a median of exactly one, in the reader's language."""
     if counts is None:
         return None
-    return counts.removesuffix("s") if median == 1 else counts
+    return words.ngettext(*_UNITS[counts], 1 if median == 1 else 2)
 
 
 def _render(template: jinja2.Template, context: Mapping[str, Any], library: Path, what: str) -> str:
@@ -483,7 +534,7 @@ def assign_personas(
         if segment.suppressed:
             personas.append(_unnamed(segment, library.small_name, "", (), used_names))
             continue
-        context = _context(segment, profiles)
+        context = _context(segment, profiles, library.words)
         if i in chosen:
             entry = entries[chosen[i]]
             description = _render(
@@ -502,13 +553,14 @@ def assign_personas(
                 )
             )
             continue
-        traits = [words for _, words in _trait_words(segment, library, profiles.frequency_counts)][
-            :2
-        ]
-        name = ", ".join(traits).capitalize() if traits else library.typical_name
+        traits = [
+            _mid_sentence(words, library.words)
+            for _, words in _trait_words(segment, library, profiles.frequency_counts)
+        ][:2]
+        name = _first_upper(", ".join(traits)) if traits else library.typical_name
         description = _render(
             library.fallback_description,
-            {**context, "traits": [t.lower() for t in traits]},
+            {**context, "traits": traits},
             library.path,
             "traits.fallback_description",
         )
@@ -516,6 +568,17 @@ def assign_personas(
             _unnamed(segment, name, description, library.fallback_recommendations, used_names)
         )
     return Personas(segments=tuple(personas), library=library.path)
+
+
+def _mid_sentence(text: str, words: Wording) -> str:
+    """Trait words as they read inside a sentence. The English library writes some with a
+    capital ("High spend") and is lowercased; a translation is written as it reads inside
+    a sentence (German nouns keep their capital) and is kept."""
+    return text if words.language != "en" else text.lower()
+
+
+def _first_upper(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _unnamed(

@@ -54,7 +54,7 @@ from reportgen.ingest import Dataset, read_table
 from reportgen.orders import read_orders
 from reportgen.personas import Personas, assign_personas, load_library
 from reportgen.profile import Profiles, build_profiles
-from reportgen.render import Report, render_report
+from reportgen.render import Report, render_report, wording_for
 from reportgen.resources import find_template, fingerprint
 from reportgen.segment import ArchivedModel, Segmentation, model_record, score, segment
 from reportgen.spreadsheet import csv_bytes
@@ -163,6 +163,7 @@ def _read(path: Path, config: Config, timer: _Timer) -> tuple[Dataset, CleanData
     quality = replace(
         clean.quality,
         fixes=log.fixes + clean.quality.fixes,
+        number_formats=log.number_formats,
         order_lines=log.lines,
         as_of=log.as_of,
     )
@@ -290,23 +291,24 @@ def write_brief(findings: Findings, config: Config, reporter: Reporter | None = 
     """Personas, charts and the HTML and PDF report from what the analysis found."""
     timer = _Timer(reporter or _Silent())
     report = config.report
-    formatter = Formatter(report.currency, report.decimal_mark, report.thousands_separator)
+    formatter = Formatter.for_report(report)
+    words = wording_for(config)  # the language of every piece of wording below
     library_path = report.personas or find_template("personas.yaml", report.templates)
     personas = timer(
         "personas",
         lambda: assign_personas(
             findings.profiles,
-            load_library(library_path, formatter),
+            load_library(library_path, formatter, words),
             keep=findings.identity.personas if findings.identity else {},
         ),
     )
     charts = timer(
         "charts",
         lambda: build_charts(
-            findings, personas, find_template("charts.yaml", report.templates), formatter
+            findings, personas, find_template("charts.yaml", report.templates), formatter, words
         ),
     )
-    rendered = timer("render", lambda: render_report(config, findings, personas, charts))
+    rendered = timer("render", lambda: render_report(config, findings, personas, charts, words))
     return Brief(personas, charts, rendered, timer.timings)
 
 
@@ -375,7 +377,8 @@ def _manifest(
             "rows_read": clean.quality.rows_read,
             "rows_kept": clean.quality.rows_kept,
             "unused_columns": list(clean.quality.unused_columns),
-            "fixes": [asdict(fix) for fix in clean.quality.fixes],
+            "fixes": [{**asdict(fix), "text": fix.text} for fix in clean.quality.fixes],
+            "number_formats": [asdict(found) for found in clean.quality.number_formats],
         },
         "config": config.as_dict(),
         "seed": analysis.segmentation.seed,

@@ -31,6 +31,7 @@ from typing import Any
 
 import pandas as pd
 
+from reportgen import column_names
 from reportgen.categories import other_label, top_values
 from reportgen.config import LevelSettings, ValidationSettings
 from reportgen.roles import DISPLAY_ORDER, ROLE_BY_NAME, Kind
@@ -45,7 +46,6 @@ RECENT_DAYS, LAPSED_DAYS, LOST_DAYS = 30.0, 90.0, 365.0
 RHYTHM_MIN_CUSTOMERS = 20
 """Repeat customers needed before their usual gap between orders is trusted."""
 DAYS_PER_MONTH = 365.25 / 12
-_ITEM_WORDS = ("item", "unit", "quantity", "qty", "product", "piece", "article")
 
 
 @dataclass(frozen=True)
@@ -193,8 +193,7 @@ def counts_of(column: str, settings: LevelSettings, order_log: bool) -> str:
         return settings.frequency_counts
     if order_log:
         return "orders"
-    words = column.lower()
-    return "items" if any(word in words for word in _ITEM_WORDS) else "orders"
+    return "items" if column_names.table().counts_items(column) else "orders"
 
 
 def rhythm(frame: pd.DataFrame, counts: str | None) -> float | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import types
 from collections.abc import Mapping
-from dataclasses import fields, is_dataclass
+from dataclasses import MISSING, Field, fields, is_dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
@@ -40,6 +40,10 @@ def to_plain(value: Any) -> Any:
     return value
 
 
+def _has_default(spec: Field[Any]) -> bool:
+    return spec.default is not MISSING or spec.default_factory is not MISSING
+
+
 def from_plain(kind: Any, value: Any) -> Any:
     """Rebuild a value of type `kind` from `to_plain`'s output."""
     origin, args = get_origin(kind), get_args(kind)
@@ -51,9 +55,14 @@ def from_plain(kind: Any, value: Any) -> Any:
         (real,) = [a for a in args if a is not type(None)]
         return from_plain(real, value)
     if is_dataclass(kind):
+        # A field added since the file was written is left to its default.
         hints = get_type_hints(kind)
         return kind(
-            **{f.name: from_plain(hints[f.name], value[f.name]) for f in fields(kind) if f.init}
+            **{
+                f.name: from_plain(hints[f.name], value[f.name])
+                for f in fields(kind)
+                if f.init and (f.name in value or not _has_default(f))
+            }
         )
     if origin is tuple:
         if len(args) == 2 and args[1] is Ellipsis:

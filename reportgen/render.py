@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import logging
 import mimetypes
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -38,8 +39,12 @@ from reportgen.plain import plain
 from reportgen.profile import Profiles, highlights
 from reportgen.resources import templates_dir
 from reportgen.roles import ROLE_BY_NAME, Kind
+from reportgen.wording import DEFAULT_TITLE, ENGLISH, LEVELS, Wording
+from reportgen.wording import load as load_wording
 
 REPORT_TEMPLATE = "report.html.j2"
+_FIGURE = re.compile(r"-?\d+(\.\d+)?")
+"""A parameter of a data-quality fix that is a figure ("4.1"), written in the reader's way."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,9 @@ class Report:
     pdf: bytes
     warnings: tuple[str, ...]
     """What WeasyPrint complained about while laying out the PDF (empty when all is well)."""
+    notes: tuple[str, ...] = ()
+    """What the person running reportgen should know, for the terminal, never the brief: a
+    locale without a translation, segments no persona of the library describes."""
 
 
 class _ConfinedFetcher(URLFetcher):
@@ -76,8 +84,11 @@ class _ConfinedFetcher(URLFetcher):
         return super().fetch(url, headers)
 
 
-def environment(config: Config, formatter: Formatter) -> jinja2.Environment:
-    """The report's and email's Jinja environment: user folder, then defaults; autoescaped."""
+def environment(
+    config: Config, formatter: Formatter, words: Wording = ENGLISH
+) -> jinja2.Environment:
+    """The report's and email's Jinja environment: user folder, then defaults; autoescaped;
+    `{% trans %}` and `_()` translated into the language of `words`."""
     default = jinja2.FileSystemLoader(templates_dir())
     chain: list[jinja2.BaseLoader] = []
     if config.report.templates is not None:
@@ -102,10 +113,34 @@ def environment(config: Config, formatter: Formatter) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
     env.filters.update(formatter.filters())
     env.filters["data_uri"] = _svg_uri
+    translate(env, words)
     return env
+
+
+def translate(env: jinja2.Environment, words: Wording) -> None:
+    """Install the wording's translations in a Jinja environment with the i18n extension:
+    `_()`, `{% trans %}` (trimmed, as extracted), a `level` filter for profile levels, a
+    `phrases` filter for sentences stored as message ids (a segmentation's reason), and
+    a `clip` that shows the "Other (N values)" bucket in the reader's language."""
+    env.install_gettext_translations(words.translations, newstyle=True)  # type: ignore[attr-defined]
+    env.policies["ext.i18n.trimmed"] = True
+    clip = env.filters["clip"]
+    number = env.filters["number"]
+    env.filters["clip"] = lambda value, *args: clip(words.data(value), *args)
+    env.filters["level"] = lambda level: words.gettext(LEVELS.get(str(level), str(level)))
+    env.filters["phrases"] = lambda parts: words.phrases(parts, number)
+    env.filters["figures"] = lambda params: {
+        key: number(float(value)) if _FIGURE.fullmatch(str(value)) else value
+        for key, value in params.items()
+    }
+    env.filters["wording"] = words.text
+    # A label inside a sentence: lowercased in English ("spend"), kept in languages whose
+    # nouns keep their capital ("Umsatz").
+    env.filters["inline"] = lambda label: str(label).lower() if words.language == "en" else label
 
 
 def _svg_uri(chart: Mapping[str, Any]) -> str:
@@ -142,8 +177,34 @@ def _feature_label(name: str, charts: Charts) -> str:
     return f"{charts.role_labels[role]} = {level}" if level else charts.role_labels[role]
 
 
+def wording_for(config: Config) -> Wording:
+    """The wording of `[report] locale`, with the user's template folder's catalogues."""
+    return load_wording(getattr(config.report, "locale", "en_US"), config.report.templates)
+
+
+def title_for(config: Config, words: Wording) -> str:
+    """[report] title; the default one in the reader's language."""
+    title = config.report.title
+    return words.gettext(DEFAULT_TITLE) if title == DEFAULT_TITLE else title
+
+
+def notes(words: Wording, personas: Personas) -> tuple[str, ...]:
+    """The terminal's notes on the wording: a missing translation, and (with the file to
+    edit) the segments that no persona of the library describes."""
+    found = [f"warning: {words.notice}"] if words.notice else []
+    unmatched = [p.segment for p in personas.segments if p.key is None and p.description]
+    if unmatched:
+        ids = ", ".join(map(str, unmatched))
+        found.append(
+            f"note: segment{'s' if len(unmatched) > 1 else ''} {ids} matched no persona of the "
+            f"library; once understood, add a persona to {personas.library} (or to your own "
+            "library: [report] personas) so the brief can name and advise on it"
+        )
+    return tuple(found)
+
+
 def _context(
-    config: Config, findings: Findings, personas: Personas, charts: Charts
+    config: Config, findings: Findings, personas: Personas, charts: Charts, words: Wording
 ) -> dict[str, Any]:
     profiles = findings.profiles
     minimum = config.report.min_segment_size
@@ -161,6 +222,8 @@ def _context(
     by_id = {s["profile"].id: s for s in segments}
     return {
         "report": config.report,
+        "title": title_for(config, words),
+        "lang": words.language,
         "period": findings.period,
         "generated": findings.generated,
         "logo": _logo(config.report.logo),
@@ -209,13 +272,18 @@ def _collect_warnings() -> Iterator[list[str]]:
         logger.removeHandler(handler)
 
 
-def render_report(config: Config, findings: Findings, personas: Personas, charts: Charts) -> Report:
+def render_report(
+    config: Config,
+    findings: Findings,
+    personas: Personas,
+    charts: Charts,
+    words: Wording | None = None,
+) -> Report:
     """Fill the report template and lay it out as a PDF."""
-    formatter = Formatter(
-        config.report.currency, config.report.decimal_mark, config.report.thousands_separator
-    )
-    env = environment(config, formatter)
-    context = plain(_context(config, findings, personas, charts))
+    formatter = Formatter.for_report(config.report)
+    words = words or wording_for(config)
+    env = environment(config, formatter, words)
+    context = plain(_context(config, findings, personas, charts, words))
     try:
         html = env.get_template(REPORT_TEMPLATE).render(context)
     except Exception as exc:  # whatever a user's template raises: range(10**9), 1/0, ...
@@ -230,4 +298,4 @@ def render_report(config: Config, findings: Findings, personas: Personas, charts
             ).write_pdf()
         except FatalURLFetchingError as exc:
             raise ConfigError(f"report template: {exc.__cause__ or exc}") from None
-    return Report(html=html, pdf=pdf, warnings=tuple(warnings))
+    return Report(html=html, pdf=pdf, warnings=tuple(warnings), notes=notes(words, personas))

@@ -2,12 +2,14 @@
 
 Code speaks of roles (`spend`, `recency`, ...) and never of the user's column
 names; the config maps one to the other. Each role says how its values are
-parsed, whether it drives the clustering by default, and which words in a
-column name suggest it, so that a table with no `[columns]` still works.
+parsed and whether it drives the clustering by default. Which column names suggest
+it, so that a table with no `[columns]` still works, is data: column_names.toml.
 """
 
 from dataclasses import dataclass
 from enum import StrEnum
+
+from reportgen import column_names
 
 
 class Kind(StrEnum):
@@ -27,12 +29,16 @@ class Role:
     driver: bool
     """Drives the clustering by default (behaviour); otherwise it only describes segments."""
     required: bool
-    hints: tuple[str, ...]
-    """Phrases whose words, all present in a column name, suggest this role."""
     non_negative: bool = False
     """A negative value is impossible (a data error, not a refund)."""
     share: bool = False
     """A share from 0 to 1 (of a customer's orders): compared in points, never logged."""
+
+    @property
+    def hints(self) -> tuple[str, ...]:
+        """The column names that suggest this role, strongest first, from the table
+        reportgen/column_names.toml (exports and languages)."""
+        return column_names.role_names(self.name).all
 
 
 # Order matters for inference: a more specific role claims its column first, so
@@ -44,18 +50,6 @@ ROLES: tuple[Role, ...] = (
         Kind.ID,
         driver=False,
         required=True,
-        hints=(
-            "customer id",
-            "client id",
-            "cust id",
-            "user id",
-            "member id",
-            "account id",
-            "customer",
-            "client",
-            "account",
-            "id",
-        ),
     ),
     Role(
         "tenure",
@@ -63,7 +57,6 @@ ROLES: tuple[Role, ...] = (
         driver=True,
         required=False,
         non_negative=True,
-        hints=("days since first", "tenure", "customer for days", "account age days"),
     ),
     Role(
         "recency",
@@ -71,21 +64,18 @@ ROLES: tuple[Role, ...] = (
         driver=True,
         required=False,
         non_negative=True,
-        hints=("days since", "recency", "since last", "last purchase days", "days inactive"),
     ),
     Role(
         "satisfaction",
         Kind.ORDINAL,
         driver=True,
         required=False,
-        hints=("satisfaction", "csat", "nps"),
     ),
     Role(
         "tier",
         Kind.CATEGORICAL,
         driver=False,
         required=False,
-        hints=("membership", "tier", "loyalty", "segment", "plan"),
     ),
     Role(
         "aov",
@@ -93,7 +83,6 @@ ROLES: tuple[Role, ...] = (
         driver=False,
         required=False,
         non_negative=True,
-        hints=("average order value", "avg order value", "aov", "basket value"),
     ),
     Role(
         "items_per_order",
@@ -101,7 +90,6 @@ ROLES: tuple[Role, ...] = (
         driver=False,
         required=False,
         non_negative=True,
-        hints=("items per order", "units per order", "basket size"),
     ),
     Role(
         "return_rate",
@@ -110,7 +98,6 @@ ROLES: tuple[Role, ...] = (
         required=False,
         non_negative=True,
         share=True,
-        hints=("return rate", "returns share", "refund rate", "cancellation rate"),
     ),
     Role(
         "spend",
@@ -118,17 +105,6 @@ ROLES: tuple[Role, ...] = (
         driver=True,
         required=True,
         non_negative=True,
-        hints=(
-            "spend",
-            "spent",
-            "revenue",
-            "sales",
-            "monetary",
-            "amount",
-            "lifetime value",
-            "clv",
-            "ltv",
-        ),
     ),
     Role(
         "frequency",
@@ -136,30 +112,26 @@ ROLES: tuple[Role, ...] = (
         driver=True,
         required=False,
         non_negative=True,
-        hints=("items", "orders", "purchases", "frequency", "transactions", "visits", "quantity"),
     ),
     Role(
         "rating",
         Kind.NUMERIC,
         driver=True,
         required=False,
-        hints=("rating", "stars", "review score", "score"),
     ),
     Role(
         "discount",
         Kind.BOOLEAN,
         driver=True,
         required=False,
-        hints=("discount", "coupon", "promo", "voucher"),
     ),
-    Role("age", Kind.NUMERIC, driver=False, required=False, non_negative=True, hints=("age",)),
-    Role("gender", Kind.CATEGORICAL, driver=False, required=False, hints=("gender", "sex")),
+    Role("age", Kind.NUMERIC, driver=False, required=False, non_negative=True),
+    Role("gender", Kind.CATEGORICAL, driver=False, required=False),
     Role(
         "city",
         Kind.CATEGORICAL,
         driver=False,
         required=False,
-        hints=("city", "region", "country", "state", "location", "town"),
     ),
 )
 

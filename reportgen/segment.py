@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 from sklearn.cluster import KMeans
@@ -26,6 +27,7 @@ from sklearn.metrics import (
 from reportgen.config import SegmentationSettings
 from reportgen.errors import SegmentationError
 from reportgen.features import Features, Scaling
+from reportgen.wording import ENGLISH, N_
 
 N_INIT = 4
 WEAK_SILHOUETTE = 0.25
@@ -63,6 +65,9 @@ class SegmentationSummary:
     frozen_from: str | None
     outliers: int = 0
     """Customers whose own cluster was too small to be a segment (see Segmentation)."""
+    reason_parts: tuple[tuple[str, Mapping[str, Any]], ...] = ()
+    """`reason` as (message id, parameters), for the brief in the reader's language
+    (wording.Wording.phrases); empty in briefs archived before it, which show `reason`."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,8 @@ class Segmentation:
     outlier_rows: tuple[int, ...] = ()
     """Rows (in clean-data order) of customers set aside as too few and too far from the
     rest to form a segment; each joined the nearest segment."""
+    reason_parts: tuple[tuple[str, Mapping[str, Any]], ...] = ()
+    """`reason` as (message id, parameters), translated where the brief shows it."""
 
     @property
     def outliers(self) -> int:
@@ -192,31 +199,42 @@ def _votes(scores: list[KScore]) -> dict[str, int]:
 
 
 _CRITERIA = {
-    "silhouette": "silhouette",
-    "calinski_harabasz": "Calinski–Harabasz",
-    "davies_bouldin": "Davies–Bouldin",
-    "knee": "the inertia knee",
+    "silhouette": N_("silhouette"),
+    "calinski_harabasz": N_("Calinski–Harabasz"),
+    "davies_bouldin": N_("Davies–Bouldin"),
+    "knee": N_("the inertia knee"),
 }
+Parts = tuple[tuple[str, Mapping[str, Any]], ...]
+"""Sentences as (message id, parameters): see wording.Wording.phrases."""
 
 
-def _join(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+def english(parts: Parts) -> str:
+    """The reason as the terminal and model.json give it: in English, "1,234"."""
+    return ENGLISH.phrases(parts, lambda n: f"{n:,}")
 
 
-def _choose(votes: dict[str, int], scores: list[KScore]) -> tuple[int, str]:
+def _choose(votes: dict[str, int], scores: list[KScore]) -> tuple[int, Parts]:
     counts = Counter(votes.values())
     top = max(counts.values())
     tied = [k for k, c in counts.items() if c == top]
     by_k = {s.k: s for s in scores}
     k = max(tied, key=lambda k: (by_k[k].silhouette, -k))
     backers = [_CRITERIA[c] for c, v in votes.items() if v == k]
-    others = [f"{_CRITERIA[c]} preferred {v}" for c, v in votes.items() if v != k]
-    reason = f"k = {k} was preferred by {_join(backers)} ({len(backers)} of 4 criteria)"
+    parts: list[tuple[str, Mapping[str, Any]]] = [
+        (
+            N_("k = %(k)s was preferred by %(backers)s (%(count)s of 4 criteria)"),
+            {"k": k, "backers": backers, "count": len(backers)},
+        )
+    ]
     if len(tied) > 1:
-        reason += "; the tie was broken by the higher silhouette"
-    if others:
-        reason += f"; {_join(others)}"
-    return k, reason + "."
+        parts.append((N_("; the tie was broken by the higher silhouette"), {}))
+    others = [(_CRITERIA[c], v) for c, v in votes.items() if v != k]
+    for i, (criterion, v) in enumerate(others):
+        joint = "; " if i == 0 else (" and " if i == len(others) - 1 else ", ")
+        parts.append((joint, {}) if joint != " and " else (N_(" and "), {}))
+        parts.append((N_("%(criterion)s preferred %(k)s"), {"criterion": criterion, "k": v}))
+    parts.append((".", {}))
+    return k, tuple(parts)
 
 
 def _stability(
@@ -279,7 +297,7 @@ class _Fit:
     chosen: int
     scores: list[KScore]
     votes: dict[str, int]
-    reason: str
+    reason: Parts
     sample: np.ndarray
     """Indices of the sampled rows, among the rows fitted."""
 
@@ -306,7 +324,12 @@ def _fit(points: np.ndarray, settings: SegmentationSettings, fixed_k: int | None
     auto_k, reason = _choose(votes, in_range)
     if fixed_k is not None:
         chosen = fixed_k
-        reason = f"k = {fixed_k} was set by the user; the criteria alone would choose {auto_k}."
+        reason = (
+            (
+                N_("k = %(k)s was set by the user; the criteria alone would choose %(auto)s."),
+                {"k": fixed_k, "auto": auto_k},
+            ),
+        )
     else:
         chosen = auto_k
     sample_model = dict(zip(candidates, (m for _, m in scored), strict=True))[chosen]
@@ -405,16 +428,32 @@ def segment(
     reason = fit.reason
     if len(outliers):
         reason += (
-            f" {len(outliers):,} customers were too few and too far from the rest to form a "
-            f"segment of at least {minimum:,} (the smallest a segment may be); they were set "
-            "aside while k was chosen and the model fitted, then assigned to the nearest "
-            "segment."
+            (
+                N_(
+                    " %(outliers)s customers were too few and too far from the rest to form a "
+                    "segment of at least %(minimum)s (the smallest a segment may be); they were "
+                    "set aside while k was chosen and the model fitted, then assigned to the "
+                    "nearest segment."
+                ),
+                {"outliers": len(outliers), "minimum": minimum},
+            ),
         )
     if chosen < fit.chosen:
         reason += (
-            f" {fit.chosen - chosen} of the {fit.chosen} clusters had fewer than {minimum:,} "
-            f"customers, so their {len(dissolved):,} customers were merged into the nearest "
-            f"of the {chosen} segments that remain."
+            (
+                N_(
+                    " %(small)s of the %(fitted)s clusters had fewer than %(minimum)s customers, "
+                    "so their %(customers)s customers were merged into the nearest of the "
+                    "%(chosen)s segments that remain."
+                ),
+                {
+                    "small": fit.chosen - chosen,
+                    "fitted": fit.chosen,
+                    "minimum": minimum,
+                    "customers": len(dissolved),
+                    "chosen": chosen,
+                },
+            ),
         )
     sampled = fitted[fit.sample]
     if chosen == fit.chosen:
@@ -438,7 +477,8 @@ def segment(
         k=chosen,
         fixed=fixed_k is not None,
         votes=fit.votes,
-        reason=reason,
+        reason=english(reason),
+        reason_parts=reason,
         scores=tuple(fit.scores),
         centroids=centroids,
         silhouette=silhouette,

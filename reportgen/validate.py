@@ -16,22 +16,54 @@ Two rules keep hostile or broken values from reaching later stages:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
+from reportgen import numbers
 from reportgen.config import Config, RoleMap, drivers_for, infer_roles
 from reportgen.errors import DataError
 from reportgen.ingest import Dataset
 from reportgen.roles import ROLE_BY_NAME, Kind, Role
 from reportgen.terminal import BIDI_CONTROLS
+from reportgen.wording import N_
 
 MAX_EXAMPLES = 3
-_TRUE = {"true", "t", "yes", "y", "1", "1.0"}
-_FALSE = {"false", "f", "no", "n", "0", "0.0"}
-_MONEY = re.compile(r"^[\s$€£¥]*(-?)[\s$€£¥]*(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\s*$")
+SHOWN_NAMES = 6
+"""Column names a missing role's error lists (the table has dozens per role)."""
+_TRUE = {"true", "t", "yes", "y", "1", "1.0", "1,0"} | {
+    "ja",
+    "wahr",
+    "j",
+    "oui",
+    "vrai",
+    "o",
+    "sí",
+    "si",
+    "s",
+    "verdadero",
+    "vero",
+    "waar",
+    "sim",
+    "verdadeiro",
+}
+_FALSE = {"false", "f", "no", "n", "0", "0.0", "0,0"} | {
+    "nein",
+    "falsch",
+    "non",
+    "faux",
+    "falso",
+    "nee",
+    "onwaar",
+    "não",
+    "nao",
+}
+"""Yes and no as exports write them: English, German, French, Spanish, Italian, Dutch and
+Portuguese words (and Excel's TRUE/FALSE in those languages: WAHR, VRAI, VERDADERO, VERO,
+WAAR, VERDADEIRO), their initials where they cannot clash, and 1/0."""
 
 MAX_MAGNITUDE = 1e15
 """The largest magnitude a number may have; beyond it a value is treated as missing.
@@ -72,12 +104,20 @@ class Fix:
     column: str | None
     count: int
     action: str
+    """What was done, in English: a message id of the wording catalogue (wording.py),
+    with %(name)s placeholders filled from `params`, so the brief can show it in the
+    reader's language."""
     examples: tuple[Example, ...] = ()
+    params: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return self.action % self.params
 
     def describe(self) -> str:
         where = f"{self.column!r} ({self.role}): " if self.column else ""
         shown = ", ".join(f"row {e.row}: {e.value!r}" for e in self.examples)
-        return f"{where}{self.count} {self.action}" + (f" (e.g. {shown})" if shown else "")
+        return f"{where}{self.count} {self.text}" + (f" (e.g. {shown})" if shown else "")
 
 
 @dataclass(frozen=True)
@@ -90,6 +130,8 @@ class DataQuality:
     """For an order log: the lines read (rows_read then counts the customers built from them)."""
     as_of: date | None = None
     """For an order log: the day recency and tenure are counted to."""
+    number_formats: tuple[numbers.NumberFormat, ...] = ()
+    """How each text column whose numbers have separators was read (numbers.py)."""
 
 
 @dataclass(frozen=True)
@@ -194,26 +236,35 @@ def _is_blank(series: pd.Series) -> pd.Series:
     return _Distinct.of(series).blank(series.index)
 
 
-def _numbers_of_texts(texts: pd.Series) -> np.ndarray:
-    """Each text as a float; "1,234" and "$1,234.50" are understood; anything else is NaN."""
-    parsed = pd.to_numeric(texts, errors="coerce").to_numpy(dtype="float64", copy=True)
-    retry = np.isnan(parsed)
-    if retry.any():
-        parts = texts[retry].astype(str).str.extract(_MONEY)
-        ok = parts[1].notna().to_numpy()
-        cleaned = parts[0].fillna("") + parts[1].str.replace(",", "") + parts[2].fillna("")
-        found = np.full(int(retry.sum()), np.nan)
-        found[ok] = cleaned[ok].astype("float64").to_numpy()
-        parsed[retry] = found
-    return parsed
+class _NumberReader:
+    """Reads a dataset's text columns as numbers, each with its own convention (numbers.py),
+    and keeps the record of how each was read."""
 
+    def __init__(self, dataset: Dataset, settings: numbers.Settings) -> None:
+        self.path = dataset.path
+        self.frame = dataset.frame
+        self.context = numbers.Context(settings, self._file_mark, dataset.delimiter)
+        self.formats: list[numbers.NumberFormat] = []
+        self._mark: tuple[str | None] | None = None
 
-def _parse_numbers(series: pd.Series) -> pd.Series:
-    """Numbers as float64; text that is not a number becomes NaN."""
-    if series.dtype.kind in "biufb" or series.dtype == "boolean":
-        return series.astype("float64")
-    distinct = _Distinct.of(series)
-    return distinct.spread(_numbers_of_texts(distinct.values), series.index)
+    def _file_mark(self) -> str | None:
+        if self._mark is None:  # computed once, and only when a column needs it
+            self._mark = (numbers.file_mark(self.frame),)
+        return self._mark[0]
+
+    def read(self, role: str, series: pd.Series) -> pd.Series:
+        """Numbers as float64; text that is not a number in the column's convention is NaN."""
+        if series.dtype.kind in "biufb" or series.dtype == "boolean":
+            return series.astype("float64")
+        distinct = _Distinct.of(series)
+        shapes = numbers.Shapes.of(distinct.values)
+        try:
+            found = numbers.decide(str(series.name), role, shapes, self.context)
+        except DataError as exc:
+            raise DataError(f"{self.path}: {exc}") from None
+        if shapes.separated:
+            self.formats.append(found)
+        return distinct.spread(shapes.parse(numbers.convention_of(found)), series.index)
 
 
 def _parse_booleans(series: pd.Series) -> pd.Series:
@@ -226,17 +277,16 @@ def _parse_booleans(series: pd.Series) -> pd.Series:
     return distinct.spread(parsed, series.index)
 
 
-def _parse_ordinal(series: pd.Series, levels: tuple[str, ...]) -> pd.Series:
-    """Labels matched to the configured levels (ignoring case), or numbers kept as numbers."""
+def _parse_ordinal(series: pd.Series, levels: tuple[str, ...], as_numbers: pd.Series) -> pd.Series:
+    """Labels matched to the configured levels (ignoring case), or numbers kept as numbers
+    (`as_numbers`: the column read as numbers)."""
     if series.dtype.kind in "biuf":
         return series.astype("float64")
     distinct = _Distinct.of(series)
-    numbers = _numbers_of_texts(distinct.values)
     present = ~distinct.blank(series.index)
-    if present.any() and (distinct.codes >= 0).any():
-        as_numbers = distinct.spread(numbers, series.index)
-        if as_numbers[present].notna().mean() > 0.5:
-            return as_numbers
+    readable = as_numbers[present].notna().mean() if present.any() else 0.0
+    if (distinct.codes >= 0).any() and readable > 0.5:
+        return as_numbers
     position = {level.strip().lower(): i for i, level in enumerate(levels)}
     words = distinct.values.astype(str).str.strip().str.lower()
     codes = distinct.spread(words.map(position).to_numpy(dtype="float64"), series.index)
@@ -256,7 +306,10 @@ def _absent_column(role: str, column: str, columns: list[str]) -> DataError:
 
 def _unmatched_required(role: Role, columns: list[str]) -> DataError:
     found = ", ".join(repr(c) for c in columns)
-    hints = ", ".join(repr(h) for h in role.hints)
+    hints = ", ".join(repr(h) for h in role.hints[:SHOWN_NAMES])
+    more = len(role.hints) - SHOWN_NAMES
+    if more > 0:
+        hints += f" and {more} more in other languages and exports"
     return DataError(
         f"required role {role.name!r}: no column looks like it (looked for names with {hints}); "
         f'set [columns] {role.name} = "<column name>" in reportgen.toml; columns found: {found}'
@@ -301,6 +354,7 @@ class _Cleaner:
         self.source = dataset.frame
         self.rows_read = len(dataset.frame)
         self.fixes: list[Fix] = []
+        self.numbers = _NumberReader(dataset, config.data.numbers)
 
     def fix(
         self,
@@ -309,9 +363,10 @@ class _Cleaner:
         count: int,
         action: str,
         examples: tuple[Example, ...] = (),
+        params: Mapping[str, str] | None = None,
     ) -> None:
         column = self.roles.column(role) if role else None
-        self.fixes.append(Fix(code, role, column, int(count), action, examples))
+        self.fixes.append(Fix(code, role, column, int(count), action, examples, params or {}))
 
     def text(self, role: str, raw: pd.Series) -> pd.Series:
         """The cells of a text column through `plain_text`, counting the ones it changed.
@@ -330,8 +385,10 @@ class _Cleaner:
             "control_characters",
             role,
             unsafe.sum(),
-            "values with control or text-direction characters cleaned (removed; "
-            "tabs and line breaks became a space)",
+            N_(
+                "values with control or text-direction characters cleaned (removed; "
+                "tabs and line breaks became a space)"
+            ),
             _examples(texts, unsafe),
         )
         return texts.mask(unsafe, texts[unsafe].map(plain_text))
@@ -347,7 +404,7 @@ class _Cleaner:
                 "missing_id",
                 "customer_id",
                 missing.sum(),
-                "rows without a customer id dropped",
+                N_("rows without a customer id dropped"),
                 _examples(raw.astype("string[pyarrow]").fillna(""), missing),
             )
         return ids
@@ -371,7 +428,9 @@ class _Cleaner:
             "duplicate_id",
             "customer_id",
             drop.sum(),
-            f"rows with a repeated customer id dropped (kept the {which})",
+            N_("rows with a repeated customer id dropped (kept the last)")
+            if which == "last"
+            else N_("rows with a repeated customer id dropped (kept the first)"),
             examples,
         )
         return keep & ~drop.reindex(keep.index, fill_value=False)
@@ -385,6 +444,7 @@ class _Cleaner:
         what: str,
         code: str,
         action: str,
+        params: Mapping[str, str] | None = None,
     ) -> None:
         if not bad.any():
             return
@@ -398,7 +458,7 @@ class _Cleaner:
                 f"{present} values that are {what} (e.g. {shown}); fix the column, or map "
                 f'another one with [columns] {role.name} = "<column name>"'
             )
-        self.fix(code, role.name, bad.sum(), action, examples)
+        self.fix(code, role.name, bad.sum(), action, examples, params)
 
     def parse(self, role: Role, raw: pd.Series) -> pd.Series:
         raw = self.text(role.name, raw)
@@ -406,7 +466,7 @@ class _Cleaner:
             return raw.astype("string[pyarrow]").str.strip().replace("", pd.NA)
         blank = _is_blank(raw)
         if role.kind is Kind.NUMERIC:
-            values = _parse_numbers(raw)
+            values = self.numbers.read(role.name, raw)
             unreadable = values.isna() & ~blank
             unreadable |= np.isinf(values)
             self._check_bad(
@@ -416,7 +476,7 @@ class _Cleaner:
                 unreadable,
                 "not numbers",
                 "unreadable",
-                "values that are not numbers treated as missing",
+                N_("values that are not numbers treated as missing"),
             )
             values = self.bounded(role, raw, blank, values.where(~unreadable))
             impossible = self.impossible(role, values)
@@ -427,7 +487,7 @@ class _Cleaner:
                 impossible,
                 "impossible",
                 "impossible",
-                self.impossible_action(role),
+                *self.impossible_action(role),
             )
             return values.where(~impossible)
         if role.kind is Kind.BOOLEAN:
@@ -439,12 +499,13 @@ class _Cleaner:
                 values.isna() & ~blank,
                 "not yes/no values",
                 "unreadable",
-                "values that are not yes/no treated as missing",
+                N_("values that are not yes/no treated as missing"),
             )
             return values
         # The last kind left is ordinal (ids are parsed apart, in ids()).
         levels = self.config.validation.satisfaction_levels
-        values = _parse_ordinal(raw, levels)
+        as_numbers = raw if raw.dtype.kind in "biuf" else self.numbers.read(role.name, raw)
+        values = _parse_ordinal(raw, levels, as_numbers)
         unreadable = values.isna() & ~blank
         if values.dtype.kind == "f":  # given as numbers: "inf" is not a level either
             unreadable |= np.isinf(values)
@@ -455,7 +516,7 @@ class _Cleaner:
             unreadable,
             f"not one of {', '.join(levels)}",
             "unreadable",
-            "values outside [validation] satisfaction_levels treated as missing",
+            N_("values outside [validation] satisfaction_levels treated as missing"),
         )
         if values.dtype.kind == "f":
             return self.bounded(role, raw, blank, values.where(~unreadable))
@@ -472,7 +533,8 @@ class _Cleaner:
             too_large,
             f"beyond ±{_MAX_SHOWN}",
             "too_large",
-            f"values beyond ±{_MAX_SHOWN} (no customer metric is that large) treated as missing",
+            N_("values beyond ±%(limit)s (no customer metric is that large) treated as missing"),
+            {"limit": _MAX_SHOWN},
         )
         return values.where(~too_large)
 
@@ -484,11 +546,12 @@ class _Cleaner:
             return values < 0
         return pd.Series(False, index=values.index)
 
-    def impossible_action(self, role: Role) -> str:
+    def impossible_action(self, role: Role) -> tuple[str, Mapping[str, str]]:
         if role.name == "rating":
             low, high = self.config.validation.rating_scale
-            return f"ratings outside the scale {low:g}–{high:g} treated as missing"
-        return "negative values treated as missing"
+            action = N_("ratings outside the scale %(low)s–%(high)s treated as missing")
+            return action, {"low": f"{low:g}", "high": f"{high:g}"}
+        return N_("negative values treated as missing"), {}
 
     def missing(self, frame: pd.DataFrame) -> pd.DataFrame:
         limit = self.config.validation.max_missing_share
@@ -508,32 +571,36 @@ class _Cleaner:
                     "dropped_missing",
                     role_name,
                     frame[role_name].isna().sum(),
-                    "rows with a missing value dropped",
+                    N_("rows with a missing value dropped"),
                 )
             return frame[~incomplete]
         filled = {}
         for role_name in frame.columns[frame.isna().any()]:
             column = frame[role_name]
             if ROLE_BY_NAME[role_name].kind is Kind.NUMERIC or column.dtype.kind == "f":
-                fill, how = column.median(), "median"
-                shown = f"{fill:g}"
+                fill = column.median()
+                action = N_("missing values filled with the median (%(value)s)")
             else:
-                fill, how = column.mode(dropna=True).iloc[0], "most common value"
-                shown = (
-                    repr(str(fill))
-                    if ROLE_BY_NAME[role_name].kind is not Kind.BOOLEAN
-                    else ("yes" if fill else "no")
-                )
+                fill = column.mode(dropna=True).iloc[0]
+                action = N_("missing values filled with the most common value (%(value)s)")
+                if ROLE_BY_NAME[role_name].kind is Kind.BOOLEAN:
+                    action = (
+                        N_("missing values filled with the most common value (yes)")
+                        if fill
+                        else N_("missing values filled with the most common value (no)")
+                    )
+            shown = f"{fill:g}" if isinstance(fill, float) else repr(str(fill))
             filled[role_name] = column.fillna(fill)
             self.fix(
                 "imputed",
                 role_name,
                 column.isna().sum(),
-                f"missing values filled with the {how} ({shown})",
+                action,
                 _examples(
                     self.source[self.roles.column(role_name)].astype("string[pyarrow]").fillna(""),
                     column.isna(),
                 ),
+                {"value": shown},
             )
         return frame.assign(**filled)
 
@@ -548,16 +615,20 @@ def validate(dataset: Dataset, config: Config) -> CleanData:
             "repaired_bytes",
             None,
             dataset.repaired_bytes,
-            "bytes that were not UTF-8 read as Windows-1252 characters (values pasted from "
-            "another program)",
+            N_(
+                "bytes that were not UTF-8 read as Windows-1252 characters (values pasted from "
+                "another program)"
+            ),
         )
     if renamed:
         cleaner.fix(
             "control_characters",
             None,
             len(renamed),
-            "column names with control or text-direction characters cleaned (removed; "
-            "tabs and line breaks became a space)",
+            N_(
+                "column names with control or text-direction characters cleaned (removed; "
+                "tabs and line breaks became a space)"
+            ),
             tuple(Example(row=1, value=name) for name in renamed[:MAX_EXAMPLES]),
         )
     ids = cleaner.ids()
@@ -581,5 +652,6 @@ def validate(dataset: Dataset, config: Config) -> CleanData:
         rows_kept=len(frame),
         fixes=tuple(cleaner.fixes),
         unused_columns=roles.unused,
+        number_formats=tuple(cleaner.numbers.formats),
     )
     return CleanData(frame=frame, roles=roles, quality=quality, drivers=drivers_for(config, roles))

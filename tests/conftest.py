@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -113,3 +114,33 @@ def tiny_table() -> pd.DataFrame:
         },
         dtype="string",
     )
+
+
+PAGE_MARGIN_PT = 16 / 25.4 * 72
+"""The page margin of report.css.j2 (16 mm), in PDF points."""
+
+
+def pdf_words(pdf: Path) -> list[tuple[int, float, float, float, str]]:
+    """(page, page width, xMin, xMax, word) for every word pdftotext places on a page."""
+    html = subprocess.run(
+        ["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    words = []
+    pages = re.findall(r'<page width="([\d.]+)" height="[\d.]+">(.*?)</page>', html, re.S)
+    for number, (width, body) in enumerate(pages, 1):
+        for x_min, x_max, word in re.findall(
+            r'<word xMin="([\d.-]+)" yMin="[\d.-]+" xMax="([\d.-]+)" yMax="[\d.-]+">(.*?)</word>',
+            body,
+        ):
+            words.append((number, float(width), float(x_min), float(x_max), word))
+    return words
+
+
+def words_off_the_page(pdf: Path) -> list[tuple[int, float, float, float, str]]:
+    """Every word of the PDF that lies outside the printable width (a table pushed past
+    the right margin); the empty list for a brief that fits its pages."""
+    return [
+        w
+        for w in pdf_words(pdf)
+        if w[2] < PAGE_MARGIN_PT - 0.5 or w[3] > w[1] - PAGE_MARGIN_PT + 0.5
+    ]

@@ -66,13 +66,13 @@ def test_two_months_migration_matches_the_construction(tmp_path):
     assert (migration["stayed"], migration["moved"]) == (268, 20)
 
     text = pdf_text(folder / "2026-11" / "report.pdf")
-    assert "Since 2026-10, 15 customers are new, 12 are gone and 20 changed segment." in text
+    assert "Since October 2026, 15 customers are new, 12 are gone and 20 changed segment." in text
     assert "The largest move: 20 customers went from" in text
-    assert "Since 2026-10: 100 → 76 customers (−24.0%)" in text  # 4 gone, 20 moved out
-    assert "Since 2026-10: 100 → 111 customers (+11.0%)" in text  # 4 gone, 15 new
-    assert "Since 2026-10: 100 → 116 customers (+16.0%)" in text  # 4 gone, 20 moved in
+    assert "Since October 2026: 100 → 76 customers (−24.0%)" in text  # 4 gone, 20 moved out
+    assert "Since October 2026: 100 → 111 customers (+11.0%)" in text  # 4 gone, 15 new
+    assert "Since October 2026: 100 → 116 customers (+16.0%)" in text  # 4 gone, 20 moved in
     summary = text[text.index("We analysed") : text.index("Share of customers and of revenue")]
-    assert "Customers vs 2026-10" in summary
+    assert "Customers vs October 2026" in summary
     for size, change in ((76, "−24.0%"), (111, "+11.0%"), (116, "+16.0%")):
         pattern = rf" {size} \S+% \S+% {re.escape(change)} [+−]\d+\.\d pts"
         assert re.search(pattern, summary), (size, summary)
@@ -105,7 +105,7 @@ def test_two_months_migration_matches_the_construction(tmp_path):
     assert len(set(names["2026-12"].values())) == 4
     text = pdf_text(folder / "2026-12" / "report.pdf")
     assert f"New this period: segment 4, {names['2026-12'][4]}." in text
-    assert "New since 2026-11." in text
+    assert "New since November 2026." in text
     assert run_cli("archive", "verify", cwd=tmp_path).returncode == 0
 
 
@@ -168,7 +168,7 @@ def test_frozen_mode_scores_a_new_period_with_the_archived_model(tmp_path):
     assert sizes == {1: 50 + 30, 2: 50, 3: 50}
     text = pdf_text(folder / "2026-11" / "report.pdf")
     assert "The segments were not refitted this period" in text
-    assert "the model fitted for 2026-10" in text
+    assert "the model fitted for October 2026" in text
 
 
 def test_frozen_mode_keeps_the_label_codes_of_the_archived_model(tmp_path):
@@ -259,4 +259,4 @@ def test_a_handful_of_customers_gives_two_quiet_periods(tmp_path):
         result = run_cli("run", "--data", "t.csv", "--period", period, "--quiet", cwd=tmp_path)
         assert (result.returncode, result.stderr) == (0, ""), result.stderr
     html = (tmp_path / "output" / "customer-segments" / "2026-02" / "report.html").read_text()
-    assert "<h2>Since 2026-01</h2>" in html
+    assert "<h2>Since January 2026</h2>" in html

@@ -122,7 +122,7 @@ def test_pdf_structure_header_footer_contents_and_metadata(sample):
     assert "Page" not in sample.pages[0]  # the cover has no running header or footer
     for number, page in enumerate(sample.pages[1:], start=2):
         assert f"Page {number} of {count}" in page
-        assert "Customer segments — 2026-11" in page
+        assert "Customer segments — November 2026" in page
     contents = sample.pages[1]
     entries = re.findall(
         r"(Executive summary|All segments compared|Definitions)"
@@ -142,7 +142,9 @@ def test_pdf_structure_header_footer_contents_and_metadata(sample):
     meta = sample.pdf.metadata
     assert meta.title == "Customer segments — 2026-11"
     assert meta.creation_date is not None
-    assert meta.subject == "Customer segmentation brief for 2026-11: 2,000 customers in 5 segments"
+    assert meta.subject == (
+        "Customer segmentation brief for November 2026: 2,000 customers in 5 segments"
+    )
     fonts = set()
     for page in sample.pdf.pages:
         for font in (page["/Resources"].get("/Font") or {}).values():

@@ -13,13 +13,10 @@ on the page.
 from __future__ import annotations
 
 import json
-import re
 import shutil
-import subprocess
 import time
 import unicodedata
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -31,13 +28,13 @@ from reportgen.archive import find
 from reportgen.config import parse
 from reportgen.findings import load_findings
 from reportgen.formatting import TEXT_WIDTH, clip
+from tests.conftest import pdf_words, words_off_the_page
 from tests.reliability.conftest import PERIOD, run_in_process, sample_table
 
 LONG_VALUE = "Sankt-" + "Ö" * 1494 + "x" * 1500
 """3,000 characters and no space to break the line at: the worst case for a table."""
 LONG_COLUMN = "Total Spend " + "ÿ" * 2988
 RARE = [f"Zephyr-Ωmega-{i:02d}" for i in range(50)]
-PAGE_MARGIN_PT = 16 / 25.4 * 72
 """The PDF's left and right page margin (16 mm in report.css.j2), in points."""
 
 
@@ -89,22 +86,6 @@ def test_a_cut_fits_its_width_keeps_a_prefix_and_ends_between_characters(text, w
     assert not kept.endswith("\u200d")
 
 
-def _pdf_words(pdf: Path) -> list[tuple[int, float, float, float, str]]:
-    """(page, page width, xMin, xMax, word) for every word pdftotext places on a page."""
-    html = subprocess.run(
-        ["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True
-    ).stdout
-    words = []
-    pages = re.findall(r'<page width="([\d.]+)" height="[\d.]+">(.*?)</page>', html, re.S)
-    for number, (width, body) in enumerate(pages, 1):
-        for x_min, x_max, word in re.findall(
-            r'<word xMin="([\d.-]+)" yMin="[\d.-]+" xMax="([\d.-]+)" yMax="[\d.-]+">(.*?)</word>',
-            body,
-        ):
-            words.append((number, float(width), float(x_min), float(x_max), word))
-    return words
-
-
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs pdftotext (poppler-utils)")
 def test_rare_values_are_other_and_long_ones_are_cut_in_every_file_of_the_brief(tmp_path):
     """Membership: Gold, Silver and a 3,000-character value are each held by more than
@@ -126,11 +107,8 @@ def test_rare_values_are_other_and_long_ones_are_cut_in_every_file_of_the_brief(
 
     # Every word of every page, the key figures' numbers among them, lies inside the
     # printable width: nothing was pushed past the right margin.
-    words = _pdf_words(folder / "report.pdf")
-    outside = [
-        w for w in words if w[2] < PAGE_MARGIN_PT - 0.5 or w[3] > w[1] - PAGE_MARGIN_PT + 0.5
-    ]
-    assert words and outside == []
+    words = pdf_words(folder / "report.pdf")
+    assert words and words_off_the_page(folder / "report.pdf") == []
     assert any(w[4] == "Median" for w in words)
 
     profiles = json.loads((folder / "profiles.json").read_text(encoding="utf-8"))

@@ -1,3 +1,4 @@
+import json
 import re
 import tomllib
 from pathlib import Path
@@ -93,25 +94,6 @@ def test_no_config_file_means_defaults(tmp_path: Path, monkeypatch):
     assert load(None) == Config()
     (tmp_path / "reportgen.toml").write_text('[report]\ntitle = "Found"\n')
     assert load(None).report.title == "Found"
-
-
-def test_roles_inferred_from_the_real_column_names():
-    roles = infer_roles(REAL_COLUMNS)
-    assert dict(roles.columns) == {
-        "customer_id": "Customer ID",
-        "recency": "Days Since Last Purchase",
-        "satisfaction": "Satisfaction Level",
-        "tier": "Membership Type",
-        "spend": "Total Spend",
-        "frequency": "Items Purchased",
-        "rating": "Average Rating",
-        "discount": "Discount Applied",
-        "age": "Age",
-        "gender": "Gender",
-        "city": "City",
-    }
-    assert roles.unused == ()
-    assert set(roles.inferred) == set(roles.columns)
 
 
 def test_inference_prefers_exact_names_and_leaves_odd_columns_unused():
@@ -221,3 +203,80 @@ def test_toml_text_reads_back_exactly_and_shows_nothing_an_editor_would_obey(tex
     assert not re.search(
         "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]", written
     )
+
+
+# --- [report] locale and the number-format overrides ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"), [("de_DE", "de_DE"), ("de-DE", "de_DE"), ("de", "de"), ("fr_CH", "fr_CH")]
+)
+def test_locale_is_read_as_babel_names_it(given, kept):
+    report = parse({"report": {"locale": given}}).report
+    assert report.locale == kept
+    assert report.decimal_mark is None and report.thousands_separator is None
+
+
+def test_locale_defaults_to_en_us_and_the_manifest_keeps_it_as_json():
+    assert Config().report.locale == "en_US"
+    as_dict = parse({"report": {"locale": "de-DE", "decimal_mark": ","}}).as_dict()
+    report = json.loads(json.dumps(as_dict))["report"]
+    assert report["locale"] == "de_DE" and report["decimal_mark"] == ","
+    assert report["thousands_separator"] is None
+
+
+@pytest.mark.parametrize("given", ["xx_YY", "german", "de_DE!", ""])
+def test_an_unknown_locale_is_one_line_naming_key_value_and_an_example(given):
+    with pytest.raises(ConfigError) as caught:
+        parse({"report": {"locale": given}})
+    message = str(caught.value)
+    assert message == (
+        f"config [report] locale: {given!r} is not a known locale; use a language and "
+        'region such as "de_DE"'
+    )
+    assert "\n" not in message
+
+
+def test_a_locale_must_be_text():
+    with pytest.raises(ConfigError, match=r"\[report\] locale: expected a text value"):
+        parse({"report": {"locale": 49}})
+
+
+@pytest.mark.parametrize(
+    ("report", "where", "says"),
+    [
+        ({"decimal_mark": ".", "thousands_separator": "."}, "thousands_separator", "must differ"),
+        ({"decimal_mark": ",", "thousands_separator": ","}, "thousands_separator", "must differ"),
+        # One override meeting the locale's other symbol: "1.234" would read both ways.
+        ({"locale": "de_DE", "decimal_mark": "."}, "decimal_mark", "thousands separator of"),
+        ({"decimal_mark": ","}, "decimal_mark", "is the thousands separator of locale en_US"),
+        ({"thousands_separator": "."}, "thousands_separator", "decimal mark of locale en_US"),
+        ({"locale": "de", "thousands_separator": ","}, "thousands_separator", "set decimal_mark"),
+    ],
+)
+def test_decimal_mark_and_thousands_separator_in_use_must_differ(report, where, says):
+    with pytest.raises(ConfigError) as caught:
+        parse({"report": report})
+    assert str(caught.value).startswith(f"config [report] {where}: ")
+    assert says in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "report",
+    [
+        {"locale": "de_DE", "decimal_mark": ".", "thousands_separator": ","},
+        {"locale": "de_DE", "thousands_separator": " "},
+        {"locale": "en_US", "thousands_separator": ""},
+        {"decimal_mark": ",", "thousands_separator": "."},
+        {"locale": "fr_FR", "decimal_mark": "."},
+    ],
+)
+def test_overrides_that_differ_are_accepted(report):
+    assert parse({"report": report}).report.locale == report.get("locale", "en_US")
+
+
+def test_override_values_keep_their_allowed_sets():
+    with pytest.raises(ConfigError, match=r"decimal_mark: ';' is not allowed"):
+        parse({"report": {"decimal_mark": ";"}})
+    with pytest.raises(ConfigError, match=r"thousands_separator: '_' is not allowed"):
+        parse({"report": {"thousands_separator": "_"}})

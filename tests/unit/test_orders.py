@@ -75,11 +75,11 @@ def test_features_and_fixes_of_a_hand_made_log(tmp_path):
         ("returns_only", None): 1,
     }
     future = next(f for f in log.fixes if f.code == "future")
-    assert future.column == "InvoiceDate" and "after today (2026-11-28)" in future.action
+    assert future.column == "InvoiceDate" and "after today (2026-11-28)" in future.text
     too_old = next(f for f in log.fixes if f.code == "too_old")
     # Two years before the log's first quartile day (2026-10-01): the bulk is 20 days wide.
-    assert "dated before 2024-10-01, far before the bulk" in too_old.action
-    assert "[orders] min_date" in too_old.action
+    assert "dated before 2024-10-01, far before the bulk" in too_old.text
+    assert "[orders] min_date" in too_old.text
 
 
 @pytest.mark.parametrize("day", ["1997-03-01", "1985-07-15"])
@@ -102,8 +102,8 @@ def test_a_stray_line_years_after_the_log_cannot_move_the_as_of_day(tmp_path):
     log = read_orders(path, OrderSettings(), DataSettings(), today=TODAY)
     assert log.as_of == date(1998, 6, 25)  # the day after the last order of the bulk
     late = next(f for f in log.fixes if f.code == "too_late")
-    assert late.count == 1 and "far after the bulk of the log" in late.action
-    assert "[orders] as_of" in late.action
+    assert late.count == 1 and "far after the bulk of the log" in late.text
+    assert "[orders] as_of" in late.text
     kept = read_orders(path, OrderSettings(as_of=date(2021, 3, 5)), DataSettings(), today=TODAY)
     assert kept.as_of == date(2021, 3, 5) and not kept.fixes
 
@@ -115,7 +115,7 @@ def test_min_date_is_a_hard_floor_and_date_errors_name_their_settings(tmp_path):
     log = read_orders(path, settings, DataSettings(), today=TODAY)
     too_old = next(f for f in log.fixes if f.code == "too_old")
     assert too_old.count == 5  # A's O1 (two lines), B's O4 (deduplicated), D's O9, F
-    assert "before [orders] min_date (2026-10-05)" in too_old.action
+    assert "before [orders] min_date (2026-10-05)" in too_old.text
     with pytest.raises(DataError) as caught:
         read_orders(path, OrderSettings(min_date=date(2027, 6, 1)), DataSettings(), today=TODAY)
     for setting in ("[orders]", "[data] date_format", "[orders] min_date"):

@@ -4,7 +4,7 @@ import pytest
 from reportgen.config import SegmentationSettings
 from reportgen.errors import SegmentationError
 from reportgen.features import Features, Scaling
-from reportgen.segment import ArchivedModel, KScore, _choose, _knee, score, segment
+from reportgen.segment import ArchivedModel, KScore, _choose, _knee, english, score, segment
 
 SETTINGS = SegmentationSettings(k_min=2, k_max=6, stability_runs=5)
 
@@ -116,9 +116,10 @@ def test_knee_of_a_hand_made_curve():
 
 def test_votes_tie_is_broken_by_silhouette():
     scores = [KScore(2, 0, 0.5, 0, 0), KScore(3, 0, 0.6, 0, 0), KScore(4, 0, 0.4, 0, 0)]
-    k, reason = _choose(
+    k, parts = _choose(
         {"silhouette": 3, "calinski_harabasz": 2, "davies_bouldin": 3, "knee": 2}, scores
     )
+    reason = english(parts)  # stored as message ids, translated where the brief shows it
     assert k == 3
     assert reason == (
         "k = 3 was preferred by silhouette and Davies–Bouldin (2 of 4 criteria); "

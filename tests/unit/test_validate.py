@@ -57,7 +57,7 @@ def test_a_few_unreadable_cells_are_counted_and_imputed_with_the_median():
         (8, "inf"),
     ]
     assert found[("imputed", "spend")].count == 2
-    assert "median (45)" in found[("imputed", "spend")].action
+    assert "median (45)" in found[("imputed", "spend")].text
     assert result.frame["spend"].tolist() == [10, 20, 45, 30, 40, 50, 45, 60, 70, 80]
 
 
@@ -77,6 +77,10 @@ def test_a_spend_column_of_text_is_an_error_naming_column_rows_and_fix():
     [
         (
             ["TRUE", "false", "Yes", "no", "y", "N", "1", "0", "t", "F"],
+            [True, False, True, False, True, False, True, False, True, False],
+        ),
+        (  # German, French, Spanish, Italian, Dutch, Portuguese exports (Excel's TRUE too)
+            ["WAHR", "FALSCH", "ja", "Nein", "VRAI", "faux", "Sí", "no", "waar", "Não"],
             [True, False, True, False, True, False, True, False, True, False],
         ),
     ],
@@ -101,7 +105,7 @@ def test_satisfaction_labels_are_ordered_and_missing_ones_take_the_mode():
     assert values.tolist() == ["Satisfied", "Neutral", "Satisfied", "Unsatisfied", "Satisfied"]
     imputed = fixes(result)[("imputed", "satisfaction")]
     assert imputed.count == 1 and imputed.examples[0].row == 4
-    assert "most common value ('Satisfied')" in imputed.action
+    assert "most common value ('Satisfied')" in imputed.text
 
 
 def test_duplicate_ids_keep_the_last_by_default_and_are_counted():
@@ -147,7 +151,7 @@ def test_impossible_ratings_and_negative_recency_are_flagged():
     )
     found = fixes(result)
     assert found[("impossible", "rating")].count == 2
-    assert "outside the scale 1–5" in found[("impossible", "rating")].action
+    assert "outside the scale 1–5" in found[("impossible", "rating")].text
     assert found[("impossible", "recency")].count == 1
     assert result.frame["rating"].tolist() == [4, 3.5, 3.5, 3, 5, 1]  # median of 4, 3, 5, 1
 
@@ -232,7 +236,7 @@ def test_each_control_or_direction_character_is_cleaned_from_every_role_and_coun
     result = clean(
         table(
             id=[f"7{char}1", "72", "73"],
-            spend=[f"{char}1,234", "5", "6"],
+            spend=[f"{char}1,234.00", "5", "6"],
             city=[f"Mia{char}mi", f"{char}Houston{char}", "Chicago"],
             satisfaction=[f"{char}Satisfied", "Neutral", f"Neutral{char}"],
         )
@@ -250,7 +254,7 @@ def test_each_control_or_direction_character_is_cleaned_from_every_role_and_coun
         ("control_characters", "city", "city", 2),
     ]
     city = fixes(result)[("control_characters", "city")]
-    assert city.action == CONTROL_ACTION
+    assert city.text == CONTROL_ACTION
     assert [(e.row, e.value) for e in city.examples] == [
         (2, f"Mia{char}mi"),
         (3, f"{char}Houston{char}"),
@@ -393,8 +397,8 @@ def test_extreme_numbers_in_every_numeric_role_are_missing_and_counted(role, tex
     assert found[(outcome, role)].count == 1
     assert found[(outcome, role)].examples == (Example(5, text),)
     if outcome == "too_large":
-        assert found[(outcome, role)].action == TOO_LARGE_ACTION
-    assert found[("imputed", role)].action == "missing values filled with the median (3)"
+        assert found[(outcome, role)].text == TOO_LARGE_ACTION
+    assert found[("imputed", role)].text == "missing values filled with the median (3)"
     assert shown == [1, 2, 3, 3, 5, 1, 2, 3, 4, 5]
 
 

@@ -1,0 +1,403 @@
+"""Numbers as they are written: the decimal mark and thousands separator of each column.
+
+Exports write numbers the way their country does: `1,234.56` in the US, `1.234,56` in
+Germany, `1 234,56` in France, `1'234.50` in Switzerland. Read the wrong way, `3.562`
+(three thousand five hundred and sixty-two euros) silently becomes 3.562, so the
+convention is never guessed:
+
+1. Each text column's own values decide when only one reading fits them all (`481,02`
+   has a decimal comma; `1.234.567` groups thousands with dots).
+2. When every value can be read two ways (`3.562`, `12,500`), `[data] decimal_mark` and
+   `[data] thousands_separator` decide, then the decimal mark the file's other columns
+   show, then the delimiter (a semicolon-separated export comes from a decimal-comma
+   locale, a comma-separated one from a decimal-point locale).
+3. If nothing decides, or a column mixes two conventions, it is a `DataError` naming the
+   column, two example values and the setting.
+
+Currency symbols and codes around a number (`€ 12,50`, `12.50 USD`), a leading or
+trailing minus (`12,50-`, as SAP writes it) and accounting brackets `(12.50)` are read.
+
+Matching works on a value's *shape*: every run of digits becomes a letter (`s` for one
+or two digits, `g` for three, `L` for four or more, `z` for a leading lone 0), so a
+million distinct amounts have a few dozen shapes, and each convention is tried on the
+shapes only. The same regular expressions (RE2 syntax) run in pyarrow for customer
+tables and in DuckDB for order logs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from reportgen.errors import DataError
+
+SPACES = "\u00a0\u2007\u2009\u202f"
+"""No-break, figure, thin and narrow no-break spaces: written as a plain space."""
+_APOSTROPHES = "\u2019\u02bc"
+"""The typographic apostrophes Swiss exports group thousands with: written as "'"."""
+_CURRENCY = r"(?:\p{Sc}+|[A-Z]{3}|R\$|kr\.?|zł|Kč|Ft|Fr\.?|lei)"
+NUMBER_PATTERN = (
+    r"^\s*(?P<open>\()?\s*(?P<sign>[-−+])?\s*" + _CURRENCY + r"?\s*(?P<sign2>[-−+])?\s*"
+    r"(?P<core>\d[\d.,' ]*\d|\d|[.,]\d+)(?P<exp>[eE][-+]?\d+)?\s*" + _CURRENCY + r"?\s*"
+    r"(?P<trail>-)?\s*(?P<close>\))?\s*$"
+)
+"""A number with its sign, brackets and currency: `core` holds digits and separators."""
+SHAPE_STEPS = ((r"^0([^0-9])", r"z\1"), (r"\d{4,}", "L"), (r"\d{3}", "g"), (r"\d{1,2}", "s"))
+"""Regex replacements, in order, that turn a `core` into its shape."""
+
+DECIMAL_MARKS = (".", ",")
+THOUSANDS_SEPARATORS = ("", ",", ".", " ", "'")
+_SEPARATOR_NAMES = {"": "no", ",": "a comma", ".": "a point", " ": "a space", "'": "an apostrophe"}
+
+
+@dataclass(frozen=True)
+class Convention:
+    """One way of writing numbers: a decimal mark and a thousands separator ("" = none)."""
+
+    decimal_mark: str
+    thousands_separator: str
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        """The shapes this convention writes: whole part grouped in threes or not, then
+        an optional fraction (or a fraction alone, as in ".5")."""
+        whole = "[sgLz]"
+        if self.thousands_separator:
+            whole = f"(?:[sg](?:{re.escape(self.thousands_separator)}g)+|[sgLz])"
+        fraction = f"{re.escape(self.decimal_mark)}[sgL]"
+        return re.compile(f"{whole}(?:{fraction})?|{fraction}")
+
+    def fits(self, shape: str) -> bool:
+        return self.pattern.fullmatch(shape) is not None
+
+    def reading(self, shape: str) -> int | None:
+        """Which separator of the shape is the decimal mark (None: a whole number).
+        Two conventions that agree on every shape read every value alike."""
+        separators = [c for c in shape if c in ".,' "]
+        return separators.index(self.decimal_mark) if self.decimal_mark in separators else None
+
+    def describe(self) -> str:
+        mark = "decimal point" if self.decimal_mark == "." else "decimal comma"
+        return f"{mark} and {_SEPARATOR_NAMES[self.thousands_separator]} thousands separator"
+
+
+CONVENTIONS: tuple[Convention, ...] = tuple(
+    Convention(d, t) for d in DECIMAL_MARKS for t in THOUSANDS_SEPARATORS if t != d
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """`[data] decimal_mark` and `[data] thousands_separator`; None means "auto"."""
+
+    decimal_mark: str | None = None
+    thousands_separator: str | None = None
+
+    def allows(self, convention: Convention) -> bool:
+        return (self.decimal_mark in (None, convention.decimal_mark)) and (
+            self.thousands_separator in (None, convention.thousands_separator)
+        )
+
+    @property
+    def given(self) -> bool:
+        return self.decimal_mark is not None or self.thousands_separator is not None
+
+
+@dataclass(frozen=True)
+class NumberFormat:
+    """How one column's numbers were read, for the manifest and the data-quality section."""
+
+    column: str
+    role: str | None
+    decimal_mark: str
+    thousands_separator: str
+    decided_by: str
+    """values | setting | other columns | delimiter"""
+
+    def describe(self) -> str:
+        """E.g. "'Umsatz' read with a decimal comma, a point thousands separator (decided by
+        the delimiter)"."""
+        convention = Convention(self.decimal_mark, self.thousands_separator)
+        how = f"decided by the {self.decided_by}"
+        return f"{self.column!r} read with a {convention.describe()} ({how})"
+
+
+@dataclass(frozen=True)
+class Shapes:
+    """The text values of one column, each reduced to its sign, digits and shape."""
+
+    values: pd.Series
+    """Distinct texts."""
+    parts: pa.StructArray
+    codes: np.ndarray
+    """Per value: the index of its shape in `names`, or -1 when it is not written as a
+    number at all."""
+    names: tuple[str, ...]
+
+    @classmethod
+    def of(cls, values: pd.Series) -> Shapes:
+        text = pa.array(values.astype(str).to_numpy(dtype=object), type=pa.string())
+        text = pc.replace_substring_regex(text, f"[{SPACES}]", " ")
+        text = pc.replace_substring_regex(text, f"[{_APOSTROPHES}]", "'")
+        parts = pc.extract_regex(text, NUMBER_PATTERN)
+        shape = parts.field("core")
+        for pattern, replacement in SHAPE_STEPS:
+            shape = pc.replace_substring_regex(shape, pattern, replacement)
+        codes, names = pd.factorize(shape.to_numpy(zero_copy_only=False), use_na_sentinel=True)
+        return cls(values.reset_index(drop=True), parts, codes, tuple(names.tolist()))
+
+    def counts(self) -> dict[str, int]:
+        """Each shape that some convention can read, with how many distinct values have
+        it. A shape none can read ("12..5", "1.2.3") is an unreadable value, not a
+        convention of its own."""
+        found = np.bincount(self.codes[self.codes >= 0], minlength=len(self.names))
+        return {
+            name: int(count)
+            for name, count in zip(self.names, found.tolist(), strict=True)
+            if any(c.fits(name) for c in CONVENTIONS)
+        }
+
+    @property
+    def separated(self) -> bool:
+        """Some value has a separator, so how the column was read is worth recording."""
+        return any(mark in shape for shape in self.counts() for mark in ".,' ")
+
+    @property
+    def numeric_share(self) -> float:
+        """The share of the values written as numbers some convention reads."""
+        readable = [i for i, name in enumerate(self.names) if name in self.counts()]
+        return float(np.isin(self.codes, readable).mean()) if len(self.codes) else 0.0
+
+    def rows(self, shapes: list[str]) -> np.ndarray:
+        """The positions of the values with one of `shapes`."""
+        wanted = [i for i, name in enumerate(self.names) if name in shapes]
+        return np.flatnonzero(np.isin(self.codes, wanted))
+
+    def example(self, shape: str) -> str:
+        return str(self.values.iloc[int(self.rows([shape])[0])])
+
+    def parse(self, convention: Convention) -> np.ndarray:
+        """Each value as a float under `convention`; NaN where it does not fit or is not
+        finite."""
+        ok = np.zeros(len(self.codes), dtype=bool)
+        ok[self.rows([name for name in self.names if convention.fits(name)])] = True
+        core = self.parts.field("core").fill_null("")
+        if convention.thousands_separator:
+            core = pc.replace_substring(core, convention.thousands_separator, "")
+        core = pc.replace_substring(core, convention.decimal_mark, ".")
+        field = {name: self.parts.field(name).fill_null("") for name in _SIGN_FIELDS}
+        number = pc.binary_join_element_wise(core, field["exp"], "")
+        out = np.full(len(self.codes), np.nan)
+        if ok.any():
+            chosen = pa.array(ok)
+            out[ok] = pc.cast(pc.filter(number, chosen), pa.float64()).to_numpy()
+            signs = _signs({name: pc.filter(f, chosen) for name, f in field.items()})
+            out[ok] *= signs
+        out[~np.isfinite(out)] = np.nan  # "1e999" and 400 digits are no amount either
+        return out
+
+
+_SIGN_FIELDS = ("open", "sign", "sign2", "exp", "trail", "close")
+
+
+def _signs(fields: Mapping[str, pa.Array]) -> np.ndarray:
+    """-1, 1, or NaN for values whose minus signs and brackets contradict each other."""
+    arrays = {
+        name: np.asarray(f.to_numpy(zero_copy_only=False), dtype=object)
+        for name, f in fields.items()
+    }
+    minus = [np.isin(arrays[name], ["-", "−"]) for name in ("sign", "sign2", "trail")]
+    brackets = (arrays["open"] == "(") & (arrays["close"] == ")")
+    unbalanced = (arrays["open"] == "(") != (arrays["close"] == ")")
+    negatives = sum(m.astype(int) for m in minus) + brackets.astype(int)
+    return np.where(unbalanced | (negatives > 1), np.nan, np.where(negatives == 1, -1.0, 1.0))
+
+
+def readings(shapes: Iterable[str], conventions: Iterable[Convention]) -> dict[tuple, list]:
+    """The conventions that fit every shape, grouped by how they read the shapes."""
+    shapes = list(shapes)
+    grouped: dict[tuple, list[Convention]] = {}
+    for convention in conventions:
+        if all(convention.fits(shape) for shape in shapes):
+            key = tuple(convention.reading(shape) for shape in shapes)
+            grouped.setdefault(key, []).append(convention)
+    return grouped
+
+
+def _observed(convention: Convention, shapes: Iterable[str]) -> Convention:
+    """The convention as the values show it: a thousands separator no value uses is
+    not claimed (a column of "12,5" reads "decimal comma, no thousands separator")."""
+    used = any(convention.thousands_separator in shape for shape in shapes)
+    return (
+        convention
+        if used or not convention.thousands_separator
+        else Convention(convention.decimal_mark, "")
+    )
+
+
+def evidence(shapes: Iterable[str]) -> str | None:
+    """The decimal mark a column's values leave no doubt about, if any."""
+    grouped = readings(shapes, CONVENTIONS)
+    if len(grouped) != 1:
+        return None
+    marks = {c.decimal_mark for c in next(iter(grouped.values()))}
+    return marks.pop() if len(marks) == 1 else None
+
+
+def delimiter_mark(delimiter: str | None) -> str | None:
+    """The decimal mark a CSV delimiter implies: spreadsheets in decimal-comma locales
+    separate fields with ";", those in decimal-point locales with ","."""
+    return {";": ",", ",": "."}.get(delimiter or "")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What decides between readings when a column's own values cannot."""
+
+    settings: Settings
+    file_mark: Callable[[], str | None]
+    """The decimal mark the file's other columns show (computed only when needed)."""
+    delimiter: str | None
+
+
+def _two_readings(shapes: Shapes, grouped: dict[tuple, list]) -> str:
+    """Two example values that can be read two ways, and the readings of the first."""
+    counts = shapes.counts()
+    ambiguous = [s for s in counts if len({c.reading(s) for c in CONVENTIONS if c.fits(s)}) > 1]
+    rows = shapes.rows(ambiguous)[:2]
+    examples = [str(shapes.values.iloc[int(row)]) for row in rows]
+    options = []
+    for conventions in grouped.values():
+        value = shapes.parse(conventions[0])[int(rows[0])]
+        options.append(f"{value:,.10g}".replace(",", "\u2009"))
+    shown = " and ".join(repr(e) for e in examples)
+    return f"{shown} (is {examples[0]!r} {' or '.join(options)}?)"
+
+
+def _mixed(column: str, role: str | None, shapes: Shapes) -> DataError:
+    """The error for a column no one convention reads, with two values that clash."""
+    counts = shapes.counts()
+    ordered = sorted(counts, key=lambda s: -counts[s])
+    kept = [ordered[0]]
+    for shape in ordered[1:]:
+        if not readings([*kept, shape], CONVENTIONS):
+            clash = next((k for k in kept if not readings([k, shape], CONVENTIONS)), kept[0])
+            return DataError(
+                f"column {column!r}{_role(role)} mixes number formats: "
+                f"{shapes.example(clash)!r} and {shapes.example(shape)!r} cannot both be read "
+                "with one decimal mark and one thousands separator; write the column one way, "
+                "or set [data] decimal_mark and [data] thousands_separator (values that do "
+                "not fit them are then counted as unreadable)"
+            )
+        kept.append(shape)
+    raise AssertionError("a column whose shapes have a common reading is not mixed")
+
+
+def _role(role: str | None) -> str:
+    return f" (role {role})" if role else ""
+
+
+def decide(column: str, role: str | None, shapes: Shapes, context: Context) -> NumberFormat:
+    """The convention `column` is read with, and what decided it; DataError when nothing
+    decides or the values mix conventions."""
+    counts = shapes.counts()
+
+    def found(convention: Convention, how: str) -> NumberFormat:
+        seen = _observed(convention, counts)
+        return NumberFormat(column, role, seen.decimal_mark, seen.thousands_separator, how)
+
+    grouped = readings(counts, CONVENTIONS)
+    if not grouped:
+        if not context.settings.given:
+            raise _mixed(column, role, shapes)
+        grouped = {(): list(CONVENTIONS)}  # the setting rules; what it cannot read is unreadable
+    if len(grouped) == 1:
+        conventions = next(iter(grouped.values()))
+        allowed = [c for c in conventions if context.settings.allows(c)]
+        if allowed:
+            return found(allowed[0], "values")
+        candidates = [c for c in CONVENTIONS if context.settings.allows(c)]
+        best = max(candidates, key=lambda c: sum(n for s, n in counts.items() if c.fits(s)))
+        return found(best, "setting")
+    deciders = (
+        ("setting", context.settings.allows),
+        ("other columns", _with_mark(context.file_mark())),
+        ("delimiter", _with_mark(delimiter_mark(context.delimiter))),
+    )
+    for how, accepts in deciders:
+        chosen = [cs for cs in grouped.values() if any(accepts(c) for c in cs)]
+        if len(chosen) == 1:
+            return found(next(c for c in chosen[0] if accepts(c)), how)
+        if how == "setting" and chosen:
+            grouped = {key: cs for key, cs in grouped.items() if any(accepts(c) for c in cs)}
+    raise DataError(
+        f"column {column!r}{_role(role)}: its numbers can be read two ways, e.g. "
+        f"{_two_readings(shapes, grouped)}; say how the file writes numbers with "
+        '[data] decimal_mark = "," (and thousands_separator = ".") or decimal_mark = "." '
+        '(and thousands_separator = ",") in reportgen.toml'
+    )
+
+
+def _with_mark(mark: str | None) -> Callable[[Convention], bool]:
+    return lambda convention: mark is not None and convention.decimal_mark == mark
+
+
+def _text_columns(frame: pd.DataFrame) -> Iterator[tuple[str, Shapes]]:
+    """Each text column of a table, as the shapes of its distinct values."""
+    for name in frame.columns:
+        column = frame[name]
+        if column.dtype.kind not in "biufcmMb":
+            yield str(name), Shapes.of(pd.Series(pd.unique(column.dropna()), dtype=object))
+
+
+def file_mark(frame: pd.DataFrame) -> str | None:
+    """The one decimal mark a table's text columns leave no doubt about, if they agree:
+    a column counts when most of its values are numbers."""
+    marks = {
+        evidence(shapes.counts())
+        for _, shapes in _text_columns(frame)
+        if shapes.numeric_share >= 0.5
+    } - {None}
+    return marks.pop() if len(marks) == 1 else None
+
+
+@dataclass(frozen=True)
+class Survey:
+    """How every text column of a table that holds numbers would be read (for `init`)."""
+
+    formats: tuple[NumberFormat, ...]
+    problems: Mapping[str, str]
+    """Column -> why it cannot be read without a setting."""
+
+    @property
+    def convention(self) -> Convention | None:
+        """The file's own convention, when its columns agree on the decimal mark and
+        use at most one thousands separator: written under [data] by `init`."""
+        marks = {f.decimal_mark for f in self.formats}
+        groups = {f.thousands_separator for f in self.formats} - {""}
+        if len(marks) != 1 or len(groups) > 1:
+            return None
+        return Convention(marks.pop(), groups.pop() if groups else "")
+
+
+def survey(frame: pd.DataFrame, delimiter: str | None) -> Survey:
+    context = Context(Settings(), lambda: file_mark(frame), delimiter)
+    formats, problems = [], {}
+    for name, shapes in _text_columns(frame):
+        if shapes.numeric_share < 0.5 or not shapes.separated:
+            continue
+        try:
+            formats.append(decide(name, None, shapes, context))
+        except DataError as exc:
+            problems[name] = str(exc)
+    return Survey(tuple(formats), problems)
+
+
+def convention_of(number_format: NumberFormat) -> Convention:
+    return Convention(number_format.decimal_mark, number_format.thousands_separator)

@@ -1,0 +1,199 @@
+"""The translation catalogues: complete, consistent with the English wording, and loaded
+the way a brief uses them."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from jinja2 import meta
+
+from reportgen import wording
+from reportgen.errors import ConfigError
+from reportgen.formatting import Formatter
+from reportgen.personas import load_library, sandbox
+from reportgen.resources import templates_dir
+from reportgen.segment import english
+from reportgen.wording import LOCALE_FOLDER, N_, Wording, extract_messages, read_catalogue
+from tests.conftest import unreadable
+
+_NAMED = re.compile(r"%\((\w+)\)[sd]")
+_JINJA = re.compile(r"\{[{%]")
+_PARSER = sandbox(Formatter())
+
+
+def _variables(text: str) -> set[str]:
+    """The Jinja names a template source refers to."""
+    return set(meta.find_undeclared_variables(_PARSER.parse(text)))
+
+
+def _placeholders(text: str) -> tuple[set[str], set[str]]:
+    return set(_NAMED.findall(text)), _variables(text) if _JINJA.search(text) else set()
+
+
+def problems(templates: Path, language: str = "de") -> list[str]:
+    """What keeps `language` from being complete for the wording in `templates`: missing,
+    empty, fuzzy or obsolete translations, and placeholders that differ from the English."""
+    wanted = {
+        message.id: message.where
+        for messages in extract_messages(templates).values()
+        for message in messages
+    }
+    found = {}
+    for path in sorted((templates / LOCALE_FOLDER / language).glob("*.po")):
+        for message in read_catalogue(path, language):
+            if message.id:
+                found[message.id] = (path.name, message)
+    out = []
+    for msgid, where in wanted.items():
+        if msgid not in found:
+            out.append(f"missing: {msgid!r} ({where})")
+            continue
+        name, message = found[msgid]
+        ids = msgid if isinstance(msgid, tuple) else (msgid,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if message.fuzzy or not all(strings):
+            out.append(f"{'fuzzy' if message.fuzzy else 'untranslated'} in {name}: {msgid!r}")
+            continue
+        english_sets = [_placeholders(text) for text in ids]
+        for text in strings:
+            if _placeholders(text) not in english_sets:
+                out.append(f"placeholders differ in {name}: {msgid!r} -> {text!r}")
+    for msgid, (name, _message) in found.items():
+        if msgid not in wanted:
+            out.append(f"obsolete in {name}: {msgid!r}")
+    return out
+
+
+def test_german_is_complete_and_keeps_every_placeholder():
+    assert problems(templates_dir()) == []
+
+
+def test_a_new_sentence_without_its_translation_is_caught(tmp_path):
+    folder = tmp_path / "templates"
+    shutil.copytree(templates_dir(), folder)
+    report = folder / "report.html.j2"
+    report.write_text(
+        report.read_text().replace(
+            "</body>", '<p>{{ _("A brand new sentence for the reader.") }}</p>\n</body>'
+        )
+    )
+    assert problems(folder) == [
+        "missing: 'A brand new sentence for the reader.' (report.html.j2:"
+        + problems(folder)[0].split("report.html.j2:")[1]
+    ]
+    assert "A brand new sentence" in problems(folder)[0]
+
+
+def test_every_german_persona_and_chart_template_compiles_in_the_sandbox():
+    words = wording.load("de_DE")
+    environment = sandbox(Formatter(), words)
+    sources = [
+        message.id
+        for domain in ("charts", "personas")
+        for message in extract_messages()[domain]
+        if isinstance(message.id, str) and _JINJA.search(message.id)
+    ]
+    assert sources
+    for source in sources:
+        environment.from_string(words.text(source))  # a syntax error raises
+
+
+def test_the_german_library_loads_with_its_claims_checked_on_the_english():
+    library = load_library(templates_dir() / "personas.yaml", Formatter(), wording.load("de"))
+    english = load_library(templates_dir() / "personas.yaml", Formatter())
+    assert [e.key for e in library.entries] == [e.key for e in english.entries]
+    assert library.typical_name != english.typical_name
+
+
+def test_locale_picks_region_then_language_and_english_needs_no_catalogue():
+    german = wording.load("de_AT")
+    assert german.language == "de" and german.notice is None
+    assert german.gettext("Customer segments") == "Kundensegmente"
+    english_words = wording.load("en_GB")
+    assert english_words.language == "en" and english_words.notice is None
+
+
+def test_a_locale_without_catalogue_keeps_english_and_says_so():
+    french = wording.load("fr_FR")
+    assert french.language == "en"
+    assert french.gettext("Customer segments") == "Customer segments"
+    assert "fr_FR" in (french.notice or "") and "English" in (french.notice or "")
+
+
+def test_a_template_folder_brings_its_own_catalogue_which_wins(tmp_path):
+    (tmp_path / LOCALE_FOLDER / "de").mkdir(parents=True)
+    (tmp_path / LOCALE_FOLDER / "de" / "mine.po").write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n\n'
+        'msgid "Customer segments"\nmsgstr "Unsere Kundengruppen"\n',
+        encoding="utf-8",
+    )
+    words = wording.load("de_DE", tmp_path)
+    assert words.gettext("Customer segments") == "Unsere Kundengruppen"
+    assert words.gettext("Executive summary") == "Zusammenfassung"  # the default still there
+    (tmp_path / LOCALE_FOLDER / "it").mkdir(parents=True)
+    (tmp_path / LOCALE_FOLDER / "it" / "report.po").write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n\n'
+        'msgid "Customer segments"\nmsgstr "Segmenti di clienti"\n',
+        encoding="utf-8",
+    )
+    italian = wording.load("it_IT", tmp_path)
+    assert italian.language == "it" and italian.notice is None
+    assert italian.gettext("Customer segments") == "Segmenti di clienti"
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "folder", "broken"])
+def test_a_catalogue_that_is_not_a_small_po_file_is_one_error_not_a_hang(tmp_path, kind):
+    folder = tmp_path / LOCALE_FOLDER / "de"
+    folder.mkdir(parents=True)
+    if kind == "broken":
+        (folder / "mine.po").write_text('msgid "a"\nmsgstr "b"\ngarbage\n', encoding="utf-8")
+    else:
+        unreadable(folder / "mine.po", kind)
+    with pytest.raises(ConfigError, match=r"mine\.po"):
+        wording.load("de_DE", tmp_path)
+
+
+def test_yaml_wording_without_a_translation_stays_as_written():
+    words = wording.load("de_DE")
+    assert words.text("Spend") == "Umsatz"
+    assert words.text("Our   own\n  words") == "Our   own\n  words"
+
+
+def test_the_other_bucket_and_reasons_read_in_the_language():
+    words = wording.load("de_DE")
+    assert words.data("Other (1 value)") == "Sonstige (1 Wert)"
+    assert words.data("Other (12 values)") == "Sonstige (12 Werte)"
+    assert words.data("Gold") == "Gold"
+    parts = (
+        (
+            N_("k = %(k)s was preferred by %(backers)s (%(count)s of 4 criteria)"),
+            {"k": 3, "backers": ["silhouette", "the inertia knee"], "count": 2},
+        ),
+        (".", {}),
+    )
+    assert words.phrases(parts) == (
+        "k = 3 wurde von Silhouette und der Knick der Inertia bevorzugt (2 von 4 Kriterien)."
+    )
+    assert (
+        english(parts)
+        == "k = 3 was preferred by silhouette and the inertia knee (2 of 4 criteria)."
+    )
+    assert Wording().phrases(parts, lambda n: f"<{n}>") == (
+        "k = <3> was preferred by silhouette and the inertia knee (<2> of 4 criteria)."
+    )
+
+
+def test_update_adds_new_messages_untranslated_and_keeps_translations(tmp_path):
+    folder = tmp_path / "templates"
+    shutil.copytree(templates_dir(), folder)
+    report = folder / "report.html.j2"
+    report.write_text(report.read_text().replace("</body>", "{{ _('Brand new') }}\n</body>"))
+    counts = wording.update("de", folder)
+    assert counts["report.po"][2] == 1  # the new one, untranslated
+    catalogue = read_catalogue(folder / LOCALE_FOLDER / "de" / "report.po", "de")
+    assert catalogue.get("Brand new").string == ""
+    assert catalogue.get("Executive summary").string == "Zusammenfassung"
+    assert problems(folder) == ["untranslated in report.po: 'Brand new'"]

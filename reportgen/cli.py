@@ -401,7 +401,7 @@ def _init(args: argparse.Namespace, err: _Console) -> int:
     roles = config.infer_roles(columns)
     # How the text columns write numbers (numbers.py): column by column as a comment, and
     # the file's own convention under [data] when its columns agree on one.
-    found = numbers.survey(dataset.frame, dataset.delimiter)
+    found = numbers.survey(dataset.frame, dataset.delimiter, roles.columns.values())
     number_formats = {f.column: (f.decimal_mark, f.thousands_separator) for f in found.formats}
     convention = found.convention
     number_format = (
@@ -435,6 +435,12 @@ def _init(args: argparse.Namespace, err: _Console) -> int:
     for problem in found.problems.values():
         err.print(f"Numbers: {problem}")
     missing = [role.name for role in ROLES if role.required and not roles.has(role.name)]
+    if not missing and found.problems:
+        err.print(
+            f"Wrote {args.out}: set [data] decimal_mark and thousands_separator in it as "
+            f"above, then run `reportgen validate --config {args.out}` to check it."
+        )
+        return 0
     if not missing:
         err.print(f"Wrote {args.out}: review the [columns] table, then run `reportgen run`.")
         return 0

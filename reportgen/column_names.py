@@ -110,6 +110,11 @@ def _names(where: str, raw: object) -> Names:
             raise ValueError(f"{TABLE_PATH.name} [{where}] {key}: unknown key")
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             raise ValueError(f"{TABLE_PATH.name} [{where}] {key}: expected a list of names")
+        wordless = [v for v in value if not words(v)]
+        if wordless:  # "€" has no word: as an exclusion it would match every column
+            raise ValueError(
+                f"{TABLE_PATH.name} [{where}] {key}: {wordless[0]!r} has no letter or digit"
+            )
     for key, shortest in (("stems", MIN_STEM), ("unless_stems", MIN_STEM - 1)):
         for stem in raw.get(key, ()):
             if len(_parts(stem)) != 1 or len(fold(stem)) < shortest:

@@ -292,7 +292,8 @@ def _string(where: str, value: Any) -> str:
 def _choice(*allowed: str) -> Callable[[str, Any], str]:
     def check(where: str, value: Any) -> str:
         if value not in allowed:
-            options = ", ".join(f'"{a}"' for a in allowed)
+            # JSON escapes what would print as a blank ("\u202f" beside " ")
+            options = ", ".join(json.dumps(a) for a in allowed)
             raise _fail(where, f"{value!r} is not allowed; use one of {options}")
         return value
 
@@ -350,12 +351,17 @@ def _currency(where: str, value: Any) -> str:
 def _locale(where: str, value: Any) -> str:
     """A locale Babel has data for ("de_DE", "de-DE" or "de"), kept as Babel names it."""
     text = _string(where, value)
+    problem = f'{text!r} is not a known locale; use a language and region such as "de_DE"'
     try:
-        return str(parse_locale(text.strip()))
+        found = parse_locale(text)
     except (ValueError, UnknownLocaleError):
-        raise _fail(
-            where, f'{text!r} is not a known locale; use a language and region such as "de_DE"'
-        ) from None
+        raise _fail(where, problem) from None
+    # Babel drops what it cannot read ("de_Schweiz" is "de", "C" is "en_US_POSIX"): a
+    # locale counts only when every part of it was understood, so Swiss or British
+    # formats never silently become German or American ones.
+    if str(found).lower() != text.replace("-", "_").lower() or found.language == "root":
+        raise _fail(where, f"{problem} (it reads as {str(found)!r})")
+    return str(found)
 
 
 _DATE_DIRECTIVE = re.compile(r"%(-?)(.?)", re.DOTALL)

@@ -432,9 +432,13 @@ def _read_excel(path: Path, data: bytes, max_mb: float, max_columns: int) -> pd.
         # (a dependency of reportgen), which defeats entity-expansion bombs.
         header = pd.read_excel(io.BytesIO(data), sheet_name=0, header=None, nrows=1)
         check_unique(path, header.iloc[0].tolist() if len(header) else [])
-        return pd.read_excel(  # only an empty cell is missing, as for CSV
-            io.BytesIO(data), sheet_name=0, engine="openpyxl", keep_default_na=False
-        )
+        # Only an empty cell is missing, as for CSV. Every cell keeps the type the
+        # workbook gives it: pandas would otherwise turn a text cell "3.562" (whole
+        # euros, written as text) into the number 3.562 before numbers.py could see
+        # how the column writes its numbers. A column of number cells only is numbers.
+        return pd.read_excel(
+            io.BytesIO(data), sheet_name=0, engine="openpyxl", keep_default_na=False, dtype=object
+        ).infer_objects()
     except InputError:
         raise
     except Exception as exc:  # zipfile, openpyxl and XML errors alike mean "corrupt"

@@ -74,6 +74,8 @@ class Convention:
         return re.compile(f"{whole}(?:{fraction})?|{fraction}")
 
     def fits(self, shape: str) -> bool:
+        if shape.endswith("e"):  # "1.234e2": an exponent follows a decimal point, ungrouped
+            return self.decimal_mark == "." and _PLAIN.fullmatch(shape[:-1]) is not None
         return self.pattern.fullmatch(shape) is not None
 
     def reading(self, shape: str) -> int | None:
@@ -86,6 +88,9 @@ class Convention:
         mark = "decimal point" if self.decimal_mark == "." else "decimal comma"
         return f"{mark} and {_SEPARATOR_NAMES[self.thousands_separator]} thousands separator"
 
+
+_PLAIN = re.compile(r"[sgLz](?:\.[sgL])?|\.[sgL]")
+"""A number with an exponent: digits and at most a decimal point, never grouped."""
 
 CONVENTIONS: tuple[Convention, ...] = tuple(
     Convention(d, t) for d in DECIMAL_MARKS for t in THOUSANDS_SEPARATORS if t != d
@@ -149,6 +154,8 @@ class Shapes:
         shape = parts.field("core")
         for pattern, replacement in SHAPE_STEPS:
             shape = pc.replace_substring_regex(shape, pattern, replacement)
+        exponent = pc.not_equal(parts.field("exp"), "")
+        shape = pc.if_else(exponent, pc.binary_join_element_wise(shape, "e", ""), shape)
         codes, names = pd.factorize(shape.to_numpy(zero_copy_only=False), use_na_sentinel=True)
         return cls(values.reset_index(drop=True), parts, codes, tuple(names.tolist()))
 
@@ -312,48 +319,69 @@ def decide(column: str, role: str | None, shapes: Shapes, context: Context) -> N
         seen = _observed(convention, counts)
         return NumberFormat(column, role, seen.decimal_mark, seen.thousands_separator, how)
 
+    settings = context.settings
+
+    def most_read(candidates: list[Convention]) -> Convention:
+        return max(candidates, key=lambda c: sum(n for s, n in counts.items() if c.fits(s)))
+
     grouped = readings(counts, CONVENTIONS)
-    if not grouped:
-        if not context.settings.given:
+    if not grouped:  # the values mix conventions
+        if not settings.given:
             raise _mixed(column, role, shapes)
-        grouped = {(): list(CONVENTIONS)}  # the setting rules; what it cannot read is unreadable
-    if len(grouped) == 1:
+        # The setting rules: the convention it allows that reads the most values; what
+        # that cannot read is counted unreadable.
+        return found(most_read([c for c in CONVENTIONS if settings.allows(c)]), "setting")
+    if len(grouped) == 1:  # every convention that reads them all reads them alike
         conventions = next(iter(grouped.values()))
-        allowed = [c for c in conventions if context.settings.allows(c)]
+        allowed = [c for c in conventions if settings.allows(c)]
         if allowed:
             return found(allowed[0], "values")
-        candidates = [c for c in CONVENTIONS if context.settings.allows(c)]
-        best = max(candidates, key=lambda c: sum(n for s, n in counts.items() if c.fits(s)))
-        return found(best, "setting")
-    deciders = (
-        ("setting", context.settings.allows),
-        ("other columns", _with_mark(context.file_mark())),
-        ("delimiter", _with_mark(delimiter_mark(context.delimiter))),
-    )
-    for how, accepts in deciders:
-        chosen = [cs for cs in grouped.values() if any(accepts(c) for c in cs)]
+        return found(most_read([c for c in CONVENTIONS if settings.allows(c)]), "setting")
+    allowed = {key: cs for key, cs in grouped.items() if any(settings.allows(c) for c in cs)}
+    if len(allowed) == 1:
+        return found(next(c for c in next(iter(allowed.values())) if settings.allows(c)), "setting")
+    grouped = allowed or grouped
+    # The other columns and the delimiter decide only when they agree: coordinates
+    # written 47.67 in a ";" file say nothing sure about its euros.
+    marks = {"other columns": context.file_mark(), "delimiter": delimiter_mark(context.delimiter)}
+    given = {how: mark for how, mark in marks.items() if mark is not None}
+    conflict = ""
+    if len(set(given.values())) > 1:
+        conflict = (
+            f" (the file's other columns write a decimal {_MARK_NAMES[given['other columns']]}, "
+            f"its delimiter suggests a decimal {_MARK_NAMES[given['delimiter']]})"
+        )
+        given = {}
+    for how, mark in given.items():
+        chosen = [cs for cs in grouped.values() if any(c.decimal_mark == mark for c in cs)]
         if len(chosen) == 1:
-            return found(next(c for c in chosen[0] if accepts(c)), how)
-        if how == "setting" and chosen:
-            grouped = {key: cs for key, cs in grouped.items() if any(accepts(c) for c in cs)}
+            return found(next(c for c in chosen[0] if c.decimal_mark == mark), how)
     raise DataError(
         f"column {column!r}{_role(role)}: its numbers can be read two ways, e.g. "
-        f"{_two_readings(shapes, grouped)}; say how the file writes numbers with "
+        f"{_two_readings(shapes, grouped)}{conflict}; say how the file writes numbers with "
         '[data] decimal_mark = "," (and thousands_separator = ".") or decimal_mark = "." '
-        '(and thousands_separator = ",") in reportgen.toml'
+        '(and thousands_separator = ",") in the config'
     )
 
 
-def _with_mark(mark: str | None) -> Callable[[Convention], bool]:
-    return lambda convention: mark is not None and convention.decimal_mark == mark
+_MARK_NAMES = {".": "point", ",": "comma"}
+
+
+def is_number(value: object) -> bool:
+    """A value that is a number already (a workbook's number cell), not text to read."""
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        value, bool | np.bool_
+    )
 
 
 def _text_columns(frame: pd.DataFrame) -> Iterator[tuple[str, Shapes]]:
-    """Each text column of a table, as the shapes of its distinct values."""
+    """Each column of a table that holds text, as the shapes of its distinct texts (a
+    workbook's number cells among them are numbers, not text)."""
     for name in frame.columns:
         column = frame[name]
         if column.dtype.kind not in "biufcmMb":
-            yield str(name), Shapes.of(pd.Series(pd.unique(column.dropna()), dtype=object))
+            values = pd.Series(pd.unique(column.dropna()), dtype=object)
+            yield str(name), Shapes.of(values[~values.map(is_number).astype(bool)])
 
 
 def file_mark(frame: pd.DataFrame) -> str | None:
@@ -386,8 +414,10 @@ class Survey:
         return Convention(marks.pop(), groups.pop() if groups else "")
 
 
-def survey(frame: pd.DataFrame, delimiter: str | None) -> Survey:
-    context = Context(Settings(), lambda: file_mark(frame), delimiter)
+def survey(frame: pd.DataFrame, delimiter: str | None, roles: Iterable[str]) -> Survey:
+    """Every text column of `frame` that holds numbers, read as a run would read it; only
+    the columns in `roles` (those that play a role) vouch for the file's decimal mark."""
+    context = Context(Settings(), lambda: file_mark(frame[list(roles)]), delimiter)
     formats, problems = [], {}
     for name, shapes in _text_columns(frame):
         if shapes.numeric_share < 0.5 or not shapes.separated:

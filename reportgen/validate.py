@@ -240,9 +240,11 @@ class _NumberReader:
     """Reads a dataset's text columns as numbers, each with its own convention (numbers.py),
     and keeps the record of how each was read."""
 
-    def __init__(self, dataset: Dataset, settings: numbers.Settings) -> None:
+    def __init__(self, dataset: Dataset, settings: numbers.Settings, roles: RoleMap) -> None:
         self.path = dataset.path
-        self.frame = dataset.frame
+        # Only columns that play a role may vouch for the file's decimal mark: an unused
+        # column of coordinates (47.67) says nothing sure about the amounts.
+        self.frame = dataset.frame[list(dict.fromkeys(roles.columns.values()))]
         self.context = numbers.Context(settings, self._file_mark, dataset.delimiter)
         self.formats: list[numbers.NumberFormat] = []
         self._mark: tuple[str | None] | None = None
@@ -253,18 +255,26 @@ class _NumberReader:
         return self._mark[0]
 
     def read(self, role: str, series: pd.Series) -> pd.Series:
-        """Numbers as float64; text that is not a number in the column's convention is NaN."""
+        """Numbers as float64; text that is not a number in the column's convention is NaN.
+
+        A workbook column may hold number cells and text cells together: a number cell
+        is a number as it is, and only the text cells say how the column writes numbers.
+        """
         if series.dtype.kind in "biufb" or series.dtype == "boolean":
             return series.astype("float64")
         distinct = _Distinct.of(series)
-        shapes = numbers.Shapes.of(distinct.values)
+        native = distinct.values.map(numbers.is_number).to_numpy(dtype=bool)
+        parsed = np.full(len(native), np.nan)
+        parsed[native] = distinct.values[native].astype("float64").to_numpy()
+        shapes = numbers.Shapes.of(distinct.values[~native])
         try:
             found = numbers.decide(str(series.name), role, shapes, self.context)
         except DataError as exc:
             raise DataError(f"{self.path}: {exc}") from None
         if shapes.separated:
             self.formats.append(found)
-        return distinct.spread(shapes.parse(numbers.convention_of(found)), series.index)
+        parsed[~native] = shapes.parse(numbers.convention_of(found))
+        return distinct.spread(parsed, series.index)
 
 
 def _parse_booleans(series: pd.Series) -> pd.Series:
@@ -354,7 +364,7 @@ class _Cleaner:
         self.source = dataset.frame
         self.rows_read = len(dataset.frame)
         self.fixes: list[Fix] = []
-        self.numbers = _NumberReader(dataset, config.data.numbers)
+        self.numbers = _NumberReader(dataset, config.data.numbers, roles)
 
     def fix(
         self,
@@ -453,10 +463,18 @@ class _Cleaner:
         examples = _examples(raw, bad)
         if share > self.config.validation.max_bad_share:
             shown = ", ".join(f"row {e.row}: {e.value!r}" for e in examples)
+            settings = self.config.data
+            given = code == "unreadable" and settings.numbers.given
+            check = (
+                f"; they were read with [data] decimal_mark = {settings.decimal_mark!r} and "
+                f"thousands_separator = {settings.thousands_separator!r}: check those settings"
+                if given
+                else ""
+            )
             raise DataError(
                 f"{self.path}: column {raw.name!r} (role {role.name}) holds {int(bad.sum())} of "
-                f"{present} values that are {what} (e.g. {shown}); fix the column, or map "
-                f'another one with [columns] {role.name} = "<column name>"'
+                f"{present} values that are {what} (e.g. {shown}){check}; fix the column, or "
+                f'map another one with [columns] {role.name} = "<column name>"'
             )
         self.fix(code, role.name, bad.sum(), action, examples, params)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reportgen import config
+from reportgen import config, numbers
 from reportgen.config import _EMAIL_KEYS, _ORDER_KEYS, _SCHEMA, ORDER_ROLES, Config
 from tests.conftest import run_cli
 from tests.unit.test_column_names import SHOPIFY, WOOCOMMERCE
@@ -146,34 +146,26 @@ def test_init_says_which_required_role_is_missing_and_what_to_do(tmp_path):
 
 
 def test_a_detected_number_format_is_written_under_data(tmp_path):
-    """The template takes the detected formats: per column as comments, and a file-wide
-    pair as the [data] settings."""
-    import jinja2
-
-    from reportgen.resources import templates_dir
-    from reportgen.roles import ROLES
-
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(templates_dir()),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        autoescape=False,
+    (tmp_path / "kunden.csv").write_text(
+        "Kundennummer;Umsatz;Bewertung\n1;3.562;4,5\n2;12.500;3\n3;481;5\n", encoding="utf-8"
     )
-    environment.filters["toml"] = config.toml_value
-    roles = config.infer_roles(["Kundennummer", "Umsatz"])
-    text = environment.get_template("reportgen.toml.j2").render(
-        data_path="de.csv",
-        roles=ROLES,
-        columns=roles.columns,
-        unused=roles.unused,
-        defaults=Config(),
-        drivers=config.drivers_for(Config(), roles),
-        number_formats={"Umsatz": (",", ".")},
-        number_format=(",", "."),
-    )
+    result = run_cli("init", "--data", "kunden.csv", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "reportgen.toml").read_text(encoding="utf-8")
     assert '\ndecimal_mark = ","\n' in text and '\nthousands_separator = "."\n' in text
-    assert '#   "Umsatz": ",", "."' in text
-    path = tmp_path / "reportgen.toml"
-    path.write_text(text, encoding="utf-8")
-    loaded = config.load(path)
-    assert (loaded.data.decimal_mark, loaded.data.thousands_separator) == (",", ".")
+    assert '#   "Umsatz": ",", "."' in text and '#   "Bewertung": ",", "none"' in text
+    assert config.load(tmp_path / "reportgen.toml").data.numbers == numbers.Settings(",", ".")
+
+
+def test_init_on_numbers_nothing_can_read_says_which_setting_to_write(tmp_path):
+    (tmp_path / "a.tsv").write_text("Kunde\tUmsatz\n1\t3.562\n2\t12.500\n", encoding="utf-8")
+    result = run_cli("init", "--data", "a.tsv", "--out", "a.toml", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[-2].startswith("Numbers: column 'Umsatz': its numbers can be read two ways")
+    assert lines[-1] == (
+        "Wrote a.toml: set [data] decimal_mark and thousands_separator in it as above, then "
+        "run `reportgen validate --config a.toml` to check it."
+    )
+    text = (tmp_path / "a.toml").read_text(encoding="utf-8")
+    assert '# decimal_mark = "auto"' in text

@@ -424,6 +424,9 @@ def test_the_table_is_checked_when_read():
         column_names.read('[roles.spend]\nhints = ["spend"]\n')
     with pytest.raises(ValueError, match=r"unknown table \[columns\]"):
         column_names.read('[columns]\nspend = "x"\n')
+    # A name with no word would, as an exclusion, keep every column from its role.
+    with pytest.raises(ValueError, match=r"\[roles.discount\] unless: '€' has no letter"):
+        column_names.read('[roles.discount]\nphrases = ["rabatt"]\nunless = ["€"]\n')
     assert column_names.read("").roles == {}
 
 
@@ -433,6 +436,42 @@ def test_names_score_exact_before_partial_and_earlier_before_later():
     assert names.score("Spend") > names.score("Monthly spend")  # exact beats partial
     assert names.score("Total")[0] == column_names.EXACT
     assert names.score("Total orders") == (0, 0)  # an exact-only name never matches inside
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (  # a discount written in euros is an amount, not a yes/no
+            ["Kundennummer", "Umsatz", "Rabatt in EUR", "Rabatt genutzt"],
+            {"customer_id": "Kundennummer", "spend": "Umsatz", "discount": "Rabatt genutzt"},
+        ),
+        (
+            ["Kundennummer", "Umsatz", "Kunde seit (Tage)", "Anrede", "Kundenstatus"],
+            {
+                "customer_id": "Kundennummer",
+                "tenure": "Kunde seit (Tage)",
+                "tier": "Kundenstatus",
+                "spend": "Umsatz",
+                "gender": "Anrede",
+            },
+        ),
+        (
+            ["id", "omzet", "Loyaliteitsniveau", "Civilité"],
+            {
+                "customer_id": "id",
+                "tier": "Loyaliteitsniveau",
+                "spend": "omzet",
+                "gender": "Civilité",
+            },
+        ),
+        (  # a job title is no gender
+            ["Customer ID", "Total Spent", "Title"],
+            {"customer_id": "Customer ID", "spend": "Total Spent"},
+        ),
+    ],
+)
+def test_names_found_by_the_review_map_as_a_reader_means_them(header, expected):
+    assert dict(infer_roles(header).columns) == expected
 
 
 @pytest.mark.parametrize(

@@ -209,7 +209,16 @@ def test_toml_text_reads_back_exactly_and_shows_nothing_an_editor_would_obey(tex
 
 
 @pytest.mark.parametrize(
-    ("given", "kept"), [("de_DE", "de_DE"), ("de-DE", "de_DE"), ("de", "de"), ("fr_CH", "fr_CH")]
+    ("given", "kept"),
+    [
+        ("de_DE", "de_DE"),
+        ("de-DE", "de_DE"),
+        ("de", "de"),
+        ("fr_CH", "fr_CH"),
+        ("de_de", "de_DE"),
+        ("sr_Latn_RS", "sr_Latn_RS"),
+        ("es_419", "es_419"),
+    ],
 )
 def test_locale_is_read_as_babel_names_it(given, kept):
     report = parse({"report": {"locale": given}}).report
@@ -235,6 +244,23 @@ def test_an_unknown_locale_is_one_line_naming_key_value_and_an_example(given):
         'region such as "de_DE"'
     )
     assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("given", "read_as"),
+    [
+        ("de_Schweiz", "de"),
+        ("en_England", "en"),
+        ("C", "en_US_POSIX"),
+        ("de_DE.UTF-8", "de_DE"),
+        ("root", "root"),
+    ],
+)
+def test_a_locale_babel_reads_only_in_part_is_refused_not_shortened(given, read_as):
+    # Before, "de_Schweiz" became "de": Swiss readers got German number formats.
+    with pytest.raises(ConfigError) as caught:
+        parse({"report": {"locale": given}})
+    assert str(caught.value).endswith(f'such as "de_DE" (it reads as {read_as!r})')
 
 
 def test_a_locale_must_be_text():

@@ -105,21 +105,62 @@ def test_a_column_that_can_be_read_two_ways_is_an_error_naming_values_and_settin
     assert "[data] decimal_mark" in message
 
 
-def test_the_other_columns_decide_before_the_delimiter():
+def _with_rating(delimiter: str | None, **columns: list[str]):
     frame = pd.DataFrame(
         {
             "id": ["1", "2", "3"],
             "spend": ["3.562", "12.500", "1.000"],
             "rating": ["4,5", "3,0", "5"],  # a decimal comma, beyond doubt
+            **columns,
         }
     )
-    clean = validate(replace(dataset(frame), delimiter=","), config())
+    return validate(replace(dataset(frame), delimiter=delimiter), config())
+
+
+@pytest.mark.parametrize("delimiter", [None, "\t", ";"])
+def test_the_other_columns_decide_when_the_delimiter_agrees_or_says_nothing(delimiter):
+    clean = _with_rating(delimiter)
     assert clean.frame["spend"].tolist() == [3562, 12500, 1000]
     assert clean.frame["rating"].tolist() == [4.5, 3.0, 5.0]
     assert ("spend", ",", ".", "other columns") in [
         (f.column, f.decimal_mark, f.thousands_separator, f.decided_by)
         for f in clean.quality.number_formats
     ]
+
+
+def test_other_columns_and_a_delimiter_that_disagree_decide_nothing():
+    with pytest.raises(DataError) as error:
+        _with_rating(",")
+    assert "the file's other columns write a decimal comma, its delimiter suggests a " in str(
+        error.value
+    )
+
+
+def test_a_column_that_plays_no_role_does_not_vouch_for_the_decimal_mark():
+    # Coordinates written with a point, in a ";" file of whole euros: before, they
+    # decided, and 1.926 euros were read where the file meant 1926.
+    frame = pd.DataFrame(
+        {"id": ["1", "2"], "spend": ["1.926", "12.500"], "latitude": ["47.678976", "48.1"]}
+    )
+    clean = validate(replace(dataset(frame), delimiter=";"), config())
+    assert clean.frame["spend"].tolist() == [1926, 12500]
+
+
+@pytest.mark.parametrize("written", [["1.234e2", "2.500e1", "3.125E2"]])
+def test_a_number_with_an_exponent_is_never_grouped_in_thousands(written):
+    # Before, a ";" file made "1.234e2" 123400: a point between thousands, then e2.
+    assert read(written, delimiter=";") == pytest.approx([123.4, 25, 312.5])
+
+
+def test_a_decimal_mark_setting_alone_reads_the_column_with_its_grouping():
+    # Twenty German values and one stray US one, with only decimal_mark set: before,
+    # the setting chose "no thousands separator" and refused all twenty-one.
+    spend = [f"1.{i:03d},07" for i in range(20)] + ["1,234.56"]
+    frame = pd.DataFrame({"id": [str(i) for i in range(21)], "spend": spend})
+    clean = validate(dataset(frame), config(data={"decimal_mark": ","}))
+    [unreadable] = [f for f in clean.quality.fixes if f.code == "unreadable"]
+    assert (unreadable.count, unreadable.examples[0].value) == (1, "1,234.56")
+    assert clean.frame["spend"].tolist()[:2] == [1000.07, 1001.07]
 
 
 def test_columns_that_disagree_do_not_decide_for_a_third():
@@ -162,6 +203,12 @@ def test_the_setting_rules_and_values_it_cannot_read_are_counted():
     [unreadable] = [f for f in clean.quality.fixes if f.code == "unreadable"]
     assert (unreadable.count, unreadable.examples[0].value) == (1, "1,234.56")
     assert clean.frame["spend"].tolist()[:4] == [1.5, 2.5, 3.0, 4.0]
+
+
+def test_values_a_setting_cannot_read_are_an_error_that_names_the_setting():
+    with pytest.raises(DataError) as error:
+        read(["1.217,93 €", "12,5", "3"], data={"thousands_separator": "none"})
+    assert "[data] decimal_mark = 'auto' and thousands_separator = 'none'" in str(error.value)
 
 
 def test_thousands_none_means_a_separator_is_never_read_as_one():
@@ -255,3 +302,38 @@ def test_an_order_log_whose_amounts_can_be_read_two_ways_is_refused(tmp_path: Pa
     log = _log(tmp_path, text, decimal_mark=",")
     spend = log.dataset.frame.set_index("customer_id")["spend"].to_dict()
     assert spend == {"A": 3562, "B": 12500}
+
+
+def _workbook(tmp_path: Path, spend: list[object]) -> Path:
+    """A workbook whose spend cells are numbers or text exactly as given (openpyxl keeps
+    a str as a text cell, an int or float as a number cell)."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Kundennummer", "Umsatz"])
+    for i, value in enumerate(spend):
+        sheet.append([f"K{i}", value])
+    path = tmp_path / "kunden.xlsx"
+    book.save(path)
+    return path
+
+
+def test_a_workbook_text_cell_is_read_as_written_not_as_pandas_guesses(tmp_path: Path):
+    # Before, pandas made the text cells "3.562" and "12.500" the numbers 3.562 and 12.5.
+    path = _workbook(tmp_path, ["3.562", "12.500", "1.000"])
+    with pytest.raises(DataError, match="can be read two ways"):
+        validate(read_table(path), config())
+    clean = validate(read_table(path), config(data={"decimal_mark": ","}))
+    assert clean.frame["spend"].tolist() == [3562, 12500, 1000]
+
+
+def test_a_workbook_number_cell_is_a_number_whatever_the_text_cells_write(tmp_path: Path):
+    # The number cells 3.562 and 2.125 stay 3.562 and 2.125 beside text with a decimal
+    # comma; before, they were turned into text and read as 3562 and 2125.
+    path = _workbook(tmp_path, [3.562, 2.125, "1.234,56", "481,02", 7])
+    clean = validate(read_table(path), config())
+    assert clean.frame["spend"].tolist() == [3.562, 2.125, 1234.56, 481.02, 7]
+    assert [(f.decimal_mark, f.thousands_separator) for f in clean.quality.number_formats] == [
+        (",", ".")
+    ]

@@ -10,6 +10,8 @@ Titles and alt text are templates (templates/charts.yaml), not code.
 from __future__ import annotations
 
 import io
+import itertools
+import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +28,7 @@ from matplotlib.figure import Figure
 from reportgen import yamlfile
 from reportgen.errors import ConfigError
 from reportgen.findings import ChartData, Findings
-from reportgen.formatting import Formatter, clip
+from reportgen.formatting import ROLE_FORMATS, Formatter, clip
 from reportgen.history import Migration
 from reportgen.personas import Personas, sandbox
 from reportgen.plain import plain
@@ -87,24 +89,93 @@ def color(segment_id: int) -> str:
     return PALETTE[(segment_id - 1) % len(PALETTE)]
 
 
-class _LocalTicks(matplotlib.ticker.Formatter):
-    """matplotlib's own tick numbers ("−0.5", "1,000") with the report's marks ("−0,5")."""
+_STEPS = (1, 2, 5, 10)
+"""Tick spacings (times a power of ten) for shares and money in millions: 2 % or 5 %,
+never 2.5 %, so share ticks mostly need no decimals, and no "$1.2M" stands for $1.25M."""
 
-    def __init__(self, ticks: matplotlib.ticker.Formatter, formatter: Formatter) -> None:
-        self.ticks, self.formatter = ticks, formatter
 
-    def set_axis(self, axis: Any) -> None:
-        super().set_axis(axis)
-        self.ticks.set_axis(axis)
+def _decimals(locs: Any) -> int:
+    """The fewest decimals that write every tick of `locs` exactly (2.5 needs one)."""
+    values = sorted(float(v) for v in locs if np.isfinite(v))
+    gaps = [b - a for a, b in itertools.pairwise(values) if b > a]
+    tolerance = (min(gaps) if gaps else max([1.0, *(abs(v) for v in values)])) * 1e-6
+    for decimals in range(7):
+        if all(abs(v - round(v, decimals)) <= tolerance for v in values):
+            return decimals
+    return 6
+
+
+class _NumberTicks(matplotlib.ticker.Formatter):
+    """Plain number ticks in the report's locale, grouped ("8.000", "−0,5"), with the
+    decimals their spacing needs and never an offset or a "1e6" beside the axis."""
+
+    def __init__(self, formatter: Formatter, scale: float = 1.0) -> None:
+        self.formatter, self.scale, self.decimals = formatter, scale, 0
 
     def set_locs(self, locs: Any) -> None:
-        self.ticks.set_locs(locs)
+        super().set_locs(locs)
+        self.decimals = _decimals([v * self.scale for v in locs])
 
     def __call__(self, x: float, pos: int | None = None) -> str:
-        return self.formatter.localise(self.ticks(x, pos))
+        return self.formatter.number(x, self.decimals)
 
     def get_offset(self) -> str:
-        return self.formatter.localise(self.ticks.get_offset())
+        return ""
+
+
+class _PercentTicks(_NumberTicks):
+    """Share ticks as percentages ("20 %" in German), "2.5 %" where a tick sits there."""
+
+    def __init__(self, formatter: Formatter) -> None:
+        super().__init__(formatter, 100.0)
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return self.formatter.percent(x, self.decimals)
+
+
+class _MoneyTicks(matplotlib.ticker.Formatter):
+    """Money ticks as the brief writes money: "$2,000", "2.000 €", "$2.4M"."""
+
+    def __init__(self, formatter: Formatter) -> None:
+        self.formatter = formatter
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return self.formatter.money(x)
+
+    def get_offset(self) -> str:
+        return ""
+
+
+class _MoneyLocator(matplotlib.ticker.MaxNLocator):
+    """Whole-unit ticks money writes exactly: steps of 2.5 ($250) below a million, where
+    money is whole units; from a million up, where money takes the short form with one
+    decimal ("$2.4M"), steps of 1, 2 or 5 only ($1.25M would read "$1.2M"), and fewer
+    ticks when two would still read the same, as $1.00M and $1.05M would."""
+
+    def __init__(self, formatter: Formatter) -> None:
+        super().__init__("auto", steps=[1, 2, 2.5, 5, 10], integer=True)  # as AutoLocator
+        self.formatter = formatter
+
+    def _distinct(self, ticks: Any, vmin: float, vmax: float) -> bool:
+        low, high = min(vmin, vmax), max(vmin, vmax)
+        shown = [t for t in ticks if low <= t <= high]
+        return len({self.formatter.money(t) for t in shown}) == len(shown)
+
+    def tick_values(self, vmin: float, vmax: float) -> Any:
+        short = max(abs(vmin), abs(vmax)) >= 1e6 - 0.5
+        self.set_params(steps=list(_STEPS) if short else [1, 2, 2.5, 5, 10])
+        ticks = super().tick_values(vmin, vmax)
+        bins = len(ticks)
+        while bins > 1 and not self._distinct(ticks, vmin, vmax):
+            bins -= 1
+            fewer = matplotlib.ticker.MaxNLocator(bins, steps=list(_STEPS), integer=True)
+            ticks = fewer.tick_values(vmin, vmax)
+        return ticks
+
+
+def _money_axis(side: Any, formatter: Formatter) -> None:
+    side.set_major_locator(_MoneyLocator(formatter))
+    side.set_major_formatter(_MoneyTicks(formatter))
 
 
 def _svg(figure: Figure, formatter: Formatter | None = None) -> str:
@@ -113,7 +184,7 @@ def _svg(figure: Figure, formatter: Formatter | None = None) -> str:
             for side in (axis.xaxis, axis.yaxis):
                 ticks = side.get_major_formatter()
                 if isinstance(ticks, matplotlib.ticker.ScalarFormatter):
-                    side.set_major_formatter(_LocalTicks(ticks, formatter))
+                    side.set_major_formatter(_NumberTicks(formatter))
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(figure)
@@ -161,9 +232,11 @@ class _Wording:
         return self.words.text(str(labels.get(role, role)))
 
 
-def _percent_axis(words: _Wording) -> matplotlib.ticker.Formatter:
-    """Axis ticks of shares as whole percentages in the report's locale ("20 %" in German)."""
-    return matplotlib.ticker.FuncFormatter(lambda value, _: words.formatter.percent(value, 0))
+def _percent_axis(side: Any, words: _Wording) -> None:
+    """Axis ticks of shares as percentages in the report's locale ("20 %" in German), at
+    steps of 1, 2 or 5 (times a power of ten) and with the decimals the steps need."""
+    side.set_major_locator(matplotlib.ticker.MaxNLocator("auto", steps=list(_STEPS)))
+    side.set_major_formatter(_PercentTicks(words.formatter))
 
 
 def _sizes(
@@ -194,7 +267,7 @@ def _sizes(
         axis.text(value + 0.005, i - 0.2, percent(value, 0), va="center", fontsize=8)
     axis.set_yticks(y, names)
     axis.invert_yaxis()
-    axis.xaxis.set_major_formatter(_percent_axis(words))
+    _percent_axis(axis.xaxis, words)
     axis.legend(loc="lower right", frameon=False)
     return Chart(
         "sizes",
@@ -298,6 +371,8 @@ def _distribution(
     axis.set_yticks(range(1, len(names) + 1), names)
     axis.invert_yaxis()
     axis.set_xlabel(words.role(role))
+    if ROLE_FORMATS.get(role) == "money":
+        _money_axis(axis.xaxis, formatter)
     show = formatter.money if role == "spend" else formatter.number
     medians = [
         {"name": n, "median": show(s.stats[role].median)}
@@ -344,7 +419,7 @@ def _mix(
         left += widths
     axis.set_yticks(range(len(names)), names)
     axis.invert_yaxis()
-    axis.xaxis.set_major_formatter(_percent_axis(words))
+    _percent_axis(axis.xaxis, words)
     axis.legend(
         loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=min(len(values), 5), frameon=False
     )
@@ -357,10 +432,25 @@ def _mix(
     )
 
 
+SUBPLOT_TITLE_WIDTH = 26
+"""The most characters a line of a small subplot's title takes (the k-selection chart's
+four): wider titles ran into their neighbours, in German first."""
+
+
+def _subplot_title(text: str, width: int = SUBPLOT_TITLE_WIDTH) -> str:
+    """`text` wrapped to a narrow subplot: a note in parentheses ("(higher is better)")
+    starts a line of its own, and each part is wrapped at `width` characters."""
+    name, bracket, note = text.partition(" (")
+    parts = [part for part in (name, bracket.strip() + note) if part.strip()] or [text]
+    return "\n".join(
+        "\n".join(textwrap.wrap(part, width, break_long_words=False) or [part]) for part in parts
+    )
+
+
 def _selection(segmentation: SegmentationSummary, words: _Wording) -> Chart:
     criteria = ("inertia", "silhouette", "calinski_harabasz", "davies_bouldin")
     ks = [s.k for s in segmentation.scores]
-    figure, axes = plt.subplots(1, 4, figsize=(7.2, 2.1))
+    figure, axes = plt.subplots(1, 4, figsize=(7.2, 2.3))
     for axis, criterion in zip(axes, criteria, strict=True):
         values = [getattr(s, criterion) for s in segmentation.scores]
         axis.plot(ks, values, marker="o", markersize=3.5, color="#555555")
@@ -373,12 +463,9 @@ def _selection(segmentation: SegmentationSummary, words: _Wording) -> Chart:
             color=PALETTE[3],
             label=words("selection", "chosen"),
         )
-        axis.set_title(words("selection", "criteria", criterion), fontsize=7.5)
+        axis.set_title(_subplot_title(words("selection", "criteria", criterion)), fontsize=7.5)
         axis.set_xticks(ks)
-        axis.tick_params(labelsize=7)
-        if criterion in ("inertia", "calinski_harabasz"):
-            axis.ticklabel_format(axis="y", style="sci", scilimits=(0, 3))
-            axis.yaxis.get_offset_text().set_fontsize(6.5)
+        axis.tick_params(labelsize=7)  # grouped numbers in _svg ("8,000"), never "1e3"
         axis.set_xlabel("k", fontsize=8)
     figure.tight_layout()
     return Chart(

@@ -4,13 +4,17 @@ days, dates and months, and text from the data cut to a readable length.
 One formatter serves persona descriptions, chart labels, the report and the email, so
 a figure reads the same everywhere. Everything follows `[report] locale` through Babel
 (CLDR data): decimal mark, grouping, currency symbol and its place, the percent sign and
-its spacing, month names. `[report] decimal_mark` / `thousands_separator`, when given,
-replace the locale's two symbols in every number (never in dates).
+its spacing. Words a figure carries (the unit of days, month and day names) are in the
+language of the brief's wording (`Formatter.words`: English where a locale has no
+translation), so a sentence never mixes languages. `[report] decimal_mark` /
+`thousands_separator`, when given, replace the locale's two symbols in every number
+(never in dates).
 """
 
 from __future__ import annotations
 
 import copy
+import decimal
 import math
 import re
 import unicodedata
@@ -24,6 +28,7 @@ from babel.dates import format_date, format_skeleton
 from babel.numbers import (
     NumberPattern,
     format_compact_currency,
+    format_decimal,
     get_currency_symbol,
     get_decimal_symbol,
     get_group_symbol,
@@ -135,6 +140,12 @@ def _spaced(text: str, symbol: str) -> str:
     return text
 
 
+def _wide_decimals() -> decimal.localcontext:
+    """A decimal context that holds any float's digits: Babel rounds in the current one,
+    whose 28 digits fail on a chart tick or a revenue total of 1e25 with decimals."""
+    return decimal.localcontext(prec=400)
+
+
 @dataclass(frozen=True)
 class Formatter:
     """Figures as a reader of `locale` writes them.
@@ -142,29 +153,56 @@ class Formatter:
     `decimal_mark` and `thousands_separator` are overrides: None takes the locale's
     symbol; a given one replaces it in every number this formatter writes. Negative
     figures take the real minus sign "−" in every locale.
+
+    `words` is the language the brief's wording is in (wording.Wording.language), when
+    it differs from the locale's: the words a figure carries (the unit of `days`, the
+    month and day names of `date` and `month`, the "pts" of `points`) are then in that
+    language, so a brief that falls back to English wording for fr_FR reads "124 days"
+    and "December 1, 2026" while its digits, marks and currency follow fr_FR. None: the
+    locale's own language (de_CH keeps German words with Swiss numbers).
     """
 
     currency: str = "USD"
     decimal_mark: str | None = None
     thousands_separator: str | None = None
     locale: str = DEFAULT_LOCALE
+    words: str | None = None
 
     def __post_init__(self) -> None:
         parse_locale(self.locale)  # an unknown locale fails here, not at the first figure
+        if self.words is not None:
+            parse_locale(self.words)
 
     @classmethod
-    def for_report(cls, report: object) -> Formatter:
-        """The formatter `[report]` asks for (a config.ReportSettings)."""
+    def for_report(cls, report: object, words: object = None) -> Formatter:
+        """The formatter `[report]` asks for (a config.ReportSettings), writing its words in
+        the language of `words` (a wording.Wording or a language such as "en"). Without
+        it, the language the wording of `[report] locale` (and `[report] templates`) has."""
+        locale = getattr(report, "locale", DEFAULT_LOCALE) or DEFAULT_LOCALE
+        if words is None:
+            from reportgen.wording import language_for
+
+            words = language_for(locale, getattr(report, "templates", None))
+        language = str(getattr(words, "language", words))
+        same = language == parse_locale(locale).language
         return cls(
             getattr(report, "currency", "USD"),
             getattr(report, "decimal_mark", None),
             getattr(report, "thousands_separator", None),
-            getattr(report, "locale", DEFAULT_LOCALE),
+            locale,
+            None if same else language,
         )
 
     @property
     def _locale(self) -> Locale:
         return parse_locale(self.locale)
+
+    @property
+    def _words(self) -> Locale:
+        """The Babel locale of the words a figure carries: the wording's language."""
+        if self.words is None or self.words == self._locale.language:
+            return self._locale
+        return parse_locale(self.words)
 
     @property
     def language(self) -> str:
@@ -206,7 +244,8 @@ class Formatter:
     def _decimal(self, value: float, decimals: int) -> str:
         """|value| with the locale's decimal pattern, exactly `decimals` decimals."""
         pattern = _fixed(self._locale.decimal_formats[None], decimals)
-        return pattern.apply(_rounded(abs(value), decimals), self._locale)
+        with _wide_decimals():
+            return pattern.apply(_rounded(abs(value), decimals), self._locale)
 
     def _signed(self, value: float, text: str, always: bool = False) -> str:
         """`text` (written from |value|) with its sign; a figure that rounds to zero has
@@ -245,15 +284,19 @@ class Formatter:
             return NONE
         amount = round(abs(value))  # whole units; 999,999.6 is a million, in compact form
         symbol = get_currency_symbol(self.currency, self._locale)
-        if amount >= 1e6:
-            text = format_compact_currency(
-                amount, self.currency, locale=self._locale, fraction_digits=1
-            )
-        else:
-            pattern = _fixed(self._locale.currency_formats["standard"], 0)
-            text = pattern.apply(
-                _rounded(amount, 0), self._locale, currency=self.currency, currency_digits=False
-            )
+        with _wide_decimals():
+            if amount >= 1e6:
+                text = format_compact_currency(
+                    amount, self.currency, locale=self._locale, fraction_digits=1
+                )
+            else:
+                pattern = _fixed(self._locale.currency_formats["standard"], 0)
+                text = pattern.apply(
+                    _rounded(amount, 0),
+                    self._locale,
+                    currency=self.currency,
+                    currency_digits=False,
+                )
         return self._signed(value, _spaced(text, symbol))
 
     def percent(self, share: float | None, decimals: int | None = None) -> str:
@@ -266,7 +309,9 @@ class Formatter:
         if decimals is None:
             decimals = 0 if value in (0, 100) else 1
         pattern = _fixed(self._locale.percent_formats[None], decimals)
-        return self._signed(share, pattern.apply(_rounded(value, decimals) / 100, self._locale))
+        with _wide_decimals():
+            text = pattern.apply(_rounded(value, decimals) / 100, self._locale)
+        return self._signed(share, text)
 
     def times(self, ratio: float | None) -> str:
         """1.73 -> "1.7×" (de_DE "1,7×")."""
@@ -280,7 +325,12 @@ class Formatter:
         if self._missing(value):
             return NONE
         whole = round(value)
-        text = format_unit(abs(whole), "duration-day", length="long", locale=self._locale)
+        with _wide_decimals():
+            text = format_unit(abs(whole), "duration-day", length="long", locale=self._words)
+            if self._words is not self._locale:
+                # The unit and its plural in the wording's language, the digits the locale's.
+                written = format_decimal(abs(whole), locale=self._words)
+                text = text.replace(written, self._decimal(whole, 0), 1)
         return self._signed(whole, text)
 
     def change(self, relative: float | None) -> str:
@@ -293,7 +343,7 @@ class Formatter:
         """0.012 -> "+1.2 pts" (de_DE "+1,2 Pp."): a change of a share, in percentage points."""
         if self._missing(difference):
             return NONE
-        unit = _POINTS.get(self.language, _POINTS["en"])
+        unit = _POINTS.get(self._words.language, _POINTS["en"])
         text = self._decimal(difference * 100, 1)
         return self._signed(difference, f"{text} {unit}", always=True)
 
@@ -314,7 +364,7 @@ class Formatter:
             day = day.date()
         if not isinstance(day, date):
             return str(value)
-        return format_date(day, format=format, locale=self._locale)
+        return format_date(day, format=format, locale=self._words)
 
     def month(self, period: str | None) -> str:
         """A period "2026-11" as its month: en_US "November 2026", de_DE "November 2026",
@@ -326,7 +376,7 @@ class Formatter:
         if not found or not 1 <= int(found.group(2)) <= 12:
             return str(period)
         first = date(int(found.group(1)), int(found.group(2)), 1)
-        return format_skeleton("yMMMM", first, locale=self._locale)
+        return format_skeleton("yMMMM", first, locale=self._words)
 
     def role_value(self, value: float | None, role: str, precise: bool = False) -> str:
         """A figure in its role's format: spend as money, days as days, shares as percent;

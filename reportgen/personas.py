@@ -18,6 +18,8 @@ rendered in a sandbox, because a library is user input.
 
 from __future__ import annotations
 
+import math
+import numbers
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -26,7 +28,8 @@ from typing import Any
 
 import jinja2
 from jinja2 import nodes
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import MAX_RANGE, ImmutableSandboxedEnvironment
 
 from reportgen import yamlfile
 from reportgen.errors import ConfigError
@@ -125,10 +128,69 @@ class Personas:
     library: Path
 
 
+MAX_REPEAT = MAX_RANGE
+"""The longest string or list a sandboxed template may build with `*` (100,000 items or
+characters, as many as Jinja's sandbox lets `range` make)."""
+MAX_POWER = 1e100
+"""The largest magnitude a sandboxed template may compute with `**`."""
+
+
+def _size(value: Any) -> int | None:
+    """The length of a sequence that `*` repeats (text, list, tuple), else None."""
+    return len(value) if isinstance(value, str | bytes | list | tuple) else None
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+class LimitedSandbox(ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox that also bounds what `*` and `**` can build: a persona
+    description or a user's template reading `{{ 'x' * 10**8 }}` would otherwise write a
+    100 MB text after minutes (10**9 exhausts memory). Beyond MAX_REPEAT items or
+    MAX_POWER, the template fails with a SecurityError, which the caller reports in one
+    line naming the template."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*":
+            for sequence, times in ((left, right), (right, left)):
+                size = _size(sequence)
+                if size is not None and _whole(times) and size * times > MAX_REPEAT:
+                    raise SecurityError(
+                        f"a repetition of {size * times:,} items is more than the "
+                        f"{MAX_REPEAT:,} a template may build"
+                    )
+        elif operator == "**" and _too_large(left, right):
+            raise SecurityError(
+                f"a power beyond {MAX_POWER:.0e} is more than a template may compute"
+            )
+        return super().call_binop(context, operator, left, right)
+
+
+def _too_large(base: Any, exponent: Any) -> bool:
+    """Whether base ** exponent would exceed MAX_POWER in magnitude (judged by logarithms,
+    without computing it: 10 ** 10**9 would take minutes)."""
+    if not isinstance(base, numbers.Real) or not isinstance(exponent, numbers.Real):
+        return False
+    try:
+        size = abs(float(base))
+        power = float(exponent)
+    except OverflowError:
+        return True
+    if size in (0.0, 1.0):
+        return False
+    if not math.isfinite(size) or not math.isfinite(power):
+        return True
+    return math.log10(size) * power > math.log10(MAX_POWER)
+
+
 def sandbox(formatter: Formatter, words: Wording = ENGLISH) -> ImmutableSandboxedEnvironment:
     """A Jinja environment for user-editable text templates (plain text, not HTML); `clip`
-    shows the "Other (N values)" bucket in the language of `words`."""
-    environment = ImmutableSandboxedEnvironment(
+    shows the "Other (N values)" bucket in the language of `words`. `*` and `**` are
+    bounded (LimitedSandbox)."""
+    environment = LimitedSandbox(
         undefined=jinja2.StrictUndefined, autoescape=False, trim_blocks=True
     )
     environment.filters.update(formatter.filters())

@@ -24,7 +24,6 @@ from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 from weasyprint import HTML
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
@@ -34,7 +33,7 @@ from reportgen.errors import ConfigError
 from reportgen.findings import Findings
 from reportgen.formatting import ROLE_FORMATS, Formatter
 from reportgen.fsutil import read_small
-from reportgen.personas import Personas
+from reportgen.personas import LimitedSandbox, Personas
 from reportgen.plain import plain
 from reportgen.profile import Profiles, highlights
 from reportgen.resources import templates_dir
@@ -103,8 +102,9 @@ def environment(
                 )
         chain.append(jinja2.FileSystemLoader(config.report.templates))
     chain += [default, jinja2.PrefixLoader({"default": default})]
-    # Sandboxed as well as fed plain data: a custom template is text a user edits.
-    env = ImmutableSandboxedEnvironment(
+    # Sandboxed as well as fed plain data: a custom template is text a user edits; `*`
+    # and `**` are bounded, so `{{ 'x' * 10**8 }}` is an error, not a 100 MB brief.
+    env = LimitedSandbox(
         loader=jinja2.ChoiceLoader(chain),
         # Everything is HTML and escaped, except plain-text templates (the email's text part).
         autoescape=jinja2.select_autoescape(
@@ -280,8 +280,8 @@ def render_report(
     words: Wording | None = None,
 ) -> Report:
     """Fill the report template and lay it out as a PDF."""
-    formatter = Formatter.for_report(config.report)
     words = words or wording_for(config)
+    formatter = Formatter.for_report(config.report, words)
     env = environment(config, formatter, words)
     context = plain(_context(config, findings, personas, charts, words))
     try:

@@ -168,6 +168,16 @@ def _po_files(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.po")) if folder.is_dir() else []
 
 
+def language_for(locale: str = "en_US", user_dir: Path | None = None) -> str:
+    """The language the wording of `locale` is in, without compiling it: the language of
+    the first catalogue folder that has PO files ("de" for de_CH), else English."""
+    locale = locale or "en_US"
+    for name in _candidates(locale):
+        if any(_po_files(folder) for folder in catalogue_folders(name, user_dir)):
+            return language_of(locale)
+    return SOURCE_LANGUAGE
+
+
 def load(locale: str = "en_US", user_dir: Path | None = None) -> Wording:
     """The wording of `locale`: its catalogues merged (default set, then the user's), or
     English with a notice when there is none. English needs no catalogue, but a user's
@@ -191,8 +201,8 @@ def load(locale: str = "en_US", user_dir: Path | None = None) -> Wording:
             locale=locale,
             notice=(
                 f"no translation of the brief for {locale} (no catalogue "
-                f"locale/{language}/*.po); the wording stays in English, numbers and dates "
-                f"follow {locale}"
+                f"locale/{language}/*.po); the wording stays in English, numbers follow "
+                f"{locale}"
             ),
         )
     return Wording(locale=locale, language=language, translations=compile_catalogues(files))
@@ -211,9 +221,64 @@ def read_catalogue(path: Path, language: str | None = None) -> Catalog:
         raise ConfigError(f"translation catalogue {path}: {exc}") from None
 
 
+_PLACEHOLDER = re.compile(r"%(?:\((\w+)\))?[-#0 +]*\d*(?:\.\d+)?[sdifr]")
+_CLIP = 60
+
+
+def placeholders(text: str) -> tuple[frozenset[str], int]:
+    """The named `%(x)s` placeholders of a message and its count of bare ones (`%s`);
+    `%%` is a literal percent sign."""
+    names, bare = set(), 0
+    for found in _PLACEHOLDER.finditer(text.replace("%%", "")):
+        if found.group(1):
+            names.add(found.group(1))
+        else:
+            bare += 1
+    return frozenset(names), bare
+
+
+def _describe(names: Iterable[str], bare: int) -> str:
+    found = [f"%({name})s" for name in sorted(names)] + ["%s"] * bare
+    return ", ".join(found)
+
+
+def check_placeholders(message: Any, path: Path) -> None:
+    """Refuse a translation whose placeholders are not the English text's: a `%(foo)s`
+    the English has not (a KeyError when the brief is drawn, blamed on the template), or
+    a missing or extra bare `%s`. A plural form may take those of either English form."""
+    from reportgen.errors import ConfigError
+
+    ids = message.id if isinstance(message.id, tuple) else (message.id,)
+    strings = message.string if isinstance(message.string, tuple) else (message.string,)
+    wanted = [placeholders(text) for text in ids]
+    for form, text in enumerate(strings):
+        names, bare = placeholders(text)
+        if (names, bare) in wanted:
+            continue
+        english_names, english_bare = wanted[-1]
+        singular = len(wanted) > 1 and form == 0
+        if singular and names <= english_names and bare <= english_bare:
+            continue  # a singular form that leaves the number out ("ein Kunde")
+        extra = _describe(names - english_names, max(bare - english_bare, 0))
+        missing = _describe(english_names - names, max(english_bare - bare, 0))
+        difference = "; ".join(
+            part
+            for part in (
+                f"the translation has {extra}, which the English has not" if extra else "",
+                f"it lacks {missing}" if missing else "",
+            )
+            if part
+        )
+        clipped = ids[0] if len(ids[0]) <= _CLIP else ids[0][: _CLIP - 1] + "…"
+        raise ConfigError(
+            f"translation catalogue {path}: msgid {clipped!r}: placeholders differ: {difference}"
+        )
+
+
 def compile_catalogues(files: Iterable[Path]) -> Translations:
     """PO files merged in order (a later file's translation wins) and compiled in memory.
-    Fuzzy and empty translations are left out: their English stays."""
+    Fuzzy and empty translations are left out: their English stays. A translation whose
+    placeholders differ from its English text's is refused, naming the file and message."""
     merged: Catalog | None = None
     for path in files:
         catalogue = read_catalogue(path)
@@ -225,6 +290,7 @@ def compile_catalogues(files: Iterable[Path]) -> Translations:
             strings = message.string if isinstance(message.string, tuple) else (message.string,)
             if not all(strings):
                 continue
+            check_placeholders(message, path)
             merged.delete(message.id)
             merged.add(message.id, message.string)
     buffer = io.BytesIO()

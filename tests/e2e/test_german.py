@@ -134,3 +134,27 @@ def test_longer_german_labels_stay_on_the_page(german):
     # "Durchschnittliche Bewertung" and "Tage seit dem letzten Kauf" as column heads once
     # pushed the comparison table past the right margin.
     assert words_off_the_page(german.pdf) == []
+
+
+_FRENCH_MONTHS = re.compile(
+    r"\b(janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre)\b"
+)
+
+
+def test_english_fallback_wording_has_english_words_in_its_figures(french):
+    """fr_FR has no catalogue: the words a figure carries (days, months) are English like
+    the sentences around them; the digits and marks stay French."""
+    text = french.text
+    assert not re.search(r"\bjours?\b", text), re.search(r".{40}\bjours?\b.{20}", text)
+    assert not _FRENCH_MONTHS.search(text)
+    assert "November 2026" in text and re.search(r"generated \w+ \d{1,2}, 2026", text)
+    assert re.search(r"\d days? ago", text)
+    assert re.search(r"\d,\d\u202f?\s?%", text)  # still French numbers: "28,6 %"
+
+
+def test_no_number_one_before_a_plural_noun_and_german_quotes_only(french, german):
+    # (counts 1 and 2 of each message are rendered in tests/unit/test_wording.py)
+    wrong = re.compile(r"(?<![\d.,\u202f])1 (customers|segments|orders|Kunden sind|Bestellungen)\b")
+    assert not wrong.search(french.text) and not wrong.search(german.text)
+    # German quotes „…“: every “ closes a „, and the English closing ” never appears
+    assert "”" not in german.text and german.text.count("„") == german.text.count("“") > 0

@@ -224,3 +224,48 @@ def test_localise_rewrites_plain_numbers_such_as_axis_ticks():
         Formatter(locale="de_DE", decimal_mark=".", thousands_separator=" ").localise("1,234.5")
         == "1 234.5"
     )
+
+
+def test_words_of_figures_follow_the_wording_language_and_digits_the_locale():
+    # fr_FR has no catalogue: the wording is English, so are "days" and month names, while
+    # digits, grouping, decimal mark and currency place stay French.
+    french = Formatter("EUR", locale="fr_FR", words="en")
+    assert french.days(124) == "124 days"
+    assert french.days(1) == "1 day"
+    assert french.days(1234) == f"1{NNB}234 days"
+    assert french.date("2026-12-01") == "December 1, 2026"
+    assert french.month("2026-01") == "January 2026"
+    assert french.number(1234.5, 1) == f"1{NNB}234,5"
+    assert french.money(1460) == f"1{NNB}460{NB}€"
+    assert french.points(0.012) == "+1,2 pts"
+    # German wording keeps German words; de_CH keeps them with Swiss numbers.
+    assert Formatter(locale="de_DE", words="de").days(11) == "11 Tage"
+    swiss = Formatter(locale="de_CH", words="de")
+    assert swiss.month("2026-11") == "November 2026" and swiss.days(1234) == "1’234 Tage".replace(
+        "’", get_group_symbol("de_CH")
+    )
+
+
+def test_for_report_takes_the_wording_language():
+    from reportgen.config import parse
+    from reportgen.wording import Wording
+
+    french = parse({"report": {"locale": "fr_FR", "currency": "EUR"}}).report
+    assert Formatter.for_report(french).words == "en"  # no French catalogue
+    assert Formatter.for_report(french).days(124) == "124 days"
+    assert Formatter.for_report(french, Wording(locale="fr_FR")).month("2026-01") == "January 2026"
+    german = parse({"report": {"locale": "de_CH"}}).report
+    assert Formatter.for_report(german).words is None
+    assert Formatter.for_report(german).days(11) == "11 Tage"
+
+
+@pytest.mark.parametrize("locale", ["en_US", "de_DE"])
+@pytest.mark.parametrize("value", [1e25, 1e300, -1e300, 1e-31])
+def test_every_filter_writes_extreme_figures_instead_of_failing(locale, value):
+    # A chart tick of a perfect clustering's criteria reached 1e25 with six decimals, past
+    # the 28 digits Babel rounds in by default: the run stopped with InvalidOperation.
+    formatter = Formatter("EUR", locale=locale)
+    for name in ("number", "money", "percent", "times", "days", "change", "points", "signed"):
+        text = getattr(formatter, name)(value)
+        assert isinstance(text, str) and text
+    assert formatter.number(value, 6)

@@ -197,3 +197,172 @@ def test_update_adds_new_messages_untranslated_and_keeps_translations(tmp_path):
     assert catalogue.get("Brand new").string == ""
     assert catalogue.get("Executive summary").string == "Zusammenfassung"
     assert problems(folder) == ["untranslated in report.po: 'Brand new'"]
+
+
+def test_every_default_catalogue_passes_the_placeholder_check():
+    files = sorted((templates_dir() / LOCALE_FOLDER / "de").glob("*.po"))
+    assert files
+    translations = wording.compile_catalogues(files)  # raises on a placeholder mismatch
+    assert translations.gettext("%(items)s and %(last)s") == "%(items)s und %(last)s"
+
+
+@pytest.mark.parametrize(
+    ("msgid", "msgstr", "difference"),
+    [
+        (
+            "%(items)s and %(last)s",
+            "%(foo)s und %(last)s",
+            r"has %\(foo\)s, which the English has not; it lacks %\(items\)s",
+        ),
+        ("Customer segments", "Kundensegmente %s", r"has %s, which the English has not"),
+        ("%(items)s and %(last)s", "%(items)s", r"it lacks %\(last\)s"),
+    ],
+)
+def test_a_user_catalogue_with_other_placeholders_fails_at_load_naming_file_and_msgid(
+    tmp_path, msgid, msgstr, difference
+):
+    folder = tmp_path / LOCALE_FOLDER / "de"
+    folder.mkdir(parents=True)
+    (folder / "mine.po").write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n\n'
+        f'msgid "{msgid}"\nmsgstr "{msgstr}"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as caught:
+        wording.load("de_DE", tmp_path)
+    message = str(caught.value)
+    assert "mine.po" in message and repr(msgid) in message
+    assert re.search(difference, message), message
+    assert "\n" not in message
+
+
+def test_a_plural_translation_may_leave_the_number_out_of_its_singular_only(tmp_path):
+    folder = tmp_path / LOCALE_FOLDER / "de"
+    folder.mkdir(parents=True)
+    header = (
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n'
+        '"Plural-Forms: nplurals=2; plural=(n != 1);\\n"\n\n'
+    )
+    entry = (
+        'msgid "Other (%(num)s value)"\nmsgid_plural "Other (%(num)s values)"\n'
+        'msgstr[0] "Sonstige (ein Wert)"\nmsgstr[1] "{plural}"\n'
+    )
+    (folder / "mine.po").write_text(header + entry.format(plural="Sonstige (%(num)s Werte)"))
+    assert wording.load("de_DE", tmp_path).data("Other (3 values)") == "Sonstige (3 Werte)"
+    (folder / "mine.po").write_text(header + entry.format(plural="Sonstige (viele Werte)"))
+    with pytest.raises(ConfigError, match=r"mine\.po.*Other \(%\(num\)s value\).*lacks %\(num\)s"):
+        wording.load("de_DE", tmp_path)
+
+
+def _german(name: str) -> dict[str, str | tuple[str, ...]]:
+    path = templates_dir() / LOCALE_FOLDER / "de" / f"{name}.po"
+    return {m.id: m.string for m in read_catalogue(path, "de") if m.id}
+
+
+def test_german_level_words_are_the_same_in_every_catalogue():
+    """The German word of a level (LEVELS in wording.py, python.po) is the one the persona
+    descriptions, the trait words and the report's definitions use: "lapsed" was
+    "abgewandert" in the summary and "inaktiv" in a persona description."""
+    python = _german("python")
+    levels = {level: python[level] for level in wording.LEVELS}
+    assert levels["lapsed"] == "abgewandert" and levels["lost"] == "verloren"
+    personas, report = _german("personas"), _german("report")
+    for catalogue in (personas, report):
+        for level in ("lapsed", "lost"):
+            if level in catalogue:  # a trait word spelled as the level
+                assert catalogue[level] == levels[level]
+            quoting = [m for m in catalogue if f"counts as {level}" in str(m)]
+            assert quoting or catalogue is report
+            for msgid in quoting:
+                strings = catalogue[msgid]
+                for text in strings if isinstance(strings, tuple) else (strings,):
+                    assert re.search(rf"\bals {levels[level]}\b", text), (msgid, text)
+    definitions = report["recent up to %(recent)s, lapsed from %(lapsed)s, lost from %(lost)s"]
+    for level in ("recent", "lapsed", "lost"):
+        assert definitions.startswith(levels[level]) or f" {levels[level]}:" in definitions
+    tenure = report["new (low) up to %(low)s, long-standing (high) from %(high)s"]
+    assert personas["new"] in tenure and personas["long-standing"] in tenure
+    assert f"({levels['low']})" in tenure and f"({levels['high']})" in tenure
+    assert report["new"] == personas["new"]
+
+
+_TRANS = re.compile(r"\{% trans .*?\{% endtrans %\}", re.S)
+
+
+def _block(marker: str, name: str = "report.html.j2") -> str:
+    """The {% trans %} block of a default template that contains `marker`."""
+    found = [b for b in _TRANS.findall((templates_dir() / name).read_text()) if marker in b]
+    assert len(found) == 1, (marker, found)
+    return found[0]
+
+
+def _environment(locale: str):
+    from reportgen import render
+    from reportgen.config import parse
+
+    words = wording.load(locale)
+    return render.environment(parse({}), Formatter(locale=locale, words=words.language), words)
+
+
+@pytest.mark.parametrize(
+    ("locale", "marker", "context", "one", "two"),
+    [
+        (
+            "en_US",
+            "at least {{ orders }}",
+            "repeat_orders",
+            "at least 1 order)",
+            "at least 2 orders)",
+        ),
+        (
+            "de_DE",
+            "at least {{ orders }}",
+            "repeat_orders",
+            "mindestens 1 Bestellung)",
+            "mindestens 2 Bestellungen)",
+        ),
+        ("en_US", "with {{ size }} customer", "size", "with 1 customer (", "with 2 customers ("),
+        ("de_DE", "{{ size }} customer · {{ share }}", "size", "1 Kunde ·", "2 Kunden ·"),
+        ("en_US", "K-Means", "k", "(1 cluster)", "(2 clusters)"),
+    ],
+)
+def test_a_number_before_a_noun_agrees_with_it(locale, marker, context, one, two):
+    block = _block(marker)
+    environment = _environment(locale)
+    values = {
+        "repeat_orders": lambda n: {"profiles": {"repeat_orders": n}},
+        "size": lambda n: {
+            "largest": {"persona": {"name": "A"}, "profile": {"size": n, "share": 0.5}},
+            "s": {"profile": {"size": n, "share": 0.5}},
+        },
+        "k": lambda n: {"segmentation": {"k": n}},
+    }[context]
+    assert one in environment.from_string(block).render(values(1))
+    assert two in environment.from_string(block).render(values(2))
+
+
+def test_every_trans_block_that_counts_customers_or_segments_has_a_plural():
+    """A number before "customers", "segments", "orders", "resamples"… inside a message is
+    pluralised: the block gives `count` and `pluralize`."""
+    nouns = "customers|segments|orders|clusters|resamples|rows|order lines"
+    # ("below {{ limit }} segments overlap": a silhouette bound, not a count of segments)
+    noun = re.compile(rf"\{{\{{ (?!limit\b)\w+ \}}\}} ({nouns})\b")
+    for name in ("report.html.j2", "email.html.j2", "email.txt.j2"):
+        for block in _TRANS.findall((templates_dir() / name).read_text()):
+            if noun.search(block):
+                assert "{% pluralize" in block and "count=" in block, (name, block[:120])
+
+
+def test_no_quotation_mark_is_written_outside_a_message():
+    """Quotes are the language's („Umsatz“ in German): a “ or ” in a template outside a
+    {% trans %} block or _() would be English typography in every language."""
+    for name in ("report.html.j2", "email.html.j2", "email.txt.j2"):
+        source = _TRANS.sub("", (templates_dir() / name).read_text())
+        source = re.sub(r"\{#.*?#\}", "", source, flags=re.S)
+        assert not re.search("[“”„]", source), name
+    german = _environment("de_DE")
+    quoted = german.from_string(_block("“{{ text }}”")).render(text="Umsatz")
+    assert quoted == "„Umsatz“"
+    assert _environment("en_US").from_string(_block("“{{ text }}”")).render(text="spend") == (
+        "“spend”"
+    )

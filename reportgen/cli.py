@@ -17,21 +17,19 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import jinja2
 from rich.console import Console
 
 from reportgen import (
     __version__,
-    archive,
     column_names,
     config,
-    deliver,
+    inputs,
     interrupt,
     names,
     numbers,
-    pipeline,
     sample,
     terminal,
 )
@@ -42,6 +40,13 @@ from reportgen.resources import sample_data_path, templates_dir
 from reportgen.roles import ROLES
 from reportgen.sample_orders import generate_orders, order_log_bytes
 from reportgen.validate import CleanData
+
+if TYPE_CHECKING:
+    from reportgen import archive, deliver
+
+# The analysis, the archive and the email (scikit-learn, matplotlib, WeasyPrint: most of a
+# run's start-up) are imported by the commands that use them, so `init`, `validate`,
+# `sample`, --help and an error in the config answer at once.
 
 EXIT_USER_ERROR = 2
 
@@ -317,7 +322,9 @@ def _run(args: argparse.Namespace, err: _Console) -> int:
     cfg = config.load(args.config)
     if args.as_of:
         cfg = replace(cfg, orders=replace(cfg.orders, as_of=args.as_of))
-    path = pipeline.data_path(cfg, args.data, sample_data_path())
+    path = inputs.data_path(cfg, args.data, sample_data_path())
+    from reportgen import deliver, pipeline
+
     progress = _Progress(err, show=err.is_terminal and not args.quiet)
     result = pipeline.run(
         path, cfg, out=args.out, period=args.period, k=args.k, force=args.force, reporter=progress
@@ -361,6 +368,8 @@ def _run(args: argparse.Namespace, err: _Console) -> int:
 
 def _send(args: argparse.Namespace, err: _Console) -> int:
     cfg = config.load(args.config)
+    from reportgen import archive, deliver
+
     slug = args.report or cfg.report.slug
     period = args.period
     if period is None:
@@ -454,8 +463,8 @@ def _init(args: argparse.Namespace, err: _Console) -> int:
 
 def _validate(args: argparse.Namespace, err: _Console) -> int:
     cfg = config.load(args.config)
-    path = pipeline.data_path(cfg, args.data, sample_data_path())
-    clean = pipeline.check(path, cfg)
+    path = inputs.data_path(cfg, args.data, sample_data_path())
+    clean = inputs.check(path, cfg)
     _describe_roles(clean.roles, err)
     _out("\n".join(_quality_lines(clean)))
     return 0
@@ -487,6 +496,8 @@ def _size(count: int) -> str:
 
 def _segments_of(entry: archive.Entry) -> list[tuple[str, str, int, float]]:
     """Id, persona, size and share of each segment in a snapshot's profiles.json."""
+    from reportgen import archive
+
     path = entry.path / "profiles.json"
     try:
         return [
@@ -502,6 +513,8 @@ def _segments_of(entry: archive.Entry) -> list[tuple[str, str, int, float]]:
 
 def _archive(args: argparse.Namespace, err: _Console) -> int:
     cfg = config.load(args.config)
+    from reportgen import archive
+
     slug = args.report or cfg.report.slug
     if args.action == "list":
         found = archive.entries(args.out, args.report)
@@ -583,6 +596,8 @@ def _archive(args: argparse.Namespace, err: _Console) -> int:
 
 def _rerender(args: argparse.Namespace, err: _Console) -> int:
     cfg = config.load(args.config)
+    from reportgen import pipeline
+
     progress = _Progress(err, show=err.is_terminal)  # its stages also stop on Ctrl-C/SIGTERM
     result = pipeline.rerender(
         args.out, args.report or cfg.report.slug, args.period, cfg, reporter=progress

@@ -13,7 +13,7 @@ import platform
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -50,15 +50,15 @@ from reportgen.history import (
     keep_identities,
     migrate,
 )
-from reportgen.ingest import Dataset, read_table
-from reportgen.orders import read_orders
+from reportgen.ingest import Dataset
+from reportgen.inputs import read_input
 from reportgen.personas import Personas, assign_personas, load_library
 from reportgen.profile import Profiles, build_profiles
 from reportgen.render import Report, render_report, wording_for
 from reportgen.resources import find_template, fingerprint
 from reportgen.segment import ArchivedModel, Segmentation, model_record, score, segment
 from reportgen.spreadsheet import csv_bytes
-from reportgen.validate import CleanData, validate
+from reportgen.validate import CleanData
 
 _PACKAGES = (
     "numpy",
@@ -138,43 +138,6 @@ class _Timer:
         return result
 
 
-def data_path(config: Config, given: Path | None, default: Path) -> Path:
-    """--data wins over [data] path, which wins over the bundled sample (a customer table)."""
-    if given or config.data.path:
-        return given or config.data.path
-    if config.data.kind == "transactions":
-        raise ConfigError(
-            '[data] kind = "transactions" needs the order log: pass --data FILE, FOLDER or '
-            '"GLOB", or set [data] path'
-        )
-    return default
-
-
-def _read(path: Path, config: Config, timer: _Timer) -> tuple[Dataset, CleanData]:
-    """The customer table, read directly or built from an order log, and validated."""
-    if config.data.kind != "transactions":
-        limits = (config.data.max_file_mb, config.data.max_columns)
-        dataset = timer("ingest", lambda: read_table(path, *limits))
-        return dataset, timer("validate", lambda: validate(dataset, config))
-    log = timer("orders", lambda: read_orders(path, config.orders, config.data))
-    # The table's columns are named by role, so the mapping is the identity.
-    by_role = replace(config, columns={c: c for c in log.dataset.frame.columns})
-    clean = timer("validate", lambda: validate(log.dataset, by_role))
-    quality = replace(
-        clean.quality,
-        fixes=log.fixes + clean.quality.fixes,
-        number_formats=log.number_formats,
-        order_lines=log.lines,
-        as_of=log.as_of,
-    )
-    return log.dataset, replace(clean, quality=quality)
-
-
-def check(path: Path, config: Config, reporter: Reporter | None = None) -> CleanData:
-    """Read and validate only (the `validate` command)."""
-    return _read(path, config, _Timer(reporter or _Silent()))[1]
-
-
 def analyse(
     path: Path,
     config: Config,
@@ -184,7 +147,7 @@ def analyse(
 ) -> Analysis:
     """Every stage from reading the file to the segment profiles; nothing is written."""
     timer = _Timer(reporter or _Silent())
-    dataset, clean = _read(path, config, timer)
+    dataset, clean = read_input(path, config, timer)
     model = _frozen_model(config, k, previous)
     features = timer(
         "features",
@@ -291,8 +254,8 @@ def write_brief(findings: Findings, config: Config, reporter: Reporter | None = 
     """Personas, charts and the HTML and PDF report from what the analysis found."""
     timer = _Timer(reporter or _Silent())
     report = config.report
-    formatter = Formatter.for_report(report)
     words = wording_for(config)  # the language of every piece of wording below
+    formatter = Formatter.for_report(report, words)  # its words (days, months) in it too
     library_path = report.personas or find_template("personas.yaml", report.templates)
     personas = timer(
         "personas",

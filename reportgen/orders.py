@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
+import pyarrow as pa
 
 from reportgen import column_names, numbers
 from reportgen.config import ORDER_ROLES, DataSettings, OrderSettings, hint_score
@@ -387,10 +388,11 @@ def _numbers(
         if shapes.separated:
             formats.append(found)
         table = f"numbers_{role}"
-        values = pd.DataFrame(
+        # An Arrow table, not a DataFrame: DuckDB 1.1 cannot read pandas 3's str dtype.
+        values = pa.table(
             {
-                "raw": shapes.values.astype(str),
-                "value": shapes.parse(numbers.convention_of(found)),
+                "raw": pa.array(shapes.values.astype(str).tolist(), pa.string()),
+                "value": pa.array(shapes.parse(numbers.convention_of(found)), pa.float64()),
             }
         )
         con.register(f"{table}_source", values)

@@ -45,7 +45,7 @@ def test_formats(call, expected):
 NB = "\u00a0"  # no-break space, as CLDR puts between a figure and "%" or "€" in German
 NNB = "\u202f"  # narrow no-break space, the French thousands separator
 CH = get_group_symbol("de_CH")
-"""de_CH groups with an apostrophe: "’" in CLDR 42 (Babel 2.12, the oldest supported),
+"""de_CH groups with an apostrophe: "’" in older CLDR (Babel 2.13, the oldest supported),
 "'" in CLDR 46+; the test takes the installed one."""
 
 EN, DE, SWISS, FR = (Formatter(locale=name) for name in ("en_US", "de_DE", "de_CH", "fr_FR"))

@@ -242,16 +242,17 @@ class _NumberReader:
 
     def __init__(self, dataset: Dataset, settings: numbers.Settings, roles: RoleMap) -> None:
         self.path = dataset.path
+        self.frame = dataset.frame
         # Only columns that play a role may vouch for the file's decimal mark: an unused
         # column of coordinates (47.67) says nothing sure about the amounts.
-        self.frame = dataset.frame[list(dict.fromkeys(roles.columns.values()))]
+        self.vouching = list(dict.fromkeys(roles.columns.values()))
         self.context = numbers.Context(settings, self._file_mark, dataset.delimiter)
         self.formats: list[numbers.NumberFormat] = []
         self._mark: tuple[str | None] | None = None
 
     def _file_mark(self) -> str | None:
         if self._mark is None:  # computed once, and only when a column needs it
-            self._mark = (numbers.file_mark(self.frame),)
+            self._mark = (numbers.file_mark(self.frame[self.vouching]),)
         return self._mark[0]
 
     def read(self, role: str, series: pd.Series) -> pd.Series:

@@ -27,7 +27,7 @@ from sklearn.metrics import (
 from reportgen.config import SegmentationSettings
 from reportgen.errors import SegmentationError
 from reportgen.features import Features, Scaling
-from reportgen.wording import ENGLISH, N_
+from reportgen.wording import ENGLISH, N_, PLURAL, Nn_
 
 N_INIT = 4
 WEAK_SILHOUETTE = 0.25
@@ -427,30 +427,33 @@ def segment(
     outliers = outside
     reason = fit.reason
     if len(outliers):
-        reason += (
-            (
-                N_(
-                    " %(outliers)s customers were too few and too far from the rest to form a "
-                    "segment of at least %(minimum)s (the smallest a segment may be); they were "
-                    "set aside while k was chosen and the model fitted, then assigned to the "
-                    "nearest segment."
-                ),
-                {"outliers": len(outliers), "minimum": minimum},
-            ),
+        one, many = Nn_(
+            " %(count)s customer was too few and too far from the rest to form a segment of "
+            "at least %(minimum)s (the smallest a segment may be); it was set aside while k "
+            "was chosen and the model fitted, then assigned to the nearest segment.",
+            " %(count)s customers were too few and too far from the rest to form a segment of "
+            "at least %(minimum)s (the smallest a segment may be); they were set aside while k "
+            "was chosen and the model fitted, then assigned to the nearest segment.",
         )
+        reason += ((one, {PLURAL: many, "count": len(outliers), "minimum": minimum}),)
     if chosen < fit.chosen:
+        one, many = Nn_(
+            " %(small)s of the %(fitted)s clusters had fewer than %(minimum)s customers, so "
+            "its %(count)s customer was merged into the nearest of the %(chosen)s segments "
+            "that remain.",
+            " %(small)s of the %(fitted)s clusters had fewer than %(minimum)s customers, so "
+            "their %(count)s customers were merged into the nearest of the %(chosen)s "
+            "segments that remain.",
+        )
         reason += (
             (
-                N_(
-                    " %(small)s of the %(fitted)s clusters had fewer than %(minimum)s customers, "
-                    "so their %(customers)s customers were merged into the nearest of the "
-                    "%(chosen)s segments that remain."
-                ),
+                one,
                 {
+                    PLURAL: many,
+                    "count": len(dissolved),
                     "small": fit.chosen - chosen,
                     "fitted": fit.chosen,
                     "minimum": minimum,
-                    "customers": len(dissolved),
                     "chosen": chosen,
                 },
             ),

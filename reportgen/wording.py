@@ -49,6 +49,8 @@ def Nn_(singular: str, plural: str) -> tuple[str, str]:
     return singular, plural
 
 
+PLURAL = "plural"
+"""The parameter of a stored sentence that holds its plural message id (see phrases)."""
 LOCALE_FOLDER = "locale"
 SOURCE_LANGUAGE = "en"
 JINJA_OPTIONS = {"trimmed": "true", "trim_blocks": "true", "lstrip_blocks": "true"}
@@ -122,11 +124,19 @@ class Wording:
     def phrases(self, parts: Iterable[Any], number: Callable[[Any], str] = str) -> str:
         """Sentences stored as (message id, parameters), e.g. a segmentation's reason, in
         this language. A parameter that is a number is formatted by `number`, a list of
-        message ids is joined ("a, b and c"), a text is looked up as a message id."""
+        message ids is joined ("a, b and c"), a text is looked up as a message id. A
+        message with a plural form (marked Nn_) keeps it in the parameter PLURAL, and its
+        number in "count"."""
         out = []
         for message, params in parts:
-            values = {key: self._value(value, number) for key, value in params.items()}
-            out.append(self.gettext(message) % values if values else self.gettext(message))
+            values = {
+                key: self._value(value, number) for key, value in params.items() if key != PLURAL
+            }
+            if PLURAL in params:  # a count before a noun: the plural form its number needs
+                text = self.ngettext(message, params[PLURAL], int(params["count"]))
+            else:
+                text = self.gettext(message)
+            out.append(text % values if values else text)
         return "".join(out)
 
     def _value(self, value: Any, number: Callable[[Any], str]) -> str:

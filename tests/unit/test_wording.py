@@ -366,3 +366,26 @@ def test_no_quotation_mark_is_written_outside_a_message():
     assert _environment("en_US").from_string(_block("“{{ text }}”")).render(text="spend") == (
         "“spend”"
     )
+
+
+def test_a_stored_sentence_with_a_count_takes_the_plural_form_its_number_needs():
+    # Before, one customer set aside read "1 customers were too few".
+    from reportgen.segment import english
+    from reportgen.wording import PLURAL, Nn_
+
+    one, many = Nn_(
+        " %(count)s customer was too few and too far from the rest to form a segment of "
+        "at least %(minimum)s (the smallest a segment may be); it was set aside while k "
+        "was chosen and the model fitted, then assigned to the nearest segment.",
+        " %(count)s customers were too few and too far from the rest to form a segment of "
+        "at least %(minimum)s (the smallest a segment may be); they were set aside while k "
+        "was chosen and the model fitted, then assigned to the nearest segment.",
+    )
+    german = wording.load("de_DE")
+    for count, english_start, german_start in (
+        (1, " 1 customer was too few", " 1 Kunde war zu weit"),
+        (2, " 2 customers were too few", " 2 Kunden waren zu wenige"),
+    ):
+        parts = ((one, {PLURAL: many, "count": count, "minimum": 10}),)
+        assert english(parts).startswith(english_start)
+        assert german.phrases(parts).startswith(german_start)

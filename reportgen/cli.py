@@ -304,7 +304,9 @@ def _describe_roles(roles: config.RoleMap, console: _Console) -> None:
         console.print(f"Columns not used: {', '.join(map(repr, roles.unused))}")
 
 
-def _quality_lines(clean: CleanData) -> list[str]:
+def _quality_lines(clean: CleanData, currency: str) -> list[str]:
+    """The data-quality summary, and a warning when the data's amounts are written in
+    another currency than the brief will show (`currency`, [report] currency)."""
     quality = clean.quality
     if quality.order_lines is not None:
         lines = [
@@ -315,6 +317,12 @@ def _quality_lines(clean: CleanData) -> list[str]:
         lines = [f"Rows read: {quality.rows_read:,}; customers kept: {quality.rows_kept:,}"]
     lines += [f"- {fix.describe()}" for fix in quality.fixes] or ["- no fixes were needed"]
     lines += [f"- numbers: {found.describe()}" for found in quality.number_formats]
+    seen = numbers.one_currency(quality.number_formats)
+    if seen is not None and seen != currency:
+        lines.append(
+            f"warning: the data's amounts are in {seen}, but the brief shows [report] currency "
+            f'= "{currency}"; set [report] currency = "{seen}" if the amounts are {seen}'
+        )
     return lines
 
 
@@ -334,7 +342,7 @@ def _run(args: argparse.Namespace, err: _Console) -> int:
         for repair in result.repaired:
             err.print(f"note: {repair}")
         _describe_roles(analysis.clean.roles, err)
-        for line in _quality_lines(analysis.clean):
+        for line in _quality_lines(analysis.clean, cfg.report.currency):
             err.print(line)
         seg = analysis.segmentation
         if seg.frozen_from:
@@ -432,6 +440,7 @@ def _init(args: argparse.Namespace, err: _Console) -> int:
         drivers=config.drivers_for(config.Config(), roles),
         number_formats=number_formats,
         number_format=number_format,
+        currency=found.currency,
     )
     write_bytes(args.out, text.encode("utf-8"))
     _describe_roles(roles, err)
@@ -466,7 +475,7 @@ def _validate(args: argparse.Namespace, err: _Console) -> int:
     path = inputs.data_path(cfg, args.data, sample_data_path())
     clean = inputs.check(path, cfg)
     _describe_roles(clean.roles, err)
-    _out("\n".join(_quality_lines(clean)))
+    _out("\n".join(_quality_lines(clean, cfg.report.currency)))
     return 0
 
 

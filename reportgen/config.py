@@ -394,8 +394,8 @@ def _color(where: str, value: Any) -> str:
 def _thousands(where: str, value: Any) -> str:
     """A thousands separator as the data writes it; the no-break and thin spaces French
     and Swiss exports use are the space."""
-    if isinstance(value, str) and value in numbers.SPACES:
-        value = " "
+    if isinstance(value, str) and len(value) == 1 and value in numbers.SPACES:
+        value = " "  # ("" is in every string: before, an empty value became a space)
     return _choice("auto", ",", ".", " ", "'", "none")(where, value)
 
 

@@ -140,6 +140,13 @@ def _spaced(text: str, symbol: str) -> str:
     return text
 
 
+def _sign(value: float, text: str, always: bool) -> str:
+    """The sign of a figure written as `text` (from |value|): none when it rounds to zero
+    ("0.0", not "−0.0" or "+0.0"), "−" below zero, and "+" above it when `always`."""
+    shown = any(char.isdigit() and unicodedata.digit(char, 0) for char in text)
+    return (MINUS if value < 0 else "+" if always else "") if shown else ""
+
+
 def _wide_decimals() -> decimal.localcontext:
     """A decimal context that holds any float's digits: Babel rounds in the current one,
     whose 28 digits fail on a chart tick or a revenue total of 1e25 with decimals."""
@@ -248,11 +255,8 @@ class Formatter:
             return pattern.apply(_rounded(abs(value), decimals), self._locale)
 
     def _signed(self, value: float, text: str, always: bool = False) -> str:
-        """`text` (written from |value|) with its sign; a figure that rounds to zero has
-        none of its own ("0", not "−0"), and "+" when `always`."""
-        shown = any(char.isdigit() and unicodedata.digit(char, 0) for char in text)
-        sign = MINUS if value < 0 and shown else ("+" if always else "")
-        return self._marks(sign + text)
+        """`text` (written from |value|) with its sign, in the override marks."""
+        return self._marks(_sign(value, text, always) + text)
 
     def number(self, value: float | None, decimals: int | None = None) -> str:
         """1234.5 -> "1,234.5" (de_DE "1.234,5"); whole numbers lose their ".0", 100 and
@@ -285,7 +289,15 @@ class Formatter:
         amount = round(abs(value))  # whole units; 999,999.6 is a million, in compact form
         symbol = get_currency_symbol(self.currency, self._locale)
         with _wide_decimals():
-            if amount >= 1e6:
+            if amount >= 1e6 and self._words is not self._locale:
+                # "M"/"Mio." are words: in the wording's language, with the locale's marks
+                # (a pt_BR brief in English reads "R$12,3M", not "R$ 12,3 mi").
+                text = self.localise(
+                    format_compact_currency(
+                        amount, self.currency, locale=self._words, fraction_digits=1
+                    )
+                )
+            elif amount >= 1e6:
                 text = format_compact_currency(
                     amount, self.currency, locale=self._locale, fraction_digits=1
                 )
@@ -297,6 +309,9 @@ class Formatter:
                     currency=self.currency,
                     currency_digits=False,
                 )
+        # CLDR writes the yen in ja_JP as the fullwidth "￥", which the brief's fonts
+        # (DejaVu) lack: a blank box on every amount. "¥" is the same sign.
+        text, symbol = (part.replace("\uffe5", "\u00a5") for part in (text, symbol))
         return self._signed(value, _spaced(text, symbol))
 
     def percent(self, share: float | None, decimals: int | None = None) -> str:
@@ -337,7 +352,8 @@ class Formatter:
         """0.036 -> "+3.6%" (de_DE "+3,6 %"): a relative change, always signed."""
         if self._missing(relative):
             return NONE
-        return ("+" if relative >= 0 else MINUS) + self.percent(abs(relative))
+        text = self.percent(abs(relative))
+        return _sign(relative, text, always=True) + text
 
     def points(self, difference: float | None) -> str:
         """0.012 -> "+1.2 pts" (de_DE "+1,2 Pp."): a change of a share, in percentage points."""

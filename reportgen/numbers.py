@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from babel.numbers import list_currencies
 
 from reportgen.errors import DataError
 
@@ -41,11 +42,22 @@ SPACES = "\u00a0\u2007\u2009\u202f"
 """No-break, figure, thin and narrow no-break spaces: written as a plain space."""
 _APOSTROPHES = "\u2019\u02bc"
 """The typographic apostrophes Swiss exports group thousands with: written as "'"."""
-_CURRENCY = r"(?:\p{Sc}+|[A-Z]{3}|R\$|kr\.?|zł|Kč|Ft|Fr\.?|lei)"
+_SIGNS = {
+    "€": "EUR", "£": "GBP", "$": "USD", "US$": "USD", "¥": "JPY", "￥": "JPY", "₹": "INR",
+    "R$": "BRL", "zł": "PLN", "Kč": "CZK", "Ft": "HUF", "Fr.": "CHF", "Fr": "CHF",
+    "lei": "RON", "₽": "RUB", "₩": "KRW", "₺": "TRY", "₪": "ILS", "฿": "THB", "₫": "VND",
+    "₴": "UAH", "₦": "NGN", "₱": "PHP", "kr": "kr", "kr.": "kr",
+}  # fmt: skip
+"""Currency signs and local abbreviations, as the ISO code they stand for ("kr" is
+Swedish, Norwegian, Danish or Icelandic: it stays "kr")."""
+_CODES = "|".join(sorted(list_currencies(), key=len, reverse=True))
+_CURRENCY = (
+    r"US\$|R\$|kr\.?|zł|Kč|Ft|Fr\.?|lei|\p{Sc}|" + _CODES
+)  # an ISO 4217 code, never any three capitals: "1,5 MIO" is no amount in "MIO"
 NUMBER_PATTERN = (
-    r"^\s*(?P<open>\()?\s*(?P<sign>[-−+])?\s*" + _CURRENCY + r"?\s*(?P<sign2>[-−+])?\s*"
-    r"(?P<core>\d[\d.,' ]*\d|\d|[.,]\d+)(?P<exp>[eE][-+]?\d+)?\s*" + _CURRENCY + r"?\s*"
-    r"(?P<trail>-)?\s*(?P<close>\))?\s*$"
+    r"^\s*(?P<open>\()?\s*(?P<sign>[-−+])?\s*(?P<cur>" + _CURRENCY + r")?\s*"
+    r"(?P<sign2>[-−+])?\s*(?P<core>\d[\d.,' ]*\d|\d|[.,]\d+)(?P<exp>[eE][-+]?\d+)?\s*"
+    r"(?P<cur2>" + _CURRENCY + r")?\s*(?P<trail>-)?\s*(?P<close>\))?\s*$"
 )
 """A number with its sign, brackets and currency: `core` holds digits and separators."""
 SHAPE_STEPS = ((r"^0([^0-9])", r"z\1"), (r"\d{4,}", "L"), (r"\d{3}", "g"), (r"\d{1,2}", "s"))
@@ -124,13 +136,16 @@ class NumberFormat:
     thousands_separator: str
     decided_by: str
     """values | setting | other columns | delimiter"""
+    currency: str | None = None
+    """The one currency the values are written in ("EUR" for "€ 12,50"), if any."""
 
     def describe(self) -> str:
         """E.g. "'Umsatz' read with a decimal comma, a point thousands separator (decided by
         the delimiter)"."""
         convention = Convention(self.decimal_mark, self.thousands_separator)
         how = f"decided by the {self.decided_by}"
-        return f"{self.column!r} read with a {convention.describe()} ({how})"
+        money = f", amounts in {self.currency}" if self.currency else ""
+        return f"{self.column!r} read with a {convention.describe()} ({how}){money}"
 
 
 @dataclass(frozen=True)
@@ -172,8 +187,23 @@ class Shapes:
 
     @property
     def separated(self) -> bool:
-        """Some value has a separator, so how the column was read is worth recording."""
-        return any(mark in shape for shape in self.counts() for mark in ".,' ")
+        """Some value has a separator or a currency, so how the column was read is worth
+        recording."""
+        return bool(self.currencies()) or any(
+            mark in shape for shape in self.counts() for mark in ".,' "
+        )
+
+    def currencies(self) -> dict[str, str]:
+        """Each currency the values are written in (its ISO code where the sign is known:
+        "€" is "EUR"), with one value that shows it."""
+        found: dict[str, str] = {}
+        for name in ("cur", "cur2"):
+            tokens = self.parts.field(name)
+            for token in pc.unique(tokens).to_pylist():
+                if token:
+                    row = pc.index(tokens, token).as_py()
+                    found.setdefault(_SIGNS.get(token, token), str(self.values.iloc[row]))
+        return found
 
     @property
     def numeric_share(self) -> float:
@@ -220,10 +250,12 @@ def _signs(fields: Mapping[str, pa.Array]) -> np.ndarray:
         for name, f in fields.items()
     }
     minus = [np.isin(arrays[name], ["-", "−"]) for name in ("sign", "sign2", "trail")]
+    signs = sum((arrays[name] != "").astype(int) for name in ("sign", "sign2", "trail"))
     brackets = (arrays["open"] == "(") & (arrays["close"] == ")")
     unbalanced = (arrays["open"] == "(") != (arrays["close"] == ")")
     negatives = sum(m.astype(int) for m in minus) + brackets.astype(int)
-    return np.where(unbalanced | (negatives > 1), np.nan, np.where(negatives == 1, -1.0, 1.0))
+    twice = (negatives > 1) | (signs > 1)  # "--5", "+-12,50": no sign a person writes
+    return np.where(unbalanced | twice, np.nan, np.where(negatives == 1, -1.0, 1.0))
 
 
 def readings(shapes: Iterable[str], conventions: Iterable[Convention]) -> dict[tuple, list]:
@@ -314,10 +346,21 @@ def decide(column: str, role: str | None, shapes: Shapes, context: Context) -> N
     """The convention `column` is read with, and what decided it; DataError when nothing
     decides or the values mix conventions."""
     counts = shapes.counts()
+    money = shapes.currencies()
+    if len(money) > 1:  # 1.234,56 EUR and 1.234,56 USD cannot be added up
+        first, second = list(money.values())[:2]
+        raise DataError(
+            f"column {column!r}{_role(role)} holds amounts in more than one currency "
+            f"({', '.join(money)}; e.g. {first!r} and {second!r}); convert them to one "
+            "currency before the run"
+        )
+    currency = next(iter(money), None)
 
     def found(convention: Convention, how: str) -> NumberFormat:
         seen = _observed(convention, counts)
-        return NumberFormat(column, role, seen.decimal_mark, seen.thousands_separator, how)
+        return NumberFormat(
+            column, role, seen.decimal_mark, seen.thousands_separator, how, currency
+        )
 
     settings = context.settings
 
@@ -404,6 +447,11 @@ class Survey:
     """Column -> why it cannot be read without a setting."""
 
     @property
+    def currency(self) -> str | None:
+        """The one ISO currency the file's amounts are written in, if they agree on one."""
+        return one_currency(self.formats)
+
+    @property
     def convention(self) -> Convention | None:
         """The file's own convention, when its columns agree on the decimal mark and
         use at most one thousands separator: written under [data] by `init`."""
@@ -412,6 +460,16 @@ class Survey:
         if len(marks) != 1 or len(groups) > 1:
             return None
         return Convention(marks.pop(), groups.pop() if groups else "")
+
+
+def one_currency(formats: Iterable[NumberFormat]) -> str | None:
+    """The ISO code all the columns' amounts are written in, when there is exactly one
+    ("kr" names no single currency, so it gives none)."""
+    found = {f.currency for f in formats} - {None}
+    if len(found) != 1:
+        return None
+    code = found.pop()
+    return code if code is not None and re.fullmatch("[A-Z]{3}", code) else None
 
 
 def survey(frame: pd.DataFrame, delimiter: str | None, roles: Iterable[str]) -> Survey:

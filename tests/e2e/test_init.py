@@ -169,3 +169,17 @@ def test_init_on_numbers_nothing_can_read_says_which_setting_to_write(tmp_path):
     )
     text = (tmp_path / "a.toml").read_text(encoding="utf-8")
     assert '# decimal_mark = "auto"' in text
+
+
+def test_init_writes_the_currency_the_amounts_are_written_in_and_validate_warns(tmp_path):
+    (tmp_path / "eur.csv").write_text(
+        "Kunde;Umsatz;Bestellungen\n1;€ 3.562;4\n2;12.500 €;7\n3;481,50 €;1\n", encoding="utf-8"
+    )
+    assert run_cli("init", "--data", "eur.csv", "--out", "e.toml", cwd=tmp_path).returncode == 0
+    assert config.load(tmp_path / "e.toml").report.currency == "EUR"
+    checked = run_cli("validate", "--data", "eur.csv", cwd=tmp_path)  # no config: USD
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stdout.splitlines()[-1] == (
+        "warning: the data's amounts are in EUR, but the brief shows [report] currency = "
+        '"USD"; set [report] currency = "EUR" if the amounts are EUR'
+    )

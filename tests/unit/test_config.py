@@ -309,3 +309,10 @@ def test_override_values_keep_their_allowed_sets():
         parse({"report": {"decimal_mark": ";"}})
     with pytest.raises(ConfigError, match=r"thousands_separator: '_' is not allowed"):
         parse({"report": {"thousands_separator": "_"}})
+
+
+def test_an_empty_thousands_separator_for_the_data_is_refused_not_read_as_a_space():
+    # "" is in every string: before, `"" in SPACES` made it a space without a word.
+    with pytest.raises(ConfigError, match=r"\[data\] thousands_separator: \'\' is not allowed"):
+        parse({"data": {"thousands_separator": ""}})
+    assert parse({"data": {"thousands_separator": "\u202f"}}).data.thousands_separator == " "

@@ -143,7 +143,11 @@ def test_negative_figures_take_the_real_minus_and_zero_takes_none():
         for text in (formatter.number(-3.5), formatter.money(-3), formatter.percent(-0.1)):
             assert text.startswith("−") and "-" not in text
     assert EN.number(-0.04) == "0" and EN.money(-0.4) == "$0"
-    assert DE.signed(0.0) == "+0,0"
+    # A figure that rounds to zero has no sign, "+" included (it read "+0,0" and "−0,0 %").
+    assert (
+        DE.signed(0.0) == "0,0" and DE.signed(-0.04) == "0,0" and DE.change(-0.0004) == f"0,0{NB}%"
+    )
+    assert EN.points(-0.0004) == "0.0 pts" and EN.change(0.0004) == "0.0%"
 
 
 def test_overrides_replace_the_locales_symbols_in_every_number():
@@ -269,3 +273,19 @@ def test_every_filter_writes_extreme_figures_instead_of_failing(locale, value):
         text = getattr(formatter, name)(value)
         assert isinstance(text, str) and text
     assert formatter.number(value, 6)
+
+
+@pytest.mark.parametrize(
+    ("locale", "currency", "expected"),
+    [("pt_BR", "BRL", "R$12,3M"), ("nl_NL", "EUR", "€12,3M"), ("ja_JP", "JPY", "¥12.3M")],
+)
+def test_compact_money_in_an_english_brief_has_english_words_and_the_locales_marks(
+    locale, currency, expected
+):
+    # Before, a brief falling back to English wording wrote "R$ 12,3 mi" and "￥1230万".
+    assert Formatter(currency, locale=locale, words="en").money(12_300_000) == expected
+
+
+def test_the_yen_is_written_with_the_sign_the_fonts_have():
+    assert "\uffe5" not in Formatter("JPY", locale="ja_JP").money(2377)
+    assert Formatter("JPY", locale="ja_JP").money(2377).startswith("\u00a5")

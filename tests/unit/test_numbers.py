@@ -337,3 +337,30 @@ def test_a_workbook_number_cell_is_a_number_whatever_the_text_cells_write(tmp_pa
     assert [(f.decimal_mark, f.thousands_separator) for f in clean.quality.number_formats] == [
         (",", ".")
     ]
+
+
+def test_amounts_in_more_than_one_currency_are_an_error_naming_two_of_them():
+    # Before, EUR, USD and CHF amounts were added up as if they were one currency.
+    with pytest.raises(DataError) as error:
+        read(["EUR 1.234,56", "USD 1.234,56", "CHF 12,50"])
+    assert "holds amounts in more than one currency (EUR, USD, CHF; e.g. 'EUR 1.234,56' and " in (
+        str(error.value)
+    )
+
+
+def test_a_sign_and_its_code_are_one_currency_and_it_is_recorded():
+    frame = pd.DataFrame({"id": ["1", "2", "3"], "spend": ["€ 12,50", "12,50 EUR", "7,00 €"]})
+    clean = validate(dataset(frame), config())
+    assert clean.frame["spend"].tolist() == [12.5, 12.5, 7.0]
+    assert [f.currency for f in clean.quality.number_formats] == ["EUR"]
+
+
+@pytest.mark.parametrize("written", ["1,5 MIO", "12 TSD", "3 MRD", "+-12,50", "--5"])
+def test_a_scale_word_or_two_signs_make_a_value_unreadable_not_smaller(written):
+    # Before, any three capitals were a currency code: "1,5 MIO" was read as 1.5.
+    frame = pd.DataFrame(
+        {"id": ["1", "2", "3", "4", "5"], "spend": [written, "3,5", "4", "5", "6"]}
+    )
+    clean = validate(dataset(frame), config())
+    [unreadable] = [f for f in clean.quality.fixes if f.code == "unreadable"]
+    assert (unreadable.count, unreadable.examples[0].value) == (1, written)

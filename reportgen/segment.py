@@ -208,6 +208,27 @@ Parts = tuple[tuple[str, Mapping[str, Any]], ...]
 """Sentences as (message id, parameters): see wording.Wording.phrases."""
 
 
+SET_ASIDE = Nn_(
+    " %(count)s customer was too few and too far from the rest to form a segment of "
+    "at least %(minimum)s (the smallest a segment may be); it was set aside while k "
+    "was chosen and the model fitted, then assigned to the nearest segment.",
+    " %(count)s customers were too few and too far from the rest to form a segment of "
+    "at least %(minimum)s (the smallest a segment may be); they were set aside while k "
+    "was chosen and the model fitted, then assigned to the nearest segment.",
+)
+"""The reason's sentence for customers set aside as too few and too far (with its count)."""
+
+DISSOLVED = Nn_(
+    " %(small)s of the %(fitted)s clusters had fewer than %(minimum)s customers, so "
+    "its %(count)s customer was merged into the nearest of the %(chosen)s segments "
+    "that remain.",
+    " %(small)s of the %(fitted)s clusters had fewer than %(minimum)s customers, so "
+    "their %(count)s customers were merged into the nearest of the %(chosen)s "
+    "segments that remain.",
+)
+"""The reason's sentence for clusters too small to keep (with the customers they held)."""
+
+
 def english(parts: Parts) -> str:
     """The reason as the terminal and model.json give it: in English, "1,234"."""
     return ENGLISH.phrases(parts, lambda n: f"{n:,}")
@@ -427,24 +448,10 @@ def segment(
     outliers = outside
     reason = fit.reason
     if len(outliers):
-        one, many = Nn_(
-            " %(count)s customer was too few and too far from the rest to form a segment of "
-            "at least %(minimum)s (the smallest a segment may be); it was set aside while k "
-            "was chosen and the model fitted, then assigned to the nearest segment.",
-            " %(count)s customers were too few and too far from the rest to form a segment of "
-            "at least %(minimum)s (the smallest a segment may be); they were set aside while k "
-            "was chosen and the model fitted, then assigned to the nearest segment.",
-        )
+        one, many = SET_ASIDE
         reason += ((one, {PLURAL: many, "count": len(outliers), "minimum": minimum}),)
     if chosen < fit.chosen:
-        one, many = Nn_(
-            " %(small)s of the %(fitted)s clusters had fewer than %(minimum)s customers, so "
-            "its %(count)s customer was merged into the nearest of the %(chosen)s segments "
-            "that remain.",
-            " %(small)s of the %(fitted)s clusters had fewer than %(minimum)s customers, so "
-            "their %(count)s customers were merged into the nearest of the %(chosen)s "
-            "segments that remain.",
-        )
+        one, many = DISSOLVED
         reason += (
             (
                 one,

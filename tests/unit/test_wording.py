@@ -370,17 +370,10 @@ def test_no_quotation_mark_is_written_outside_a_message():
 
 def test_a_stored_sentence_with_a_count_takes_the_plural_form_its_number_needs():
     # Before, one customer set aside read "1 customers were too few".
-    from reportgen.segment import english
-    from reportgen.wording import PLURAL, Nn_
+    from reportgen.segment import SET_ASIDE, english
+    from reportgen.wording import PLURAL
 
-    one, many = Nn_(
-        " %(count)s customer was too few and too far from the rest to form a segment of "
-        "at least %(minimum)s (the smallest a segment may be); it was set aside while k "
-        "was chosen and the model fitted, then assigned to the nearest segment.",
-        " %(count)s customers were too few and too far from the rest to form a segment of "
-        "at least %(minimum)s (the smallest a segment may be); they were set aside while k "
-        "was chosen and the model fitted, then assigned to the nearest segment.",
-    )
+    one, many = SET_ASIDE
     german = wording.load("de_DE")
     for count, english_start, german_start in (
         (1, " 1 customer was too few", " 1 Kunde war zu weit"),

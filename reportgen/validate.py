@@ -264,7 +264,13 @@ class _NumberReader:
         if series.dtype.kind in "biufb" or series.dtype == "boolean":
             return series.astype("float64")
         distinct = _Distinct.of(series)
-        native = distinct.values.map(numbers.is_number).to_numpy(dtype=bool)
+        # Only a column of Python objects (a workbook's) can hold number cells; a text
+        # column (CSV) is all text, with no per-value check.
+        native = (
+            distinct.values.map(numbers.is_number).to_numpy(dtype=bool)
+            if series.dtype == object
+            else np.zeros(len(distinct.values), dtype=bool)
+        )
         parsed = np.full(len(native), np.nan)
         parsed[native] = distinct.values[native].astype("float64").to_numpy()
         shapes = numbers.Shapes.of(distinct.values[~native])

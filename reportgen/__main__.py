@@ -1,8 +1,15 @@
 """Entry point of `reportgen` and `python -m reportgen`.
 
-Importing the CLI loads pandas, scikit-learn, matplotlib and WeasyPrint, which
-takes a couple of seconds; Ctrl-C during that time must still end with one
-clear line and nothing written, so the interrupt handler is installed first.
+Ctrl-C at any moment must end with one clear line, exit status 130 and nothing
+written. So the interrupt handler is installed before anything else is imported
+(`reportgen/__init__.py` imports nothing either), in its recording mode: an
+interrupt while this module's top level runs cannot be caught here and is only
+recorded; `main` makes the handler raise from inside its `try` and raises what
+was recorded. What comes before this module (the interpreter's own start, `site`,
+the console script's `import re`: a few tens of milliseconds) runs no code of
+reportgen's, and Ctrl-C there ends as Python ends it.
+Importing the CLI then loads pandas, scikit-learn, matplotlib and WeasyPrint, which
+takes a couple of seconds, all of it inside `main`'s `try`.
 
 The cyclic garbage collector is off for the life of the command. A run is a
 short batch job that builds millions of small, long-lived objects (layout boxes,
@@ -14,38 +21,44 @@ Performance section. A library caller of `reportgen.pipeline` keeps Python's
 defaults: this is a policy of the command, not of the stages.
 """
 
+# ruff: noqa: E402 -- the handler is installed between the imports, on purpose (see above)
+from reportgen import interrupt
+
+interrupt.install(raising=False)
+
 import gc
 import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from reportgen import interrupt
+INTERRUPTED = "reportgen: interrupted; nothing was written"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    interrupt.install()
-    gc.disable()
+    """Run the command; an interrupt, wherever it lands, ends in `_exit_interrupted`."""
     try:
+        interrupt.install()  # from here on Ctrl-C raises, inside this `try`
+        interrupt.check()  # pressed while the command was starting
+        gc.disable()
         from reportgen.cli import main as run_cli
+
+        interrupt.check()  # pressed while the CLI loaded, and lost on the way
+        return run_cli(argv)
     except BaseException as exc:
         # A C extension interrupted while it initialises reports an ImportError
-        # ("initialization failed") instead of the KeyboardInterrupt: the record says why.
+        # ("initialization failed") instead of the KeyboardInterrupt, and an error a
+        # stage raises may be the interrupt's doing: the record says why.
         if isinstance(exc, KeyboardInterrupt) or interrupt.requested():
-            print("reportgen: interrupted; nothing was written", file=sys.stderr)
             _exit_interrupted()
         raise
-    try:
-        code = run_cli(argv)
     finally:
         gc.freeze()  # interpreter shutdown collects too: let it skip the whole heap
-    if interrupt.requested() and code == interrupt.exit_code():
-        _exit_interrupted()
-    return code
 
 
 def _exit_interrupted() -> NoReturn:
-    """Exit with 130 (143 after SIGTERM) now, skipping interpreter shutdown.
+    """Say so in one line and exit with 130 (143 after SIGTERM) now, skipping interpreter
+    shutdown.
 
     When Ctrl-C lands while an extension runs Python code through the C API (as cffi
     does during WeasyPrint's import), CPython marks the interrupt "unhandled" even
@@ -54,6 +67,7 @@ def _exit_interrupted() -> NoReturn:
     to clean up at this point (no snapshot is written on this path), so the streams
     are flushed and the process ends here.
     """
+    print(INTERRUPTED, file=sys.stderr)
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(interrupt.exit_code())

@@ -3,16 +3,23 @@
 Errors the user can fix (`ReportgenError`) become one line on stderr and exit
 code 2; anything else is a bug and keeps its traceback. Progress goes to stderr
 and only when stderr is a terminal, so pipes and cron logs stay clean; stdout
-carries the result (the snapshot folder) for scripts.
+carries the result (the snapshot folder) for scripts. An interrupt is reported by
+__main__, the one place that sees every moment of the command.
+
+Checks come in the order a user reads the command: the command line, the config,
+everything the command reads (the data, the logo, ...), and only then the output
+folder, so a mistyped --data is "file not found" even where this month's snapshot
+already exists.
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
@@ -42,7 +49,7 @@ from reportgen.sample_orders import generate_orders, order_log_bytes
 from reportgen.validate import CleanData
 
 if TYPE_CHECKING:
-    from reportgen import archive, deliver
+    from reportgen import archive, deliver, render
 
 # The analysis, the archive and the email (scikit-learn, matplotlib, WeasyPrint: most of a
 # run's start-up) are imported by the commands that use them, so `init`, `validate`,
@@ -74,15 +81,55 @@ def _out(text: str) -> None:
     print(terminal.safe(text))
 
 
+def _did_you_mean(typed: Iterable[str], known: Iterable[object]) -> str:
+    """The end of a usage error for mistyped words: "; did you mean 'run'?", naming the
+    closest known word for each (difflib's ratio of 0.6 or more, as Python 3.14's
+    suggest_on_error), or "" when nothing known is close."""
+    names = [str(name) for name in known]
+    pairs = [
+        (word, close[0]) for word in typed if (close := difflib.get_close_matches(word, names, 1))
+    ]
+    if len(pairs) == 1:
+        return f"; did you mean {pairs[0][1]!r}?"
+    if pairs:
+        return f"; did you mean {', '.join(f'{new!r} for {old!r}' for old, new in pairs)}?"
+    return ""
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one `reportgen: error:` line like every other
-    error, pointing at --help instead of printing the usage block."""
+    error, pointing at --help instead of printing the usage block, and a mistyped
+    command or option is answered with the closest real one. Python has that only
+    from 3.14 (suggest_on_error), and only for commands."""
 
     def error(self, message: str) -> NoReturn:
         self.exit(
             EXIT_USER_ERROR,
             f"reportgen: error: {terminal.one_line(message)} (see: {self.prog} --help)\n",
         )
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        """Every argument, or a usage error from the (sub)command that met the unknown
+        ones: argparse leaves a subcommand's to the top parser, whose message could only
+        offer its own options and point at `reportgen --help`."""
+        parsed, unknown = super().parse_known_args(args, namespace)
+        if unknown:
+            options = [w.split("=", 1)[0] for w in unknown if w.startswith("-") and w != "--"]
+            guess = _did_you_mean(options, self._option_string_actions)
+            self.error(f"unrecognized arguments: {' '.join(unknown)}{guess}")
+        return parsed, []
+
+    def _check_value(self, action: argparse.Action, value: object) -> None:
+        """argparse's check of `choices` (the commands), with the closest one offered."""
+        if action.choices is not None and value not in action.choices:
+            choices = ", ".join(map(repr, action.choices))
+            raise argparse.ArgumentError(
+                action,
+                f"invalid choice: {value!r} (choose from {choices})"
+                + _did_you_mean([str(value)], action.choices),
+            )
 
 
 class _Progress:
@@ -297,11 +344,29 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _describe_roles(roles: config.RoleMap, console: _Console) -> None:
+    """Which columns were matched by name, and which play no role, each named once: a
+    column whose name says it holds dates is listed apart, with the reason."""
     if roles.inferred:
         pairs = ", ".join(f"{role} ← {roles.column(role)!r}" for role in roles.inferred)
         console.print(f"Columns matched by name: {pairs}")
-    if roles.unused:
-        console.print(f"Columns not used: {', '.join(map(repr, roles.unused))}")
+    dates = [c for c in roles.unused if column_names.table().ignored(c)]
+    others = [c for c in roles.unused if c not in dates]
+    if others:
+        console.print(f"Columns not used: {', '.join(map(repr, others))}")
+    if dates:
+        console.print(
+            f"Columns holding dates, not used: {', '.join(map(repr, dates))} (recency and "
+            "tenure need a number of days)"
+        )
+
+
+def _describe_report(report: render.Report, console: _Console) -> None:
+    """The PDF layout's warnings and the wording's notes, each once: WeasyPrint warns
+    once for every element a problem touches (an unknown CSS property on each row)."""
+    for warning in dict.fromkeys(report.warnings):
+        console.print(f"warning: the PDF layout: {warning}")
+    for note in report.notes:  # wording: translation, unmatched segments
+        console.print(note)
 
 
 def _quality_lines(clean: CleanData, currency: str) -> list[str]:
@@ -331,6 +396,7 @@ def _run(args: argparse.Namespace, err: _Console) -> int:
     if args.as_of:
         cfg = replace(cfg, orders=replace(cfg.orders, as_of=args.as_of))
     path = inputs.data_path(cfg, args.data, sample_data_path())
+    inputs.check_sources(path, cfg)  # before pipeline.run looks at the output folder
     from reportgen import deliver, pipeline
 
     progress = _Progress(err, show=err.is_terminal and not args.quiet)
@@ -353,10 +419,7 @@ def _run(args: argparse.Namespace, err: _Console) -> int:
             err.print(f"{seg.k} segments: {seg.reason}")
         for warning in seg.warnings:
             err.print(f"warning: {_WARNINGS[warning]}")
-        for warning in result.brief.report.warnings:
-            err.print(f"warning: the PDF layout: {warning}")
-        for note in result.brief.report.notes:  # wording: translation, unmatched segments
-            err.print(note)
+        _describe_report(result.brief.report, err)
     if args.verbose:
         for stage, seconds in result.timings.items():
             err.print(f"  {stage:<9} {seconds:8.3f} s")
@@ -411,9 +474,11 @@ _WARNINGS = {
 
 
 def _init(args: argparse.Namespace, err: _Console) -> int:
+    settings = config.DataSettings()  # the limits read_table applies by default
+    inputs.check_data(args.data, settings)
     if args.out.exists() and not args.force:
         raise ConfigError(f"{args.out} already exists; pass --force to overwrite it")
-    dataset = read_table(args.data)
+    dataset = read_table(args.data, settings.max_file_mb, settings.max_columns)
     columns = [str(c) for c in dataset.frame.columns]
     roles = config.infer_roles(columns)
     # How the text columns write numbers (numbers.py): column by column as a comment, and
@@ -444,12 +509,6 @@ def _init(args: argparse.Namespace, err: _Console) -> int:
     )
     write_bytes(args.out, text.encode("utf-8"))
     _describe_roles(roles, err)
-    dates = [c for c in roles.unused if column_names.table().ignored(c)]
-    if dates:
-        err.print(
-            f"Columns holding dates, not used: {', '.join(map(repr, dates))} (recency and "
-            "tenure need a number of days)"
-        )
     for problem in found.problems.values():
         err.print(f"Numbers: {problem}")
     missing = [role.name for role in ROLES if role.required and not roles.has(role.name)]
@@ -611,10 +670,7 @@ def _rerender(args: argparse.Namespace, err: _Console) -> int:
     result = pipeline.rerender(
         args.out, args.report or cfg.report.slug, args.period, cfg, reporter=progress
     )
-    for warning in result.brief.report.warnings:
-        err.print(f"warning: the PDF layout: {warning}")
-    for note in result.brief.report.notes:  # wording: translation, unmatched segments
-        err.print(note)
+    _describe_report(result.brief.report, err)
     _out(str(result.snapshot.path))
     return 0
 
@@ -638,6 +694,7 @@ def _os_problem(exc: OSError) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; its exit status. An interrupt propagates, to __main__."""
     if not sys.warnoptions:
         # A library's warning (scikit-learn's ConvergenceWarning on a handful of customers,
         # a deprecation) is addressed to a developer, and would break the promise that the
@@ -645,25 +702,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         warnings.simplefilter("ignore")
     args = _parser().parse_args(argv)
     err = _Console(stderr=True)
-    interrupt.install()
     try:
-        interrupt.check()  # pressed while the CLI was loading, and lost on the way
         _check_names(args)
         return _COMMANDS[args.command](args, err)
     except ReportgenError as exc:
-        if interrupt.requested():  # the error is the interrupt's doing (a half import)
-            err.print("reportgen: interrupted; nothing was written")
-            return interrupt.exit_code()
+        interrupt.check()  # the error is the interrupt's doing (a half import)
         err.error(exc)
         return exc.exit_code
     except OSError as exc:  # the machine said no: a missing, unwritable or full place
         err.error(_os_problem(exc))
         return EXIT_USER_ERROR
-    except KeyboardInterrupt:
-        err.print("reportgen: interrupted; nothing was written")
-        return interrupt.exit_code()
-    except Exception:
-        if interrupt.requested():  # e.g. an extension's ImportError while Ctrl-C landed
-            err.print("reportgen: interrupted; nothing was written")
-            return interrupt.exit_code()
-        raise

@@ -7,15 +7,24 @@ loading scikit-learn, matplotlib and WeasyPrint, which take most of a run's star
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
-from reportgen.config import Config
+from reportgen.config import Config, DataSettings
 from reportgen.errors import ConfigError
-from reportgen.ingest import Dataset, read_table
-from reportgen.orders import read_orders
+from reportgen.fsutil import read_small
+from reportgen.ingest import (
+    CSV_SUFFIXES,
+    EXCEL_SUFFIXES,
+    PARQUET_SUFFIXES,
+    Dataset,
+    check_size,
+    read_table,
+)
+from reportgen.orders import files_of, read_orders
 from reportgen.validate import CleanData, validate
 
 T = TypeVar("T")
@@ -33,6 +42,39 @@ def data_path(config: Config, given: Path | None, default: Path) -> Path:
             '"GLOB", or set [data] path'
         )
     return default
+
+
+def check_data(path: Path, settings: DataSettings) -> None:
+    """Refuse data that cannot be read at all (not there, not a file, not readable, of
+    an unknown type, over the size limit) without reading it, in the reader's words.
+
+    What needs the content (empty, binary, not a table) is left to the reader. For a
+    customer table, a file that fails the quick look is handed to read_table, which
+    refuses it before reading a byte; one that passes is only measured.
+    """
+    if settings.kind == "transactions":
+        check_size(files_of(path), settings.max_file_mb)  # as read_orders starts
+        return
+    known = CSV_SUFFIXES | PARQUET_SUFFIXES | EXCEL_SUFFIXES
+    if path.suffix.lower() in known and path.is_file() and os.access(path, os.R_OK):
+        check_size([path], settings.max_file_mb)
+    else:
+        read_table(path, settings.max_file_mb, settings.max_columns)
+
+
+def check_sources(path: Path, config: Config) -> None:
+    """Everything a run reads, checked before the output folder is looked at: the data
+    (check_data), and the logo, persona library and template folder the config names,
+    refused as their readers refuse them. A user who mistyped a path hears about that
+    path, not that this month's snapshot already exists, and before the analysis."""
+    check_data(path, config.data)
+    report = config.report
+    if report.logo is not None:
+        read_small(report.logo, "[report] logo:")
+    if report.personas is not None:
+        read_small(report.personas, "persona library")
+    if report.templates is not None and not report.templates.is_dir():
+        raise ConfigError(f"[report] templates: {report.templates} is not a folder")
 
 
 def _untimed(name: str, work: Callable[[], T]) -> T:

@@ -8,25 +8,27 @@ the record at the start of every stage and before any work, so a lost interrupt
 still stops the run before it writes anything. SIGTERM (a scheduler's timeout,
 `kill`, a container stopping) goes the same way instead of killing the process
 outright, so the temporary folder is removed and the report lock closed; the exit
-status is 128 + the signal's number, as a shell reports it. Kept free of heavy
-imports: it is installed before pandas and friends load.
+status is 128 + the signal's number, as a shell reports it.
+
+The command installs the handler before anything else it imports (see __main__), so
+this module imports nothing but `signal` and `sys`: every module loaded before the
+handler is time in which Ctrl-C would end in a traceback.
 """
 
 from __future__ import annotations
 
 import signal
 import sys
-import threading
 
-_REQUESTED = threading.Event()
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _received: list[int] = []
+_raising = True
 
 
 def _on_interrupt(signum: int, frame: object) -> None:
     _received.append(signum)
-    _REQUESTED.set()
-    raise KeyboardInterrupt
+    if _raising:
+        raise KeyboardInterrupt
 
 
 def _quiet_unraisable(event: sys.UnraisableHookArgs) -> None:
@@ -35,18 +37,28 @@ def _quiet_unraisable(event: sys.UnraisableHookArgs) -> None:
         sys.__unraisablehook__(event)
 
 
-def install() -> None:
+def install(raising: bool = True) -> None:
     """Route Ctrl-C and SIGTERM through the recording handler (main thread only, as
-    signals are)."""
-    if threading.current_thread() is threading.main_thread():
+    signals are).
+
+    With `raising=False` the handler only records: for code that could not catch the
+    KeyboardInterrupt, such as a module's top level while it is imported, where it
+    would escape as a traceback. `check()` raises what was recorded once the caller
+    can catch it, and `install()` makes the handler raise again.
+    """
+    global _raising
+    _raising = raising
+    try:
         for signum in _SIGNALS:
             signal.signal(signum, _on_interrupt)
-        sys.unraisablehook = _quiet_unraisable
+    except ValueError:  # not the main thread: signals are only delivered to that one
+        return
+    sys.unraisablehook = _quiet_unraisable
 
 
 def requested() -> bool:
     """Ctrl-C was pressed, whatever became of its KeyboardInterrupt."""
-    return _REQUESTED.is_set()
+    return bool(_received)
 
 
 def exit_code() -> int:

@@ -9,13 +9,26 @@ segment is not described either), and at most `MAX_VALUES` of them, most common 
 The rest are counted together under `other_label`, a label that is part of the data
 (profiles.json, brief.json, the charts and every template see the same key), like
 "(missing)".
+
+Membership levels are read in their order, not by count: `tier_order` lists them lowest
+first, from `[validation] tier_levels` or a common ladder of tier_ladders.toml beside this
+module (Bronze < Silver < Gold, Basic < Standard < Premium, ...). Only the order shown
+changes; which values are named, and the model's features, do not.
 """
 
 from __future__ import annotations
 
 import re
+import tomllib
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
 
 import pandas as pd
+
+from reportgen.column_names import fold
+
+LADDERS_PATH = Path(__file__).with_name("tier_ladders.toml")
 
 MAX_VALUES = 10
 """The most values of one category named anywhere: in profiles.json, the tables, the
@@ -45,3 +58,39 @@ def top_values(counts: pd.Series, min_count: int, limit: int = MAX_VALUES) -> li
         key=lambda pair: (-pair[0], pair[1]),
     )
     return [value for _, value in ranked if not _OTHER.fullmatch(value)][:limit]
+
+
+def _level_key(value: str) -> str:
+    """A level as it is matched: case and accents folded, outer spaces dropped."""
+    return fold(value.strip())
+
+
+@cache
+def ladders() -> tuple[tuple[str, ...], ...]:
+    """The ladders of tier_ladders.toml, lowest first, as matched (_level_key)."""
+    table = tomllib.loads(LADDERS_PATH.read_text(encoding="utf-8"))
+    return tuple(tuple(_level_key(level) for level in ladder) for ladder in table["ladders"])
+
+
+def tier_order(values: Sequence[str], given: Sequence[str] | None = None) -> list[str] | None:
+    """The named values of the tier role (top_values, most common first) lowest level
+    first; None when nothing orders them, so they stay most common first.
+
+    `given` ([validation] tier_levels) decides when set: the values it lists in its order,
+    then those it does not, still most common first (None when it lists none of them).
+    Otherwise the first common ladder that holds every value orders them; one value no
+    ladder holds is enough to keep the column most common first, as half a ladder would
+    read as a whole one.
+    """
+    keys = [_level_key(value) for value in values]
+    if given:
+        ladder: Sequence[str] = [_level_key(level) for level in given]
+    else:
+        ladder = next((found for found in ladders() if set(keys) <= set(found)), ())
+    rank: dict[str, int] = {}
+    for position, level in enumerate(ladder):
+        rank.setdefault(level, position)
+    if not any(key in rank for key in keys):
+        return None
+    # sorted() is stable: values the setting does not list keep their order, after it.
+    return sorted(values, key=lambda value: rank.get(_level_key(value), len(rank)))

@@ -106,6 +106,11 @@ class ValidationSettings:
     max_missing_share: float = 0.5
     rating_scale: tuple[float, float] = (1.0, 5.0)
     satisfaction_levels: tuple[str, ...] = ("Unsatisfied", "Neutral", "Satisfied")
+    tier_levels: tuple[str, ...] | None = None
+    """The membership levels (tier role), lowest first, matched ignoring case and accents:
+    the order the brief lists them in. None: a common ladder the values all belong to
+    (categories.tier_order), else most common first. Only the order shown depends on it:
+    a value it does not list is kept (after those it lists), and segments do not change."""
 
 
 @dataclass(frozen=True)
@@ -253,6 +258,9 @@ class Config:
                 **vars(self.validation),
                 "rating_scale": list(self.validation.rating_scale),
                 "satisfaction_levels": list(self.validation.satisfaction_levels),
+                "tier_levels": (
+                    list(self.validation.tier_levels) if self.validation.tier_levels else None
+                ),
             },
             "features": {
                 **vars(self.features),
@@ -495,6 +503,7 @@ _SCHEMA: dict[str, tuple[type, dict[str, Check]]] = {
             "max_missing_share": _share,
             "rating_scale": _rating_scale,
             "satisfaction_levels": _levels,
+            "tier_levels": _levels,
         },
     ),
     "features": (

@@ -45,6 +45,13 @@ ROLE_FORMATS = {
     "return_rate": "percent",
 }
 """How a role's figures read; yes/no roles are shares (percent), the rest plain numbers."""
+ROLE_DECIMALS = 1
+"""The decimals of every figure of a plain-number role (rating, frequency, items per order,
+age, ...), wherever a brief shows it: key figures, the comparison table, persona texts. A
+segment's mean sits beside its median and the base's, so a column read "12" beside "12.5",
+and a rating "4" beside "4.1", when each figure chose its own; one decimal for every figure
+of the role ("12.0", "12.5"; "4.0", "4.1") keeps them alike. The other formats have one
+count of their own: money whole currency units, days whole days, shares one decimal."""
 DEFAULT_LOCALE = "en_US"
 MINUS = "\u2212"
 """The real minus sign, in every locale: CLDR's is often the hyphen, which a PDF may break
@@ -151,6 +158,13 @@ def _wide_decimals() -> decimal.localcontext:
     """A decimal context that holds any float's digits: Babel rounds in the current one,
     whose 28 digits fail on a chart tick or a revenue total of 1e25 with decimals."""
     return decimal.localcontext(prec=400)
+
+
+def role_format(role: str) -> str:
+    """The formatter method a role's figures take: "money", "days", "percent" or "number"."""
+    if ROLE_BY_NAME[role].kind is Kind.BOOLEAN:
+        return "percent"
+    return ROLE_FORMATS.get(role, "number")
 
 
 @dataclass(frozen=True)
@@ -260,7 +274,8 @@ class Formatter:
 
     def number(self, value: float | None, decimals: int | None = None) -> str:
         """1234.5 -> "1,234.5" (de_DE "1.234,5"); whole numbers lose their ".0", 100 and
-        more show no decimals; None -> "–"."""
+        more show no decimals; None -> "–". For a count or a lone figure: the figures of a
+        role go through role_value, which gives them all one count of decimals."""
         if self._missing(value):
             return NONE
         if decimals is None:
@@ -314,15 +329,14 @@ class Formatter:
         text, symbol = (part.replace("\uffe5", "\u00a5") for part in (text, symbol))
         return self._signed(value, _spaced(text, symbol))
 
-    def percent(self, share: float | None, decimals: int | None = None) -> str:
-        """0.2861 -> "28.6%" (de_DE "28,6 %", CLDR's pattern and spacing): one decimal, so
-        columns line up; exactly 0 or 1 -> "0%", "100%". `decimals` fixes the count (a
+    def percent(self, share: float | None, decimals: int = 1) -> str:
+        """0.2861 -> "28.6%" (de_DE "28,6 %", CLDR's pattern and spacing): one decimal, 0 and
+        1 included ("0.0%", "100.0%"), so a column of shares, a mix or a sentence comparing
+        two shares never mixes "100%" with "50.0%". `decimals` fixes another count (a
         chart's bar label: 0)."""
         if self._missing(share):
             return NONE
         value = abs(share) * 100
-        if decimals is None:
-            decimals = 0 if value in (0, 100) else 1
         pattern = _fixed(self._locale.percent_formats[None], decimals)
         with _wide_decimals():
             text = pattern.apply(_rounded(value, decimals) / 100, self._locale)
@@ -395,13 +409,15 @@ class Formatter:
         return format_skeleton("yMMMM", first, locale=self._words)
 
     def role_value(self, value: float | None, role: str, precise: bool = False) -> str:
-        """A figure in its role's format: spend as money, days as days, shares as percent;
-        `precise` gives plain numbers two decimals (a threshold of 7.95 is not "8")."""
-        if ROLE_BY_NAME[role].kind is Kind.BOOLEAN:
-            return self.percent(value)
-        name = ROLE_FORMATS.get(role, "number")
-        if name == "number" and precise and value is not None:
-            return self.number(value, 2)
+        """A figure of `role` as every figure of that role reads in a brief: spend as money,
+        days as days, shares as percent, plain numbers with ROLE_DECIMALS decimals. The one
+        place a role's figures are written, so a table and a persona text cannot disagree.
+        `precise` (a level's bound, not a figure) gives plain numbers one decimal more: a
+        bound of 7.96 read as "8.0" would hide that a median of 7.95 ("8.0" too) falls
+        short of it."""
+        name = role_format(role)
+        if name == "number":
+            return self.number(value, ROLE_DECIMALS + (1 if precise else 0))
         return getattr(self, name)(value)
 
     def filters(self) -> dict:

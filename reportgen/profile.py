@@ -32,7 +32,7 @@ from typing import Any
 import pandas as pd
 
 from reportgen import column_names
-from reportgen.categories import other_label, top_values
+from reportgen.categories import other_label, tier_order, top_values
 from reportgen.config import LevelSettings, ValidationSettings
 from reportgen.roles import DISPLAY_ORDER, ROLE_BY_NAME, Kind
 from reportgen.segment import Segmentation
@@ -118,8 +118,9 @@ class Profiles:
     base_mix: Mapping[str, Mapping[str, float]]
     """The same shares for all customers. A category names only the values held by at
     least [report] min_segment_size customers, at most categories.MAX_VALUES of them, most
-    common first; the rest come last as one "Other (N values)" entry, so a rare value
-    (one customer's city) is never printed and a thousand values are one line."""
+    common first (levels lowest first: see level_order); the rest come last as one
+    "Other (N values)" entry, so a rare value (one customer's city) is never printed and
+    a thousand values are one line."""
     rhythm_days: float | None = None
     """The median gap between a repeat customer's orders; None when the data cannot show it."""
     frequency_counts: str | None = None
@@ -130,6 +131,12 @@ class Profiles:
     day_sources: Mapping[str, str] = field(default_factory=dict)
     """recent / lapsed / lost -> where its threshold came from: "setting", "rhythm"
     (a multiple of rhythm_days) or "default"."""
+    level_order: tuple[str, ...] = ()
+    """The categories (base_mix keys) whose values are listed lowest level first: ordered
+    labels, and the tier when [validation] tier_levels or a common ladder orders it."""
+    share_order: tuple[str, ...] = ()
+    """The categories whose values are listed most common first (in all customers), which
+    the brief says in so many words. Both empty in a brief archived before they existed."""
 
     @property
     def shown(self) -> tuple[SegmentProfile, ...]:
@@ -144,6 +151,8 @@ class Profiles:
             "frequency_counts": self.frequency_counts,
             "repeat_orders": self.repeat_orders,
             "day_sources": dict(self.day_sources),
+            "level_order": list(self.level_order),
+            "share_order": list(self.share_order),
             "outliers": vars(self.outliers) if self.outliers else None,
             "segments": [
                 {
@@ -348,25 +357,32 @@ def _shares(counts: pd.Series, order: list[str]) -> dict[str, float]:
     return {value: float(counts.get(value, 0) / total) for value in order if counts.get(value, 0)}
 
 
-def _named(values: pd.Series, min_count: int) -> tuple[pd.Series, list[str]]:
-    """A category as the brief shows it, and its values in reading order.
+def _named(
+    role: str, values: pd.Series, min_count: int, tier_levels: tuple[str, ...] | None
+) -> tuple[pd.Series, list[str], bool]:
+    """A category as the brief shows it, its values in reading order, and whether that
+    order is the levels' own (lowest first) rather than most common first.
 
     Ordered labels (Unsatisfied → Satisfied) are the configured scale, not data: every
     level is kept, in the scale's order. Any other category keeps the values top_values
-    names, most common first, and turns the rest into one other_label value, last; doing
-    it here, before any share is counted, is what keeps a rare value out of every table,
-    chart, persona text and file built from the profiles.
+    names and turns the rest into one other_label value, last; doing it here, before any
+    share is counted, is what keeps a rare value out of every table, chart, persona text
+    and file built from the profiles. The named values read most common first, except the
+    tier's, which read lowest first when `tier_levels` or a common ladder orders them
+    (categories.tier_order).
     """
     text = values.astype("string").fillna("(missing)")
     if isinstance(values.dtype, pd.CategoricalDtype) and values.cat.ordered:
-        return text, [str(c) for c in values.cat.categories]
+        return text, [str(c) for c in values.cat.categories], True
     counts = text.value_counts()
     named = top_values(counts, min_count)
+    levels = tier_order(named, tier_levels) if role == "tier" else None
+    order = named if levels is None else levels
     rest = len(counts) - len(named)
     if not rest:
-        return text, named
+        return text, order, levels is not None
     label = other_label(rest)
-    return text.where(text.isin(named), label), [*named, label]
+    return text.where(text.isin(named), label), [*order, label], levels is not None
 
 
 def _ratio(value: float, base: float) -> float | None:
@@ -491,7 +507,10 @@ def build_profiles(
         }
         for role in numeric.columns
     }
-    named = {role: _named(categorical[role], min_size) for role in categorical.columns}
+    named = {
+        role: _named(role, categorical[role], min_size, validation.tier_levels)
+        for role in categorical.columns
+    }
     grouped = numeric.groupby(labels)
     means, medians = grouped.mean(), grouped.median()
     revenues = grouped["spend"].sum() if has_spend else None
@@ -501,7 +520,7 @@ def build_profiles(
         per_month = (numeric["frequency"] / months).groupby(labels).median()
     mixes = {
         role: text.groupby(labels).value_counts().unstack(fill_value=0)
-        for role, (text, _) in named.items()
+        for role, (text, _, _) in named.items()
     }
     segments = []
     for segment_id in segmentation.ids:
@@ -541,7 +560,9 @@ def build_profiles(
                 },
             )
         )
-    base_mix = {role: _shares(text.value_counts(), order) for role, (text, order) in named.items()}
+    base_mix = {
+        role: _shares(text.value_counts(), order) for role, (text, order, _) in named.items()
+    }
     return Profiles(
         customers=n,
         revenue=total_revenue,
@@ -553,6 +574,8 @@ def build_profiles(
         outliers=_outliers(numeric, segmentation, clean.drivers),
         repeat_orders=levels.repeat_orders,
         day_sources=day_sources,
+        level_order=tuple(role for role, (_, _, ordered) in named.items() if ordered),
+        share_order=tuple(role for role, (_, _, ordered) in named.items() if not ordered),
     )
 
 

@@ -158,7 +158,7 @@ def test_a_distinctive_trait_the_persona_does_not_assert_is_still_mentioned():
     ).segments[0]
     assert result.name == "Champions"
     assert result.description.endswith(
-        "What sets them apart most: low ratings (median 3.2 against 4 for all customers)."
+        "What sets them apart most: low ratings (median 3.2 against 4.0 for all customers)."
     )
 
 

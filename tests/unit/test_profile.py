@@ -289,10 +289,10 @@ def test_rare_category_values_are_grouped_as_other_and_never_named():
     )
     frame = customers(Spend=list(range(len(tiers))), Membership=tiers)
     result = build_profiles(clean(frame), labelled([1] * 40 + [2] * 43), min_size=10)
-    assert list(result.base_mix["tier"].items()) == [
-        ("Gold", 12 / 83),
-        ("Silver", 11 / 83),
+    assert list(result.base_mix["tier"].items()) == [  # a known ladder: lowest first
         ("Bronze", 10 / 83),
+        ("Silver", 11 / 83),
+        ("Gold", 12 / 83),
         ("Other (50 values)", 50 / 83),
     ]
     first, second = result.segments

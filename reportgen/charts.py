@@ -5,14 +5,20 @@ Okabe–Ito palette (safe for colour-blind readers), so a segment has the same
 colour in every chart and every month. Large data is plotted from a seeded
 sample; every number quoted in alt text comes from `profile`, on all rows.
 Titles and alt text are templates (templates/charts.yaml), not code.
+
+Every chart is drawn once, for a phone: CHART_WIDTH wide, so that its TEXT_PT text
+still reads at MIN_TEXT_PX when the report scales it to a phone's column; more
+segments or roles make a chart taller, never wider. A bar's name sits above it, so
+the bars keep the whole width; legends sit above the plot, never over data.
 """
 
 from __future__ import annotations
 
 import io
 import itertools
+import math
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +29,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import LinearSegmentedColormap, ListedColormap, Normalize, to_rgb
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.textpath import text_to_path
+from matplotlib.transforms import offset_copy
 
 from reportgen import yamlfile
 from reportgen.errors import ConfigError
@@ -39,11 +51,67 @@ from reportgen.wording import ENGLISH, Wording
 
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000")
 MIX_ROLES = ("tier", "satisfaction")
+
+PHONE_WIDTH_PX = 370
+"""How wide a chart is shown on a 390 px phone, in CSS pixels: the report's column, inside
+its padding. The HTML scales every chart to its column, so on a phone a chart's width
+in points becomes 370 pixels, and its text shrinks by the same factor."""
+MIN_TEXT_PX = 10
+"""The smallest text any chart may show at PHONE_WIDTH_PX, in CSS pixels: smaller tick
+labels and figures cannot be read on a phone without zooming."""
+TEXT_PT = 10.0
+"""The size of all chart text, in points (SVG user units): axis labels, ticks, legends,
+figures on bars and cells. Titles of the k-selection panels are no larger."""
+CHART_WIDTH = math.floor(PHONE_WIDTH_PX / MIN_TEXT_PX * TEXT_PT / 72 * 10) / 10
+"""Every chart's width in inches (5.1): the widest, to a tenth of an inch, at which
+TEXT_PT text still shows at MIN_TEXT_PX or more once the chart is scaled to
+PHONE_WIDTH_PX. Charts are laid out at exactly this width (constrained layout, no tight
+crop that could widen them)."""
+LINE = TEXT_PT * 1.25 / 72
+"""Inches one line of chart text takes, with its leading."""
+NAME_ROOM = LINE + 6 / 72
+"""Inches above a segment's bars for its name: a line, 4 pt below the row above and 2 pt
+above its own bars, so a name sits nearer its own bars than the previous ones."""
+BAR = 0.18
+"""Inches of one segment's bar or box in the size, box and mix charts."""
+_FOOT = 4 / 72
+"""Inches between the last row's bars and the axis below them."""
+LABEL_WIDTH = 20
+"""The most characters a line of a label beside or above a grid takes (a role in the heat
+map's rows, a segment's name in its column heads): longer ones wrap, so a chart at
+CHART_WIDTH keeps its room for the data."""
+
+BETTER: Mapping[str, int] = {
+    "spend": 1,
+    "frequency": 1,
+    "aov": 1,
+    "items_per_order": 1,
+    "rating": 1,
+    "satisfaction": 1,
+    "recency": -1,
+    "return_rate": -1,
+}
+"""Which way a role is better for the business: 1 when more is better, -1 when less is
+(days since the last purchase, returns). A role not named here is neither: tenure (a new
+customer is not a worse one), discount use, age and the other descriptions of who the
+customers are. The heat map colours a segment better or worse by it, never "high"."""
+_BETTER_COLOURS = LinearSegmentedColormap.from_list(
+    "worse-better", ["#B35806", "#FDB863", "#F7F7F7", "#92C5DE", "#2166AC"]
+)
+"""Orange for worse, blue for better, near-white for the average: readable by colour-blind
+readers (no red against green) and in grey print (lightness grows with the difference)."""
+_NEUTRAL_COLOURS = LinearSegmentedColormap.from_list("neutral", ["#F7F7F7", "#636363"])
+"""Grey for a role that is neither better nor worse: darker the further from the average."""
+
 _STYLE = {
     "font.family": "DejaVu Sans",
-    "font.size": 9,
-    "axes.titlesize": 10,
-    "axes.labelsize": 9,
+    "font.size": TEXT_PT,
+    "axes.titlesize": TEXT_PT,
+    "axes.labelsize": TEXT_PT,
+    "xtick.labelsize": TEXT_PT,
+    "ytick.labelsize": TEXT_PT,
+    "legend.fontsize": TEXT_PT,
+    "legend.title_fontsize": TEXT_PT,
     "axes.spines.top": False,
     "axes.spines.right": False,
     "svg.fonttype": "none",  # text stays text: small files, searchable PDFs
@@ -186,10 +254,181 @@ def _svg(figure: Figure, formatter: Formatter | None = None) -> str:
                 if isinstance(ticks, matplotlib.ticker.ScalarFormatter):
                     side.set_major_formatter(_NumberTicks(formatter))
     buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    # The figure's own size, not a tight crop: a crop could make it wider than CHART_WIDTH.
+    figure.savefig(buffer, format="svg", metadata={"Date": None})
     plt.close(figure)
     text = buffer.getvalue()
     return text[text.index("<svg") :]  # drop the XML prolog and DOCTYPE: inlined as is
+
+
+def _figure(height: float, rows: int = 1, columns: int = 1, **options: Any) -> tuple[Figure, Any]:
+    """A figure CHART_WIDTH wide and `height` inches tall whose constrained layout keeps
+    every label, legend and colour bar inside it."""
+    return plt.subplots(
+        rows, columns, figsize=(CHART_WIDTH, height), layout="constrained", **options
+    )
+
+
+def _text_inches(text: str) -> float:
+    """How wide `text` is drawn at TEXT_PT (its longest line), in inches: measured before
+    drawing, to size a figure for its labels."""
+    font = FontProperties(size=TEXT_PT)
+    return (
+        max(
+            text_to_path.get_text_width_height_descent(line, font, ismath=False)[0]
+            for line in text.split("\n")
+        )
+        / 72
+    )
+
+
+def _wrap(text: str, width: int = LABEL_WIDTH) -> str:
+    """`text` in lines of at most `width` characters, broken between words only."""
+    return "\n".join(textwrap.wrap(text, width, break_long_words=False) or [text])
+
+
+def _luminance(colour: Any) -> float:
+    """A colour's relative luminance as WCAG 2 defines it: 0 for black, 1 for white."""
+    red, green, blue = (
+        c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in to_rgb(colour)
+    )
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def _contrast(first: Any, second: Any) -> float:
+    """The WCAG 2 contrast ratio of two colours, from 1 (the same) to 21 (black on white)."""
+    darker, lighter = sorted((_luminance(first), _luminance(second)))
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def _ink(background: Any) -> str:
+    """Black or white text, whichever contrasts more with `background`: at least 4.58:1 on
+    any colour, above the 4.5:1 WCAG asks of text."""
+    return max(("black", "white"), key=lambda ink: _contrast(ink, background))
+
+
+def _legend_above(figure: Figure, axis: Axes, **options: Any) -> None:
+    """The axes' legend above the plot, never over its data, in as many columns as fit the
+    chart's width; the figure grows by the rows it takes."""
+    handles, labels = axis.get_legend_handles_labels()
+    entry = max(_text_inches(label) for label in labels) + 5 * TEXT_PT / 72  # key and gaps
+    rows = math.ceil(len(labels) / max(1, min(len(labels), int(CHART_WIDTH // entry))))
+    columns = math.ceil(len(labels) / rows)  # rows as even as they can be: 4 + 4, not 6 + 2
+    # A legend fills column by column; taken in this order, it reads row by row: 1 2 3 4 / 5 6.
+    order = [i for column in range(columns) for i in range(column, len(labels), columns)]
+    figure.legend(
+        [handles[i] for i in order],
+        [labels[i] for i in order],
+        loc="outside upper center",
+        ncols=columns,
+        frameon=False,
+        **options,
+    )
+    figure.set_figheight(figure.get_figheight() + rows * LINE)
+
+
+def _share_decimals(shares: Sequence[float]) -> int:
+    """The decimals every share label of one chart takes: none, unless a share would then
+    read 0 % or 100 % without being exactly that; then one, for all of them alike."""
+    misread = any(0 < share < 0.005 or 0.995 <= share < 1 for share in shares)
+    return 1 if misread else 0
+
+
+def _named_rows(axis: Axes, names: Sequence[str], pitch: float) -> tuple[np.ndarray, float]:
+    """Each segment's name on a line of its own above its row, from the plot's left edge,
+    so the bars keep the chart's whole width and a long name is never cut or wrapped.
+
+    Row i spans i to i + 1 on the y axis and `pitch` inches on the chart: NAME_ROOM for the
+    name, the rest for its bars. Returns each row's bar centre and the bars' height.
+    """
+    head = NAME_ROOM / pitch
+    above = offset_copy(axis.get_yaxis_transform(), fig=axis.figure, y=2, units="points")
+    for i, name in enumerate(names):
+        axis.text(0, i + head, name, transform=above, ha="left", va="bottom")
+    axis.set_ylim(len(names) + _FOOT / pitch, 0)
+    axis.set_yticks([])
+    axis.spines["left"].set_visible(False)
+    return np.arange(len(names)) + (1 + head) / 2, 1 - head
+
+
+def _plot_height(figure: Figure, axis: Axes, inches: float) -> None:
+    """Make the figure as tall as it takes for the plot itself to be `inches` tall once laid
+    out, whatever its legend, ticks and labels take: rows of names and bars keep the pitch
+    they were placed at. Lays the figure out once more, without drawing it."""
+    figure.get_layout_engine().execute(figure)
+    plotted = axis.get_position().height * figure.get_figheight()
+    figure.set_figheight(figure.get_figheight() + inches - plotted)
+
+
+def _fitted(text: str, inches: float) -> str:
+    """`text` wrapped at the most characters a line, from LABEL_WIDTH down to 12, that keep
+    it within `inches`; words are never broken, so one longer word still takes its width."""
+    for width in range(LABEL_WIDTH, 11, -1):
+        wrapped = _wrap(text, width)
+        if _text_inches(wrapped) <= inches:
+            return wrapped
+    return wrapped
+
+
+def _in_lines(text: str, lines: int) -> str:
+    """`text` wrapped in at most `lines` lines, as short as that allows (LABEL_WIDTH or more
+    characters): an upright column head as wide as its column has room for."""
+    width = LABEL_WIDTH
+    while _wrap(text, width).count("\n") >= lines:
+        width += 1
+    return _wrap(text, width)
+
+
+def _grid(
+    colours: np.ndarray,
+    texts: Sequence[Sequence[str]],
+    rows: Sequence[str],
+    columns: Sequence[str],
+    extra: float,
+    aside: float = 0.0,
+) -> tuple[Figure, Axes]:
+    """A table of coloured cells, each with its figure in black or white (whichever reads
+    best on it), row labels on the left and column heads on top, turned upright.
+
+    Every cell is at least as wide as its widest figure needs; the row labels wrap to the
+    width such cells leave, each column head into as many lines as its column is wide.
+    `extra`: inches the figure needs above or below the grid (colour bars, an axis title);
+    `aside`: beside the row labels (an axis title).
+    """
+    least = max(_text_inches(text) for row in texts for text in row) + 5 / 72
+    beside = CHART_WIDTH - aside - 0.15  # the row labels' and cells' width, within the pads
+    rows = [_fitted(row, beside - len(columns) * least) for row in rows]
+    cell = (beside - max(_text_inches(row) for row in rows)) / len(columns)
+    columns = [_in_lines(column, max(1, int(cell // LINE))) for column in columns]
+    pitch = max(0.34, max(row.count("\n") + 1 for row in rows) * LINE + 0.08)
+    heads = max(_text_inches(column) for column in columns)
+    figure, axis = _figure(len(rows) * pitch + heads + 0.15 + extra)
+    # seaborn's heat map draws the cells: each cell's value is its own index into a
+    # colour map of the cells' colours, as every row may follow a scale of its own.
+    sns.heatmap(
+        np.arange(colours.shape[0] * colours.shape[1]).reshape(colours.shape[:2]),
+        cmap=ListedColormap(colours.reshape(-1, colours.shape[-1])),
+        vmin=-0.5,
+        vmax=colours.shape[0] * colours.shape[1] - 0.5,
+        cbar=False,
+        linewidths=1.5,
+        linecolor="white",
+        xticklabels=False,  # set below, wrapped and upright: seaborn would turn them
+        yticklabels=False,
+        ax=axis,
+    )
+    for (row, column), text in np.ndenumerate(np.array(texts, dtype=object)):
+        ink = _ink(colours[row, column])
+        axis.text(column + 0.5, row + 0.5, text, ha="center", va="center", color=ink)
+    axis.set_ylim(len(rows), 0)
+    axis.set_yticks(np.arange(len(rows)) + 0.5, rows)
+    axis.set_xticks(np.arange(len(columns)) + 0.5, columns, rotation=90)
+    axis.xaxis.tick_top()
+    axis.xaxis.set_label_position("top")
+    axis.tick_params(length=0)
+    for spine in axis.spines.values():
+        spine.set_visible(False)
+    return figure, axis
 
 
 class _Wording:
@@ -242,33 +481,28 @@ def _percent_axis(side: Any, words: _Wording) -> None:
 def _sizes(
     segments: Shown, revenue_known: bool, names: list[str], words: _Wording, context: dict
 ) -> Chart:
-    k = len(names)
-    figure, axis = plt.subplots(figsize=(7, 0.45 * k + 1.2))
-    y = np.arange(k)
-    shares = [s.share for s in segments]
-    colors = [color(s.id) for s in segments]
-    percent = words.formatter.percent
-    axis.barh(y - 0.2, shares, height=0.38, color=colors, label=words("sizes", "customers"))
+    bars = [(words("sizes", "customers"), [s.share for s in segments], {})]
     if revenue_known:
-        revenue = [s.revenue_share or 0 for s in segments]
-        axis.barh(
-            y + 0.2,
-            revenue,
-            height=0.38,
-            color=colors,
-            alpha=0.45,
-            hatch="///",
-            edgecolor="white",
-            label=words("sizes", "revenue"),
-        )
-        for i, value in enumerate(revenue):
-            axis.text(value + 0.005, i + 0.2, percent(value, 0), va="center", fontsize=8)
-    for i, value in enumerate(shares):
-        axis.text(value + 0.005, i - 0.2, percent(value, 0), va="center", fontsize=8)
-    axis.set_yticks(y, names)
-    axis.invert_yaxis()
+        revenue = [s.revenue_share or 0.0 for s in segments]
+        style = {"alpha": 0.45, "hatch": "///", "edgecolor": "white"}
+        bars.append((words("sizes", "revenue"), revenue, style))
+    pitch = NAME_ROOM + BAR * (1 + len(bars)) / 2  # a second bar takes half as much again
+    figure, axis = _figure(len(names) * pitch + 0.45)
+    centres, band = _named_rows(axis, names, pitch)
+    height = band / len(bars)
+    colors = [color(s.id) for s in segments]
+    shown = [value for _, values, _ in bars for value in values]
+    decimals = _share_decimals(shown)
+    for n, (label, values, style) in enumerate(bars):
+        y = centres - band / 2 + height * (n + 0.5)
+        axis.barh(y, values, height=height * 0.92, color=colors, label=label, **style)
+        for value, at in zip(values, y, strict=True):
+            text = words.formatter.percent(value, decimals)
+            axis.annotate(text, (value, at), xytext=(3, 0), textcoords="offset points", va="center")
+    axis.set_xlim(0, max([*shown, 0.01]) * 1.18)  # room for the figure after the longest bar
     _percent_axis(axis.xaxis, words)
-    axis.legend(loc="lower right", frameon=False)
+    _legend_above(figure, axis)
+    _plot_height(figure, axis, len(names) * pitch + _FOOT)
     return Chart(
         "sizes",
         words("sizes", "title"),
@@ -278,28 +512,42 @@ def _sizes(
 
 
 def _heatmap(segments: Shown, names: list[str], words: _Wording, context: dict) -> Chart:
+    """A row per role and a column per segment, so that eight segments still fit a phone.
+    A role with a direction (BETTER) is coloured by better or worse than the average
+    customer, orange to blue; any other in grey, by how far from the average it is. Each
+    cell shows its real z-score."""
     roles = list(segments[0].stats)
-    z = np.array([[s.stats[r].z for r in roles] for s in segments])
-    figure, axis = plt.subplots(figsize=(7, 0.45 * len(names) + 1.6))
+    z = np.array([[s.stats[r].z for s in segments] for r in roles])
     limit = max(1.0, float(np.abs(z).max()))
-    sns.heatmap(
-        z,
-        ax=axis,
-        cmap="RdBu_r",
-        vmin=-limit,
-        vmax=limit,
-        center=0,
-        annot=[[words.formatter.signed(float(v), 1) for v in row] for row in z],
-        fmt="",
-        annot_kws={"fontsize": 8},
-        linewidths=0.5,
-        linecolor="white",
-        xticklabels=[words.role(r) for r in roles],
-        yticklabels=names,
-        cbar_kws={"fraction": 0.03, "pad": 0.02},
+    direction = np.array([BETTER.get(r, 0) for r in roles])[:, None]
+    better = _BETTER_COLOURS(Normalize(-limit, limit)(z * direction))
+    neutral = _NEUTRAL_COLOURS(np.abs(z) / limit)
+    colours = np.where(direction[..., None] != 0, better, neutral)[..., :3]
+    keys = [direction.any(), not direction.all()]  # a colour bar for each kind of row
+    texts = [[words.formatter.signed(float(v), 1) for v in row] for row in z]
+    figure, axis = _grid(
+        colours, texts, [words.role(r) for r in roles], names, extra=0.65 * sum(keys)
     )
-    axis.set_xticklabels(axis.get_xticklabels(), rotation=30, ha="right")
-    axis.tick_params(length=0)
+    scales = (
+        (_BETTER_COLOURS, Normalize(-limit, limit), ("worse", "average", "better"), None),
+        (_NEUTRAL_COLOURS, Normalize(0, limit), ("average", "far"), "neutral"),
+    )
+    # Constrained layout puts the last colour bar made nearest the grid: better or worse.
+    for shown, (colours_of, norm, ticks, label) in reversed(list(zip(keys, scales, strict=True))):
+        if not shown:
+            continue
+        key = figure.colorbar(
+            ScalarMappable(norm, colours_of), ax=axis, location="bottom", aspect=40, pad=0.02
+        )
+        key.set_ticks(np.linspace(norm.vmin, norm.vmax, len(ticks)))
+        key.set_ticklabels([words("heatmap", tick) for tick in ticks])
+        key.ax.tick_params(length=0)
+        key.outline.set_visible(False)
+        first, *_, last = key.ax.get_xticklabels()
+        first.set_horizontalalignment("left")
+        last.set_horizontalalignment("right")
+        if label:
+            key.set_label(words("heatmap", label))
     return Chart(
         "heatmap",
         words("heatmap", "title"),
@@ -311,7 +559,7 @@ def _heatmap(segments: Shown, names: list[str], words: _Wording, context: dict) 
 def _scatter(data: ChartData, words: _Wording, context: dict) -> Chart:
     points = np.column_stack([data.scatter_x, data.scatter_y])
     labels = np.array(data.scatter_segment)
-    figure, axis = plt.subplots(figsize=(7, 4.2))
+    figure, axis = _figure(3.6)
     for segment_id, centre in data.centres.items():
         mine = labels == segment_id
         axis.scatter(
@@ -336,7 +584,7 @@ def _scatter(data: ChartData, words: _Wording, context: dict) -> Chart:
     label = words("scatter", "axis")
     axis.set_xlabel(f"{label} 1 ({words.formatter.percent(ratio[0], 0)})")
     axis.set_ylabel(f"{label} 2 ({words.formatter.percent(ratio[1], 0)})")
-    axis.legend(title="", loc="best", frameon=False, markerscale=2, fontsize=8)
+    _legend_above(figure, axis, markerscale=2)
     return Chart(
         "scatter",
         words("scatter", "title"),
@@ -356,23 +604,25 @@ def _distribution(
     values = np.array(data.distributions[role])
     labels = np.array(data.sample_segment)
     groups = [values[labels == s.id] for s in segments]
-    figure, axis = plt.subplots(figsize=(7, 0.42 * len(names) + 1.0))
+    figure, axis = _figure(len(names) * (NAME_ROOM + BAR) + 0.55)
+    centres, band = _named_rows(axis, names, NAME_ROOM + BAR)
     boxes = axis.boxplot(
         groups,
+        positions=centres,
         orientation="horizontal",
         patch_artist=True,
-        widths=0.6,
+        widths=band,
         showfliers=False,
         medianprops={"color": "black"},
+        manage_ticks=False,
     )
     for patch, segment in zip(boxes["boxes"], segments, strict=True):
         patch.set_facecolor(color(segment.id))
         patch.set_alpha(0.8)
-    axis.set_yticks(range(1, len(names) + 1), names)
-    axis.invert_yaxis()
     axis.set_xlabel(words.role(role))
     if ROLE_FORMATS.get(role) == "money":
         _money_axis(axis.xaxis, formatter)
+    _plot_height(figure, axis, len(names) * (NAME_ROOM + BAR) + _FOOT)
     show = formatter.money if role == "spend" else formatter.number
     medians = [
         {"name": n, "median": show(s.stats[role].median)}
@@ -386,43 +636,48 @@ def _distribution(
     )
 
 
+MIX_LABEL_SHARE = 0.12
+"""The narrowest part of a mix bar that shows its share: "100 %" at TEXT_PT fits in it."""
+
+
 def _mix(
     role: str, profiles: Profiles, segments: Shown, names: list[str], words: _Wording
 ) -> Chart:
     values = list(profiles.base_mix[role])
-    figure, axis = plt.subplots(figsize=(7, 0.42 * len(names) + 1.2))
+    figure, axis = _figure(len(names) * (NAME_ROOM + BAR) + 0.3)
+    centres, band = _named_rows(axis, names, NAME_ROOM + BAR)
     left = np.zeros(len(names))
     shades = plt.get_cmap("Greys")(np.linspace(0.25, 0.85, len(values)))
-    for value, shade in zip(values, shades, strict=True):
-        widths = np.array([s.mix[role].get(value, 0.0) for s in segments])
+    parts = {value: np.array([s.mix[role].get(value, 0.0) for s in segments]) for value in values}
+    decimals = _share_decimals(
+        [w for widths in parts.values() for w in widths if w >= MIX_LABEL_SHARE]
+    )
+    for (value, widths), shade in zip(parts.items(), shades, strict=True):
         # Values come grouped from profile (the named ones and "Other (N values)"); the
         # legend cuts each as the report does, or one long value would push the bars away.
         axis.barh(
-            range(len(names)),
+            centres,
             widths,
             left=left,
+            height=band,
             color=shade,
             edgecolor="white",
             label=clip(words.words.data(value)),
         )
-        for i, (start, width) in enumerate(zip(left, widths, strict=True)):
-            if width >= 0.08:
+        for start, width, y in zip(left, widths, centres, strict=True):
+            if width >= MIX_LABEL_SHARE:
                 axis.text(
                     start + width / 2,
-                    i,
-                    words.formatter.percent(width, 0),
+                    y,
+                    words.formatter.percent(width, decimals),
                     ha="center",
                     va="center",
-                    fontsize=7.5,
-                    color="white" if shade[0] < 0.5 else "black",
+                    color=_ink(shade),
                 )
         left += widths
-    axis.set_yticks(range(len(names)), names)
-    axis.invert_yaxis()
     _percent_axis(axis.xaxis, words)
-    axis.legend(
-        loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=min(len(values), 5), frameon=False
-    )
+    _legend_above(figure, axis)
+    _plot_height(figure, axis, len(names) * (NAME_ROOM + BAR) + _FOOT)
     mixes = [{"name": n, "mix": s.mix[role]} for n, s in zip(names, segments, strict=True)]
     return Chart(
         f"mix-{role}",
@@ -432,7 +687,7 @@ def _mix(
     )
 
 
-SUBPLOT_TITLE_WIDTH = 26
+SUBPLOT_TITLE_WIDTH = 22
 """The most characters a line of a small subplot's title takes (the k-selection chart's
 four): wider titles ran into their neighbours, in German first."""
 
@@ -442,16 +697,16 @@ def _subplot_title(text: str, width: int = SUBPLOT_TITLE_WIDTH) -> str:
     starts a line of its own, and each part is wrapped at `width` characters."""
     name, bracket, note = text.partition(" (")
     parts = [part for part in (name, bracket.strip() + note) if part.strip()] or [text]
-    return "\n".join(
-        "\n".join(textwrap.wrap(part, width, break_long_words=False) or [part]) for part in parts
-    )
+    return "\n".join(_wrap(part, width) for part in parts)
 
 
 def _selection(segmentation: SegmentationSummary, words: _Wording) -> Chart:
+    """The four criteria as a 2 × 2 grid sharing the k axis, so each panel is half the
+    chart's width rather than a quarter of it."""
     criteria = ("inertia", "silhouette", "calinski_harabasz", "davies_bouldin")
     ks = [s.k for s in segmentation.scores]
-    figure, axes = plt.subplots(1, 4, figsize=(7.2, 2.3))
-    for axis, criterion in zip(axes, criteria, strict=True):
+    figure, axes = _figure(3.8, 2, 2, sharex=True)
+    for axis, criterion in zip(axes.flat, criteria, strict=True):
         values = [getattr(s, criterion) for s in segmentation.scores]
         axis.plot(ks, values, marker="o", markersize=3.5, color="#555555")
         chosen = ks.index(segmentation.k)  # a k set by the user is scored too
@@ -462,12 +717,14 @@ def _selection(segmentation: SegmentationSummary, words: _Wording) -> Chart:
             markersize=8,
             color=PALETTE[3],
             label=words("selection", "chosen"),
+            clip_on=False,  # drawn whole where the best score sits on the plot's edge
+            zorder=3,
         )
-        axis.set_title(_subplot_title(words("selection", "criteria", criterion)), fontsize=7.5)
+        axis.set_title(_subplot_title(words("selection", "criteria", criterion)))
         axis.set_xticks(ks)
-        axis.tick_params(labelsize=7)  # grouped numbers in _svg ("8,000"), never "1e3"
-        axis.set_xlabel("k", fontsize=8)
-    figure.tight_layout()
+        axis.margins(x=0.08, y=0.12)
+    for axis in axes[-1]:
+        axis.set_xlabel("k")
     return Chart(
         "selection",
         words("selection", "title"),
@@ -481,22 +738,23 @@ def _selection(segmentation: SegmentationSummary, words: _Wording) -> Chart:
 def _profile(segment_id: int, name: str, stats: Mapping, words: _Wording) -> Chart:
     roles = list(stats)
     z = [stats[r].z for r in roles]
-    figure, axis = plt.subplots(figsize=(6.2, 0.32 * len(roles) + 0.9))
+    labels = [words.role(r) for r in roles]  # on one line: a bar chart has the room
+    figure, axis = _figure(0.3 * len(roles) + 0.55)
     axis.barh(range(len(roles)), z, color=color(segment_id), height=0.6)
     axis.axvline(0, color="#333333", linewidth=0.8)
-    axis.set_yticks(range(len(roles)), [words.role(r) for r in roles])
+    axis.set_yticks(range(len(roles)), labels)
     axis.invert_yaxis()
-    limit = max(1.0, max(abs(v) for v in z) * 1.15)
+    limit = max(1.0, max(abs(v) for v in z)) * 1.45  # room for the figure beside each bar
     axis.set_xlim(-limit, limit)
     axis.set_xlabel("z")
     for i, value in enumerate(z):
-        axis.text(
-            value + (0.04 if value >= 0 else -0.04),
-            i,
+        axis.annotate(
             words.formatter.signed(value, 1),
+            (value, i),
+            xytext=(3 if value >= 0 else -3, 0),
+            textcoords="offset points",
             va="center",
             ha="left" if value >= 0 else "right",
-            fontsize=8,
         )
     context = {"name": name, "stats": stats, "roles": {r: words.role(r) for r in roles}}
     return Chart(
@@ -518,24 +776,11 @@ def _migration(
     for move in shown:
         counts[sources.index(move.source), targets.index(move.target)] = move.customers
     rows = [f"{i} · {migration.previous_names[i]}" for i in sources]
-    figure, axis = plt.subplots(figsize=(7, 0.45 * len(rows) + 2.2))
-    sns.heatmap(
-        counts,
-        ax=axis,
-        cmap="Blues",
-        annot=[[words.formatter.number(int(v)) for v in row] for row in counts],
-        fmt="",
-        annot_kws={"fontsize": 8},
-        linewidths=0.5,
-        linecolor="white",
-        xticklabels=names,
-        yticklabels=rows,
-        cbar=False,
-    )
-    axis.set_xticklabels(axis.get_xticklabels(), rotation=30, ha="right")
+    colours = plt.get_cmap("Blues")(counts / max(1, counts.max()))[..., :3]
+    texts = [[words.formatter.number(int(v)) for v in row] for row in counts]
+    figure, axis = _grid(colours, texts, rows, names, extra=LINE + 0.05, aside=LINE + 0.05)
     axis.set_xlabel(words("migration", "now"))
     axis.set_ylabel(words("migration", "before", period=migration.previous_period))
-    axis.tick_params(length=0)
     moves = [
         {
             "source": rows[sources.index(m.source)],

@@ -189,8 +189,13 @@ def test_selection_titles_fit_their_subplots(findings, locale, currency):
         frame = axes.get_window_extent(renderer)
         assert box.width <= frame.width * 1.1, (title.get_text(), box.width, frame.width)
         boxes.append(box)
-    for left, right in itertools.pairwise(boxes):
-        assert left.x1 < right.x0, "subplot titles run into each other"
+    for first, second in itertools.combinations(boxes, 2):
+        assert not first.overlaps(second), "subplot titles run into each other"
+    rows: dict[int, list[float]] = {}  # the titles of a row of panels stand on one line
+    for axes, box in zip(figure.axes, boxes, strict=True):
+        rows.setdefault(axes.get_subplotspec().rowspan.start, []).append(box.y0)
+    assert len(rows) == 2, "the four panels are a 2 x 2 grid"
+    assert all(max(bottoms) - min(bottoms) < 1 for bottoms in rows.values()), rows
     if locale == "de_DE":
         texts = " ".join(axes.title.get_text() for axes in figure.axes)
         assert "höher ist besser" in texts and "niedriger ist besser" in texts

@@ -24,9 +24,11 @@ from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 import jinja2
+import markupsafe
 from weasyprint import HTML
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
+from reportgen import tagged_pdf
 from reportgen.charts import Charts
 from reportgen.config import Config
 from reportgen.errors import ConfigError
@@ -117,6 +119,7 @@ def environment(
     )
     env.filters.update(formatter.filters())
     env.filters["data_uri"] = _svg_uri
+    env.filters["label"] = _label
     translate(env, words)
     return env
 
@@ -146,6 +149,14 @@ def translate(env: jinja2.Environment, words: Wording) -> None:
 def _svg_uri(chart: Mapping[str, Any]) -> str:
     """A chart (as plain data) as an inline image."""
     return "data:image/svg+xml;base64," + base64.b64encode(chart["svg"].encode()).decode()
+
+
+def _label(heading: str) -> str:
+    """A column heading as one line of plain text: what a phone shows beside each figure
+    when a table is laid out as cards (the `data-label` attribute), where "<br>" is a
+    space and no markup can be."""
+    markup = markupsafe.escape(heading)  # text that is not yet markup is escaped first
+    return markupsafe.Markup(" ").join(markup.split(markupsafe.Markup("<br>"))).striptags()
 
 
 def _logo(path: Path | None) -> str | None:
@@ -295,7 +306,7 @@ def render_report(
         try:
             pdf = HTML(
                 string=html, base_url=str(templates_dir()) + "/", url_fetcher=fetcher
-            ).write_pdf()
+            ).write_pdf(pdf_variant="pdf/ua-1", finisher=tagged_pdf.finish)
         except FatalURLFetchingError as exc:
             raise ConfigError(f"report template: {exc.__cause__ or exc}") from None
     return Report(html=html, pdf=pdf, warnings=tuple(warnings), notes=notes(words, personas))

@@ -267,7 +267,7 @@ def test_nothing_is_imported_before_the_handler():
 
 
 def _order_log(folder: Path) -> list[str]:
-    made = run_cli("sample", "--orders", "--rows", "1500", "--out", "orders.parquet", cwd=folder)
+    made = run_cli("sample", "--orders", "--rows", "300", "--out", "orders.parquet", cwd=folder)
     assert made.returncode == 0, made.stderr
     (folder / "reportgen.toml").write_text('[data]\nkind = "transactions"\n')
     return ["--data", "orders.parquet", "--as-of", "2026-11-01"]

@@ -38,6 +38,10 @@ minutes to draw), and a thousand one-hot columns carry no more than their top fe
 
 _OTHER = re.compile(r"Other \(\d+ values?\)")
 
+MISSING = "(missing)"
+"""The value a category shows for customers without one: no level of any ladder, so it
+never decides whether a ladder orders the others, and it reads last."""
+
 
 def other_label(values: int) -> str:
     """The bucket of `values` grouped values: "Other (50 values)"."""
@@ -82,7 +86,7 @@ def tier_order(values: Sequence[str], given: Sequence[str] | None = None) -> lis
     ladder holds is enough to keep the column most common first, as half a ladder would
     read as a whole one.
     """
-    keys = [_level_key(value) for value in values]
+    keys = [_level_key(value) for value in values if value != MISSING]
     if given:
         ladder: Sequence[str] = [_level_key(level) for level in given]
     else:
@@ -92,5 +96,11 @@ def tier_order(values: Sequence[str], given: Sequence[str] | None = None) -> lis
         rank.setdefault(level, position)
     if not any(key in rank for key in keys):
         return None
-    # sorted() is stable: values the setting does not list keep their order, after it.
-    return sorted(values, key=lambda value: rank.get(_level_key(value), len(rank)))
+    # sorted() is stable: values the setting does not list keep their order, after it,
+    # and the customers without a level come last of all.
+    return sorted(
+        values,
+        key=lambda value: (
+            len(rank) + 1 if value == MISSING else rank.get(_level_key(value), len(rank))
+        ),
+    )

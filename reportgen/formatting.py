@@ -47,7 +47,7 @@ ROLE_FORMATS = {
 """How a role's figures read; yes/no roles are shares (percent), the rest plain numbers."""
 ROLE_DECIMALS = 1
 """The decimals of every figure of a plain-number role (rating, frequency, items per order,
-age, ...), wherever a brief shows it: key figures, the comparison table, persona texts. A
+age, ...) in the brief's tables: key figures, the comparison table, the levels. A
 segment's mean sits beside its median and the base's, so a column read "12" beside "12.5",
 and a rating "4" beside "4.1", when each figure chose its own; one decimal for every figure
 of the role ("12.0", "12.5"; "4.0", "4.1") keeps them alike. The other formats have one
@@ -411,7 +411,8 @@ class Formatter:
     def role_value(self, value: float | None, role: str, precise: bool = False) -> str:
         """A figure of `role` as every figure of that role reads in a brief: spend as money,
         days as days, shares as percent, plain numbers with ROLE_DECIMALS decimals. The one
-        place a role's figures are written, so a table and a persona text cannot disagree.
+        place a role's figures are written for the tables, so no column mixes two formats
+        (persona sentences say counts as people do: "with 19 items").
         `precise` (a level's bound, not a figure) gives plain numbers one decimal more: a
         bound of 7.96 read as "8.0" would hide that a median of 7.95 ("8.0" too) falls
         short of it."""

@@ -32,7 +32,7 @@ from typing import Any
 import pandas as pd
 
 from reportgen import column_names
-from reportgen.categories import other_label, tier_order, top_values
+from reportgen.categories import MISSING, other_label, tier_order, top_values
 from reportgen.config import LevelSettings, ValidationSettings
 from reportgen.roles import DISPLAY_ORDER, ROLE_BY_NAME, Kind
 from reportgen.segment import Segmentation
@@ -371,7 +371,7 @@ def _named(
     tier's, which read lowest first when `tier_levels` or a common ladder orders them
     (categories.tier_order).
     """
-    text = values.astype("string").fillna("(missing)")
+    text = values.astype("string").fillna(MISSING)
     if isinstance(values.dtype, pd.CategoricalDtype) and values.cat.ordered:
         return text, [str(c) for c in values.cat.categories], True
     counts = text.value_counts()

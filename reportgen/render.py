@@ -33,7 +33,7 @@ from reportgen.charts import Charts
 from reportgen.config import Config
 from reportgen.errors import ConfigError
 from reportgen.findings import Findings
-from reportgen.formatting import ROLE_FORMATS, Formatter
+from reportgen.formatting import Formatter, role_format
 from reportgen.fsutil import read_small
 from reportgen.personas import LimitedSandbox, Personas
 from reportgen.plain import plain
@@ -175,10 +175,8 @@ def _figures(profiles: Profiles) -> list[dict[str, str]]:
     shown = profiles.shown
     for role in shown[0].stats if shown else ():
         kind = ROLE_BY_NAME[role].kind
-        if kind is Kind.BOOLEAN:
-            rows.append({"role": role, "format": "percent"})
-        elif kind is Kind.NUMERIC or role not in profiles.base_mix:
-            rows.append({"role": role, "format": ROLE_FORMATS.get(role, "number")})
+        if kind in (Kind.BOOLEAN, Kind.NUMERIC) or role not in profiles.base_mix:
+            rows.append({"role": role, "format": role_format(role)})
     return rows
 
 

@@ -66,15 +66,21 @@ def _reachable(graph: _Graph, root: pydyf.Dictionary) -> set[int]:
 
 
 def _scope_headers(graph: _Graph, elements: list[pydyf.Dictionary]) -> None:
-    """A header cell in the table head heads its column; one in the body heads its row."""
-    for element in elements:
-        if element.get("S") != "/TH":
-            continue
-        row = graph.get(element.get("P"))
-        group = graph.get(row.get("P")) if row is not None else None
-        in_head = group is not None and group.get("S") == "/THead"
-        element.setdefault("A", pydyf.Dictionary({"O": "/Table"}))
-        element["A"]["Scope"] = "/Column" if in_head else "/Row"
+    """A header cell heads its row when a data cell of its own row names it (WeasyPrint
+    lists a `scope="row"` header there), else its column."""
+    for row in (e for e in elements if e.get("S") == "/TR"):
+        cells = list(graph.kids(row))
+        named = {
+            getattr(header, "string", header)
+            for cell in cells
+            if cell.get("S") == "/TD"
+            for header in cell.get("A", {}).get("Headers", ())
+        }
+        for cell in cells:
+            if cell.get("S") == "/TH":
+                own = getattr(cell.get("ID"), "string", None)
+                cell.setdefault("A", pydyf.Dictionary({"O": "/Table"}))
+                cell["A"]["Scope"] = "/Row" if own in named else "/Column"
 
 
 def _drop_empty(graph: _Graph, element: pydyf.Dictionary) -> bool:
@@ -108,6 +114,7 @@ def _pagination_artifacts(
         for kid in element.get("K", ()):
             if isinstance(kid, int) and page is not None:
                 marked.setdefault(page, set()).add(kid)
+    rewritten: dict[int, set[int]] = {}
     for page, mcids in marked.items():
         ops = graph.get(graph.get(pdf.page_references[page])["Contents"]).stream
         for i in range(len(ops) - 2):
@@ -118,10 +125,13 @@ def _pagination_artifacts(
                 and properties.get("MCID") in mcids
             ):
                 ops[i : i + 2] = ["/Artifact", pydyf.Dictionary({"Type": "/Pagination"})]
+                rewritten.setdefault(page, set()).add(properties["MCID"])
+    # Only what became an artifact leaves the parent tree: content drawn elsewhere (a
+    # translucent margin box's group) keeps its entry, tagged if not in the tree.
     nums = graph.get(root["ParentTree"])["Nums"]
     for key, value in zip(nums[::2], nums[1::2], strict=True):
         if isinstance(value, pydyf.Array):  # a page's array; annotations map to one element
-            for mcid in marked.get(key, ()):
+            for mcid in rewritten.get(key, ()):
                 value[mcid] = "null"
 
 
@@ -166,5 +176,5 @@ def finish(document: Any, pdf: pydyf.PDF) -> None:
     for top in graph.kids(root):
         _drop_empty(graph, top)
     for obj in graph.objects.values():
-        if isinstance(obj, pydyf.Dictionary) and obj.get("Type") == "/Annot":
-            obj["F"] = _PRINT
+        if isinstance(obj, pydyf.Dictionary) and obj.get("Subtype") == "/Link":
+            obj["F"] = int(obj.get("F", 0)) | _PRINT

@@ -24,7 +24,7 @@ from pypdf import PdfReader
 from pypdf.generic import ContentStream, IndirectObject
 
 from tests.conftest import pdf_words, run_cli
-from tests.e2e.browser import axe_source, needs_chromium, probe
+from tests.e2e.browser import AXE_JS, axe_source, needs_chromium, probe
 
 KINDS = ("customers", "orders", "previous")
 PHONE, DESKTOP = 390, 1280
@@ -68,7 +68,9 @@ def briefs(tmp_path_factory) -> dict[str, Path]:
 
 
 LAYOUT = """(async () => {
-  const axeResult = await axe.run(document, {resultTypes: ["violations"]});
+  // axe-core is there unless it is not installed (then only its own test is skipped)
+  const axeResult = typeof axe === "undefined" ? {violations: null}
+    : await axe.run(document, {resultTypes: ["violations"]});
   const width = document.documentElement.clientWidth;
   // Visually hidden on purpose (a table's header row on a phone): clipped to one pixel.
   const hidden = element => {
@@ -83,7 +85,7 @@ LAYOUT = """(async () => {
     return box.width > 0 && (box.right > width + 0.5 || box.left < -0.5) && !hidden(e);
   }).map(e => [e.tagName, e.className, e.textContent.trim().slice(0, 40)]);
   return {
-    violations: axeResult.violations.map(
+    violations: axeResult.violations && axeResult.violations.map(
       v => [v.id, v.impact, v.nodes.map(n => n.target.join(" "))]),
     width,
     page: document.documentElement.scrollWidth,
@@ -101,7 +103,8 @@ def opened(briefs, tmp_path_factory):
     @functools.cache
     def at(kind: str, width: int) -> dict:
         work = tmp_path_factory.mktemp(f"{kind}-{width}")
-        return probe(briefs[kind] / "report.html", LAYOUT, work, width, prelude=axe_source())
+        prelude = AXE_JS.read_text() if AXE_JS.is_file() else ""
+        return probe(briefs[kind] / "report.html", LAYOUT, work, width, prelude=prelude)
 
     return at
 
@@ -110,6 +113,7 @@ def opened(briefs, tmp_path_factory):
 @pytest.mark.parametrize("width", [DESKTOP, PHONE])
 @pytest.mark.parametrize("kind", KINDS)
 def test_axe_core_finds_no_violation_of_any_impact(opened, kind, width):
+    axe_source()  # skipped without axe-core, or failed in CI
     assert opened(kind, width)["violations"] == []
 
 
@@ -200,8 +204,9 @@ def test_the_pdf_is_tagged_for_screen_readers(briefs, kind):
     assert all(len(alt) > 20 for alt in alts)
     assert kinds.count("/Table") == page.read_text().count("<table")
     for name, element in tree:
-        if name == "/TH":
-            assert element["/A"]["/Scope"] in ("/Column", "/Row")
+        if name == "/TH":  # a column's header in the table head, a row's in the body
+            group = element["/P"].get_object()["/P"].get_object()["/S"]
+            assert element["/A"]["/Scope"] == ("/Column" if group == "/THead" else "/Row")
         if name == "/TD":
             assert element["/A"]["/Headers"]
         if name == "/L":
@@ -211,17 +216,17 @@ def test_the_pdf_is_tagged_for_screen_readers(briefs, kind):
     # every link annotation belongs to a Link element of the tree
     parents = reader.trailer["/Root"]["/StructTreeRoot"]["/ParentTree"]["/Nums"]
     owner = {parents[i]: parents[i + 1] for i in range(0, len(parents), 2)}
-    in_tree = {id(element) for _, element in tree}
+    in_tree = {element.indirect_reference.idnum for _, element in tree}
     links = 0
     for number, pdf_page in enumerate(reader.pages):
         for annotation in pdf_page.get("/Annots") or []:
             annotation = annotation.get_object()
-            element = owner[annotation["/StructParent"]].get_object()
-            assert element["/S"] == "/Link" and annotation["/F"] & 4, number
+            element = owner[annotation["/StructParent"]]
+            assert element.idnum in in_tree, number
+            assert element.get_object()["/S"] == "/Link" and annotation["/F"] & 4, number
             links += 1
         assert pdf_page["/Tabs"] == "/S"
     assert links >= 5  # the contents
-    assert in_tree
 
 
 def _marked_content(reader: PdfReader) -> list[tuple[int, list[str]]]:

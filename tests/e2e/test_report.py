@@ -297,10 +297,14 @@ def test_user_templates_override_and_extend_the_default(tmp_path):
     (folder / "report.html.j2").write_text(
         '{% extends "default/report.html.j2" %}'
         '{% block definitions %}<section id="definitions"><h2>Definitions</h2>'
-        "<p>Our own glossary.</p></section>{% endblock %}"
+        "<p>Our own glossary.</p>"
+        # the macros as templates written for an earlier default call them
+        '{{ figure(charts.sizes, wide=false) }}<p>{{ stat(1234.0, "money") }} and '
+        '{{ stat(4, "rating") }}</p></section>{% endblock %}'
     )
     snapshot = produce(tmp_path, config='[report]\ntemplates = "mytemplates"\n')
     assert "Our own glossary." in snapshot.text
+    assert "$1,234 and 4.0" in snapshot.text
     assert "Executive summary" in snapshot.text  # the rest is the default report
     assert "Calinski–Harabasz, Davies–Bouldin, inertia" not in snapshot.html
 

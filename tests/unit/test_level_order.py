@@ -66,6 +66,20 @@ def test_one_value_no_ladder_holds_keeps_the_column_most_common_first():
     assert tiers_of({"Premium": 5, "Pro": 4, "Basic": 3}) == ["Premium", "Pro", "Basic"]
 
 
+def test_customers_without_a_level_neither_stop_a_ladder_nor_break_into_it():
+    """Blank cells a profile shows as "(missing)" belong to no ladder: the others keep
+    their order and the blanks read last."""
+    missing = categories.MISSING
+    assert categories.tier_order(["Gold", missing, "Silver", "Bronze"]) == [
+        "Bronze",
+        "Silver",
+        "Gold",
+        missing,
+    ]
+    assert categories.tier_order([missing, "Gold", "VIP"]) is None
+    assert categories.tier_order([missing]) is None
+
+
 def test_the_setting_orders_the_levels_and_beats_a_ladder():
     unknown = {"Max": 5, "Starter": 4, "Plus": 3}
     assert tiers_of(unknown) == ["Max", "Starter", "Plus"]

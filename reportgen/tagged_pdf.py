@@ -1,6 +1,6 @@
 """What a tagged PDF/UA brief needs beyond WeasyPrint's own tagging.
 
-WeasyPrint (70+) writes the structure tree of `pdf_variant="pdf/ua-1"`: headings,
+WeasyPrint 70 writes the structure tree of `pdf_variant="pdf/ua-1"`: headings,
 paragraphs, lists, tables with header ids, figures with their alt text, backgrounds and
 rules as artifacts. A few things a screen reader (and a PDF/UA checker) still trips on
 are left, and `finish` mends them on the finished object graph, before it is written:

@@ -25,6 +25,7 @@ from reportgen.ingest import (
     read_table,
 )
 from reportgen.orders import files_of, read_orders
+from reportgen.resources import check_user_templates
 from reportgen.validate import CleanData, validate
 
 T = TypeVar("T")
@@ -73,8 +74,8 @@ def check_sources(path: Path, config: Config) -> None:
         read_small(report.logo, "[report] logo:")
     if report.personas is not None:
         read_small(report.personas, "persona library")
-    if report.templates is not None and not report.templates.is_dir():
-        raise ConfigError(f"[report] templates: {report.templates} is not a folder")
+    if report.templates is not None:
+        check_user_templates(report.templates)
 
 
 def _untimed(name: str, work: Callable[[], T]) -> T:

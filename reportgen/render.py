@@ -38,7 +38,7 @@ from reportgen.fsutil import read_small
 from reportgen.personas import LimitedSandbox, Personas
 from reportgen.plain import plain
 from reportgen.profile import Profiles, highlights
-from reportgen.resources import templates_dir
+from reportgen.resources import check_user_templates, templates_dir
 from reportgen.roles import ROLE_BY_NAME, Kind
 from reportgen.wording import DEFAULT_TITLE, ENGLISH, LEVELS, Wording
 from reportgen.wording import load as load_wording
@@ -93,15 +93,7 @@ def environment(
     default = jinja2.FileSystemLoader(templates_dir())
     chain: list[jinja2.BaseLoader] = []
     if config.report.templates is not None:
-        if not config.report.templates.is_dir():
-            raise ConfigError(f"[report] templates: {config.report.templates} is not a folder")
-        # Jinja passes over a template that is not a regular file and takes the default:
-        # a pipe or a device link named report.html.j2 would be ignored without a word.
-        for entry in sorted(config.report.templates.glob("*.j2")):
-            if not entry.is_file():
-                raise ConfigError(
-                    f"[report] templates: {entry} is not a regular file (a folder, pipe or device)"
-                )
+        check_user_templates(config.report.templates)
         chain.append(jinja2.FileSystemLoader(config.report.templates))
     chain += [default, jinja2.PrefixLoader({"default": default})]
     # Sandboxed as well as fed plain data: a custom template is text a user edits; `*`

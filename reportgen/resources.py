@@ -10,6 +10,8 @@ import hashlib
 import json
 from pathlib import Path
 
+from reportgen.errors import ConfigError
+
 _PACKAGE = Path(__file__).resolve().parent
 _CANDIDATES = (_PACKAGE / "_bundled", _PACKAGE.parent)
 
@@ -21,6 +23,19 @@ def _bundled(relative: str) -> Path:
             return path
     searched = ", ".join(str(root / relative) for root in _CANDIDATES)
     raise FileNotFoundError(f"reportgen is installed without its {relative} (looked in {searched})")
+
+
+def check_user_templates(folder: Path) -> None:
+    """Refuse a `[report] templates` folder that is not one, or that holds a template that
+    is not a regular file: Jinja passes over such a template and takes the default, so a
+    pipe or a device link named report.html.j2 would be ignored without a word."""
+    if not folder.is_dir():
+        raise ConfigError(f"[report] templates: {folder} is not a folder")
+    for entry in sorted(folder.glob("*.j2")):
+        if not entry.is_file():
+            raise ConfigError(
+                f"[report] templates: {entry} is not a regular file (a folder, pipe or device)"
+            )
 
 
 def templates_dir() -> Path:

@@ -53,7 +53,7 @@ def _parts(name: str) -> tuple[str, ...]:
     return tuple(_WORD.findall(fold(name)))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Names:
     """One role's entries in the table (see its header for what each kind means)."""
 

@@ -34,7 +34,7 @@ _BLOCK = 1 << 20
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Dataset:
     """A table as read, plus the facts about its source that the manifest records."""
 
@@ -149,60 +149,92 @@ def _first_record(blocks: Iterator[str], delimiter: str, path: Path, max_columns
     delimiter and line breaks, and a doubled quote inside it stands for a quote. Blank
     lines before the header are skipped, as the parsers skip them.
     """
-    special = _SPECIAL[delimiter]
-    kept: list[str] = []
-    base = 0  # offset of the block in the text read so far
-    start: int | None = None  # where the record begins
-    field = 0  # where the current name begins
-    fields = 1
-    quoted = closed = False  # inside a quoted name; just past the quote that closed one
+    scan = _HeaderScan(delimiter, path, max_columns)
     for block in blocks:
-        if fields <= max_columns:
-            kept.append(block)
+        record = scan.feed(block)
+        if record is not None:
+            return record
+    return scan.rest()
+
+
+class _HeaderScan:
+    """Where _first_record is in the header, carried from one block of text to the next.
+    Offsets count from the start of the text kept (`kept`)."""
+
+    def __init__(self, delimiter: str, path: Path, max_columns: int) -> None:
+        self.delimiter, self.special = delimiter, _SPECIAL[delimiter]
+        self.path, self.max_columns = path, max_columns
+        self.kept: list[str] = []
+        self.base = 0  # offset of the block in the text kept so far
+        self.start: int | None = None  # where the record begins
+        self.field = 0  # where the current name begins
+        self.fields = 1
+        self.quoted = self.closed = False  # inside a quoted name; just past one's closing quote
+
+    def feed(self, block: str) -> str | None:
+        """Scan one more block: the record's text if it ends in this block, else None."""
+        self.kept.append(block)
+        end = self._scan(block)
+        if end is not None:
+            self._check_count(f"{self.fields:,}")
+            _check_name(self.path, end - self.field)
+            return "".join(self.kept)[self.start : end]
+        # Counted to the end of this block only: a header that goes on is refused with
+        # what is known, not scanned to the end of a file of any size.
+        self._check_count(f"at least {self.fields:,}")
+        if self.start is None:  # blank lines so far: none of them is kept
+            self.kept.clear()
+            return None
+        _check_name(self.path, self.base + len(block) - self.field)
+        self.base += len(block)
+        return None
+
+    def rest(self) -> str:
+        """The record of a text that ends without a line break."""
+        self._check_count(f"{self.fields:,}")
+        return "".join(self.kept)[self.start or 0 :]
+
+    def _check_count(self, count: str) -> None:
+        if self.fields > self.max_columns:
+            raise _too_many(self.path, count, self.max_columns)
+
+    def _scan(self, block: str) -> int | None:
+        """The offset of the line break that ends the record, if it is in this block."""
         pos = 0
         while pos < len(block):
-            if quoted:
+            if self.quoted:
                 end = block.find('"', pos)
                 if end < 0:
-                    break
-                quoted, closed, pos = False, True, end + 1
+                    return None
+                self.quoted, self.closed, pos = False, True, end + 1
                 continue
-            found = special.search(block, pos)
+            found = self.special.search(block, pos)
             at = found.start() if found else len(block)
             if at > pos:
-                closed = False
-                if start is None:
-                    start = field = base + pos
+                self.closed = False
+                if self.start is None:
+                    self.start = self.field = self.base + pos
             if found is None:
-                break
-            char, pos = found.group(), found.end()
-            if char in "\r\n":
-                if start is None:
-                    continue  # a blank line before the header
-                if fields > max_columns:
-                    raise _too_many(path, f"{fields:,}", max_columns)
-                _check_name(path, base + at - field)
-                return "".join(kept)[start : base + at]
-            if start is None:
-                start = field = base + at
-            if char == delimiter:
-                _check_name(path, base + at - field)
-                fields += 1
-                field, closed = base + at + 1, False
-            else:  # a quote
-                quoted, closed = base + at == field or closed, False
-        if fields > max_columns:
-            # Counted to the end of this block only: a header that goes on is refused
-            # with what is known, not scanned to the end of a file of any size.
-            raise _too_many(path, f"at least {fields:,}", max_columns)
-        if start is None:  # blank lines so far: none of them is kept
-            kept.clear()
-            continue
-        _check_name(path, base + len(block) - field)
-        base += len(block)
-    if fields > max_columns:
-        raise _too_many(path, f"{fields:,}", max_columns)
-    return "".join(kept)[start or 0 :]
+                return None
+            pos = found.end()
+            if self._take(found.group(), self.base + at):
+                return self.base + at
+        return None
+
+    def _take(self, char: str, at: int) -> bool:
+        """Take the delimiter, quote or line break at offset `at`; True when it ends the
+        record (a line break before any name is a blank line, skipped)."""
+        if char in "\r\n":
+            return self.start is not None
+        if self.start is None:
+            self.start = self.field = at
+        if char == self.delimiter:
+            _check_name(self.path, at - self.field)
+            self.fields += 1
+            self.field, self.closed = at + 1, False
+        else:  # a quote
+            self.quoted, self.closed = at == self.field or self.closed, False
+        return False
 
 
 def _check_name(path: Path, length: int) -> None:
@@ -268,10 +300,13 @@ def parquet_columns(source: Path | BinaryIO, path: Path, max_columns: int) -> li
     try:
         metadata = pq.read_metadata(source)
         _check_columns(path, metadata.num_columns, max_columns)
-        return metadata.schema.to_arrow_schema().names
+        names: list[str] = metadata.schema.to_arrow_schema().names
+        return names
     except InputError:
         raise
-    except Exception as exc:  # a truncated or foreign file fails here, before any reading
+    # A truncated or foreign file fails here, before any reading, with one of several
+    # unrelated types (ArrowInvalid, OSError, ArrowNotImplementedError, ...).
+    except Exception as exc:
         raise InputError(
             f"{path}: not a readable Parquet file ({type(exc).__name__}: {exc})"
         ) from None
@@ -311,8 +346,8 @@ def _row_number(attribute: str | None, previous: int) -> int:
 
 _SHEET = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _ROW, _CELL, _VALUES = f"{_SHEET}row", f"{_SHEET}c", {f"{_SHEET}v", f"{_SHEET}is"}
-_COLUMN = re.compile(r"\D*")
-"""The column letters of a cell reference: what precedes its first digit, as openpyxl
+_DIGIT = re.compile(r"\d")
+"""Where the column letters of a cell reference end: at its first digit, as openpyxl
 splits it."""
 
 
@@ -342,7 +377,7 @@ class _SheetExtent:
         if tag == _CELL:
             reference = attrib.get("r")
             if reference:
-                letters = _COLUMN.match(reference).group()
+                letters = _DIGIT.split(reference, maxsplit=1)[0]
                 if letters not in self.columns:
                     self.columns[letters] = self.index(letters)
                 self.column = self.columns[letters]
@@ -551,6 +586,6 @@ def check_unique(path: Path, columns: Iterable[object]) -> None:
 
 
 def _trimmed(path: Path, columns: pd.Index) -> list[str]:
-    """Column names without spaces at their ends, checked by `_unique` first."""
+    """Column names without spaces at their ends, checked by `check_unique` first."""
     check_unique(path, columns)
     return [str(c).strip() for c in columns]

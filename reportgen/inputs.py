@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from reportgen.config import Config, DataSettings
 from reportgen.errors import ConfigError
@@ -29,14 +29,19 @@ from reportgen.resources import check_user_templates
 from reportgen.validate import CleanData, validate
 
 T = TypeVar("T")
-Timer = Callable[[str, Callable[[], T]], T]
-"""Runs one named stage (the pipeline's timer records how long it took)."""
+
+
+class Timer(Protocol):
+    """Runs one named stage (the pipeline's timer records how long it took)."""
+
+    def __call__(self, name: str, work: Callable[[], T]) -> T: ...
 
 
 def data_path(config: Config, given: Path | None, default: Path) -> Path:
     """--data wins over [data] path, which wins over the bundled sample (a customer table)."""
-    if given or config.data.path:
-        return given or config.data.path
+    chosen = given or config.data.path
+    if chosen is not None:
+        return chosen
     if config.data.kind == "transactions":
         raise ConfigError(
             '[data] kind = "transactions" needs the order log: pass --data FILE, FOLDER or '

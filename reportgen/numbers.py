@@ -127,7 +127,7 @@ class Settings:
         return self.decimal_mark is not None or self.thousands_separator is not None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class NumberFormat:
     """How one column's numbers were read, for the manifest and the data-quality section."""
 
@@ -171,8 +171,8 @@ class Shapes:
         for pattern, replacement in SHAPE_STEPS:
             shape = pc.replace_substring_regex(shape, pattern, replacement)
         # "1,5 MIO", "12 TSD": three capitals that are no currency make a value unreadable
-        words = pc.unique(pa.concat_arrays([parts.field("cur"), parts.field("cur2")]))
-        scale = [w for w in words.to_pylist() if w and w not in _SIGNS and w not in _CODES]
+        tokens = pc.unique(pa.concat_arrays([parts.field("cur"), parts.field("cur2")]))
+        scale = [w for w in tokens.to_pylist() if w and w not in _SIGNS and w not in _CODES]
         if scale:
             wrong = pc.or_kleene(
                 pc.is_in(parts.field("cur"), value_set=pa.array(scale)),
@@ -267,13 +267,18 @@ def _signs(fields: Mapping[str, pa.Array]) -> np.ndarray:
     return np.where(unbalanced | twice, np.nan, np.where(negatives == 1, -1.0, 1.0))
 
 
-def readings(shapes: Iterable[str], conventions: Iterable[Convention]) -> dict[tuple, list]:
+Readings = dict[tuple[int | None, ...], list[Convention]]
+"""Conventions grouped by how they read a list of shapes: per shape, which separator is
+the decimal mark (Convention.reading)."""
+
+
+def readings(shapes: Iterable[str], conventions: Iterable[Convention]) -> Readings:
     """The conventions that fit every shape, grouped by how they read the shapes."""
-    shapes = list(shapes)
-    grouped: dict[tuple, list[Convention]] = {}
+    listed = list(shapes)
+    grouped: Readings = {}
     for convention in conventions:
-        if all(convention.fits(shape) for shape in shapes):
-            key = tuple(convention.reading(shape) for shape in shapes)
+        if all(convention.fits(shape) for shape in listed):
+            key = tuple(convention.reading(shape) for shape in listed)
             grouped.setdefault(key, []).append(convention)
     return grouped
 
@@ -314,7 +319,7 @@ class Context:
     delimiter: str | None
 
 
-def _two_readings(shapes: Shapes, grouped: dict[tuple, list]) -> str:
+def _two_readings(shapes: Shapes, grouped: Readings) -> str:
     """Two example values that can be read two ways, and the readings of the first."""
     counts = shapes.counts()
     ambiguous = [s for s in counts if len({c.reading(s) for c in CONVENTIONS if c.fits(s)}) > 1]
@@ -354,7 +359,6 @@ def _role(role: str | None) -> str:
 def decide(column: str, role: str | None, shapes: Shapes, context: Context) -> NumberFormat:
     """The convention `column` is read with, and what decided it; DataError when nothing
     decides or the values mix conventions."""
-    counts = shapes.counts()
     money = shapes.currencies()
     if len(money) > 1:  # 1.234,56 EUR and 1.234,56 USD cannot be added up
         first, second = list(money.values())[:2]
@@ -363,36 +367,56 @@ def decide(column: str, role: str | None, shapes: Shapes, context: Context) -> N
             f"({', '.join(money)}; e.g. {first!r} and {second!r}); convert them to one "
             "currency before the run"
         )
-    currency = next(iter(money), None)
+    convention, how = _choose(column, role, shapes, context)
+    seen = _observed(convention, shapes.counts())
+    return NumberFormat(
+        column=column,
+        role=role,
+        decimal_mark=seen.decimal_mark,
+        thousands_separator=seen.thousands_separator,
+        decided_by=how,
+        currency=next(iter(money), None),
+    )
 
-    def found(convention: Convention, how: str) -> NumberFormat:
-        seen = _observed(convention, counts)
-        return NumberFormat(
-            column, role, seen.decimal_mark, seen.thousands_separator, how, currency
-        )
 
+def _choose(
+    column: str, role: str | None, shapes: Shapes, context: Context
+) -> tuple[Convention, str]:
+    """The convention that reads the column, and what decided it (NumberFormat.decided_by):
+    its values when only one reading fits them all, else the setting, else the file."""
+    counts = shapes.counts()
     settings = context.settings
-
-    def most_read(candidates: list[Convention]) -> Convention:
-        return max(candidates, key=lambda c: sum(n for s, n in counts.items() if c.fits(s)))
-
     grouped = readings(counts, CONVENTIONS)
     if not grouped:  # the values mix conventions
         if not settings.given:
             raise _mixed(column, role, shapes)
         # The setting rules: the convention it allows that reads the most values; what
         # that cannot read is counted unreadable.
-        return found(most_read([c for c in CONVENTIONS if settings.allows(c)]), "setting")
+        return _most_read(counts, settings), "setting"
     if len(grouped) == 1:  # every convention that reads them all reads them alike
-        conventions = next(iter(grouped.values()))
-        allowed = [c for c in conventions if settings.allows(c)]
+        allowed = [c for c in next(iter(grouped.values())) if settings.allows(c)]
         if allowed:
-            return found(allowed[0], "values")
-        return found(most_read([c for c in CONVENTIONS if settings.allows(c)]), "setting")
-    allowed = {key: cs for key, cs in grouped.items() if any(settings.allows(c) for c in cs)}
-    if len(allowed) == 1:
-        return found(next(c for c in next(iter(allowed.values())) if settings.allows(c)), "setting")
-    grouped = allowed or grouped
+            return allowed[0], "values"
+        return _most_read(counts, settings), "setting"
+    permitted = {key: cs for key, cs in grouped.items() if any(settings.allows(c) for c in cs)}
+    if len(permitted) == 1:
+        return next(c for c in next(iter(permitted.values())) if settings.allows(c)), "setting"
+    return _by_file(column, role, shapes, permitted or grouped, context)
+
+
+def _most_read(counts: Mapping[str, int], settings: Settings) -> Convention:
+    """Of the conventions the setting allows, the one that reads the most values."""
+    return max(
+        (c for c in CONVENTIONS if settings.allows(c)),
+        key=lambda c: sum(n for s, n in counts.items() if c.fits(s)),
+    )
+
+
+def _by_file(
+    column: str, role: str | None, shapes: Shapes, grouped: Readings, context: Context
+) -> tuple[Convention, str]:
+    """The reading the file's other columns or its delimiter choose among `grouped`; a
+    DataError with two example values when neither does."""
     # The other columns and the delimiter decide only when they agree: coordinates
     # written 47.67 in a ";" file say nothing sure about its euros.
     marks = {"other columns": context.file_mark(), "delimiter": delimiter_mark(context.delimiter)}
@@ -407,7 +431,7 @@ def decide(column: str, role: str | None, shapes: Shapes, context: Context) -> N
     for how, mark in given.items():
         chosen = [cs for cs in grouped.values() if any(c.decimal_mark == mark for c in cs)]
         if len(chosen) == 1:
-            return found(next(c for c in chosen[0] if c.decimal_mark == mark), how)
+            return next(c for c in chosen[0] if c.decimal_mark == mark), how
     raise DataError(
         f"column {column!r}{_role(role)}: its numbers can be read two ways, e.g. "
         f"{_two_readings(shapes, grouped)}{conflict}; say how the file writes numbers with "

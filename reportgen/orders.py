@@ -22,16 +22,16 @@ import hashlib
 import itertools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
 
 from reportgen import column_names, numbers
-from reportgen.config import ORDER_ROLES, DataSettings, OrderSettings, hint_score
+from reportgen.config import ORDER_ROLES, DataSettings, OrderSettings
 from reportgen.errors import ConfigError, DataError, InputError
 from reportgen.ingest import (
     CSV_SUFFIXES,
@@ -48,10 +48,6 @@ from reportgen.wording import N_
 if TYPE_CHECKING:
     import duckdb
 
-HINTS: Mapping[str, tuple[str, ...]] = {
-    role: column_names.order_names(role).phrases for role in ORDER_ROLES
-}
-"""Order-log role -> the column names that suggest it: [orders.*] in column_names.toml."""
 CUSTOMER_ROLES = (
     "customer_id",
     "recency",
@@ -64,7 +60,7 @@ CUSTOMER_ROLES = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class OrderLog:
     """The customer table built from an order log, and what was wrong with the log."""
 
@@ -109,11 +105,12 @@ _SUFFIXES = CSV_SUFFIXES | PARQUET_SUFFIXES
 
 
 def _sha256(files: list[Path]) -> str:
+    """One digest of the files read one after another (of a single file, its own sha256,
+    as a customer table's)."""
     digest = hashlib.sha256()
     for path in files:
         with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
+            hashlib.file_digest(handle, lambda: digest)  # adds to `digest`, block by block
     return digest.hexdigest()
 
 
@@ -123,6 +120,10 @@ def _quote(name: str) -> str:
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def _day(day: date) -> str:
+    return f"DATE {_literal(str(day))}"
 
 
 _GLOB = re.compile(r"[*?\[]")
@@ -221,7 +222,10 @@ def _engine_error(source: Path, exc: duckdb.Error) -> InputError:
 
 
 def _infer(columns: list[str], explicit: Mapping[str, str]) -> dict[str, str]:
-    """Order-log role -> column: explicit ones checked, the rest guessed by name."""
+    """Order-log role -> column: explicit ones checked, the rest guessed by name the way a
+    customer table's roles are (column_names.best_column against [orders.<role>] of
+    column_names.toml), each role in the order of ORDER_ROLES taking its best match
+    among the columns still free."""
     for role, column in explicit.items():
         if column not in columns:
             raise ConfigError(
@@ -233,10 +237,9 @@ def _infer(columns: list[str], explicit: Mapping[str, str]) -> dict[str, str]:
         if role in found:
             continue
         free = [c for c in columns if c not in found.values()]
-        scored = [(max(hint_score(h, c) for h in HINTS[role]), -i, c) for i, c in enumerate(free)]
-        best = max(scored, default=(0, 0, ""))
-        if best[0] > 0:
-            found[role] = best[2]
+        best = column_names.best_column(column_names.order_names(role), free)
+        if best is not None:
+            found[role] = best
     missing = [r for r in ("customer_id", "order_date") if r not in found]
     if "amount" not in found and not {"quantity", "unit_price"} <= found.keys():
         missing.append("amount (or quantity and unit_price)")
@@ -272,7 +275,7 @@ PLACEHOLDER_DAYS = (
     date(1970, 1, 1),
 )
 """Days that exports write for "no date": zero dates of databases, spreadsheets and clocks."""
-_PLACEHOLDER_SQL = ", ".join(f"DATE {_literal(str(day))}" for day in PLACEHOLDER_DAYS)
+_PLACEHOLDER_SQL = ", ".join(map(_day, PLACEHOLDER_DAYS))
 BULK_SPANS = 4
 """A line is far from the bulk of the log when it precedes its first quartile day, or
 follows its third, by more than this many interquartile spans (and at least MIN_REACH)."""
@@ -308,7 +311,7 @@ def _date_bounds(
     days = con.execute(
         f"""
         SELECT day, COUNT(*) FROM lines WHERE customer_id IS NOT NULL
-        AND day <= DATE {_literal(str(limit))} AND day NOT IN ({_PLACEHOLDER_SQL})
+        AND day <= {_day(limit)} AND day NOT IN ({_PLACEHOLDER_SQL})
         GROUP BY day ORDER BY day
         """
     ).fetchall()
@@ -330,14 +333,36 @@ _NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT"
 _NUMBER_ROLES = ("amount", "quantity", "unit_price")
 
 
+@dataclass(frozen=True, kw_only=True)
+class _Log:
+    """The order log as the SQL reads it."""
+
+    source: Path
+    reader: str
+    """The SQL that reads its files (_reader)."""
+    delimiter: str | None
+    """The delimiter the CSV files share, if they share one."""
+    types: Mapping[str, str]
+    """Column -> its DuckDB type."""
+    roles: Mapping[str, str]
+    """Order-log role -> column."""
+
+
+def _row(con: duckdb.DuckDBPyConnection, query: str) -> tuple[Any, ...]:
+    """The one row of an aggregate query without GROUP BY (it always has one)."""
+    row = con.execute(query).fetchone()
+    assert row is not None, query
+    return row
+
+
+def _count(con: duckdb.DuckDBPyConnection, query: str) -> int:
+    """The number a COUNT(*) query gives."""
+    count: int = _row(con, query)[0]
+    return count
+
+
 def _numbers(
-    con: duckdb.DuckDBPyConnection,
-    reader: str,
-    source: Path,
-    roles: Mapping[str, str],
-    types: Mapping[str, str],
-    data: DataSettings,
-    delimiter: str | None,
+    con: duckdb.DuckDBPyConnection, log: _Log, settings: numbers.Settings
 ) -> tuple[dict[str, str], tuple[numbers.NumberFormat, ...]]:
     """The SQL of each number role's value, and how its text was read.
 
@@ -349,59 +374,79 @@ def _numbers(
     expressions: dict[str, str] = {}
     texts = []
     for role in _NUMBER_ROLES:
-        if role not in roles:
+        if role not in log.roles:
             continue
-        column, kind = roles[role], types[roles[role]]
+        column = log.roles[role]
+        kind = log.types[column]
         if kind.startswith(("DECIMAL", "U")) or kind in _NUMERIC_TYPES:
             expressions[role] = f"CAST({_quote(column)} AS DOUBLE)"
         else:
             texts.append(role)
-    columns: dict[str, numbers.Shapes] = {}
-    if texts:  # every text column's distinct values in one pass over the log
-        picked = ", ".join(
-            f"CAST({_quote(roles[r])} AS VARCHAR) AS v{i}" for i, r in enumerate(texts)
-        )
-        names = [f"v{i}" for i in range(len(texts))]
-        distinct = con.execute(
-            f"SELECT {', '.join(names)}, {', '.join(f'GROUPING({n})' for n in names)} "
-            f"FROM (SELECT {picked} FROM {reader}) "
-            f"GROUP BY GROUPING SETS ({', '.join(f'({n})' for n in names)})"
-        ).fetchdf()
-        for i, role in enumerate(texts):
-            values = distinct.iloc[:, i][
-                (distinct.iloc[:, len(texts) + i] == 0) & distinct.iloc[:, i].notna()
-            ]
-            columns[role] = numbers.Shapes.of(values.astype(str))
+    shapes = _text_shapes(con, log, texts)
 
     def file_mark() -> str | None:
-        marks = {numbers.evidence(shapes.counts()) for shapes in columns.values()} - {None}
+        marks = {numbers.evidence(column.counts()) for column in shapes.values()} - {None}
         return marks.pop() if len(marks) == 1 else None
 
-    context = numbers.Context(data.numbers, file_mark, delimiter)
+    context = numbers.Context(settings, file_mark, log.delimiter)
     formats = []
-    for role, shapes in columns.items():
-        column = roles[role]
+    for role, column_shapes in shapes.items():
+        column = log.roles[role]
         try:
-            found = numbers.decide(column, role, shapes, context)
+            number_format = numbers.decide(column, role, column_shapes, context)
         except DataError as exc:
-            raise DataError(f"{source}: {exc}") from None
-        if shapes.separated:
-            formats.append(found)
-        table = f"numbers_{role}"
-        # An Arrow table, not a DataFrame: DuckDB 1.1 cannot read pandas 3's str dtype.
-        values = pa.table(
-            {
-                "raw": pa.array(shapes.values.astype(str).tolist(), pa.string()),
-                "value": pa.array(shapes.parse(numbers.convention_of(found)), pa.float64()),
-            }
-        )
-        con.register(f"{table}_source", values)
-        con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {table}_source")
-        con.unregister(f"{table}_source")
-        expressions[role] = (
-            f"(SELECT value FROM {table} WHERE raw = CAST({_quote(column)} AS VARCHAR))"
-        )
+            raise DataError(f"{log.source}: {exc}") from None
+        if column_shapes.separated:
+            formats.append(number_format)
+        expressions[role] = _number_lookup(con, role, column, column_shapes, number_format)
     return expressions, tuple(formats)
+
+
+def _text_shapes(
+    con: duckdb.DuckDBPyConnection, log: _Log, roles: list[str]
+) -> dict[str, numbers.Shapes]:
+    """Each text number role's distinct values, all of them in one pass over the log."""
+    if not roles:
+        return {}
+    picked = ", ".join(
+        f"CAST({_quote(log.roles[role])} AS VARCHAR) AS v{i}" for i, role in enumerate(roles)
+    )
+    names = [f"v{i}" for i in range(len(roles))]
+    distinct = con.execute(
+        f"SELECT {', '.join(names)}, {', '.join(f'GROUPING({n})' for n in names)} "
+        f"FROM (SELECT {picked} FROM {log.reader}) "
+        f"GROUP BY GROUPING SETS ({', '.join(f'({n})' for n in names)})"
+    ).fetchdf()
+    shapes = {}
+    for i, role in enumerate(roles):
+        values = distinct.iloc[:, i][
+            (distinct.iloc[:, len(roles) + i] == 0) & distinct.iloc[:, i].notna()
+        ]
+        shapes[role] = numbers.Shapes.of(values.astype(str))
+    return shapes
+
+
+def _number_lookup(
+    con: duckdb.DuckDBPyConnection,
+    role: str,
+    column: str,
+    shapes: numbers.Shapes,
+    number_format: numbers.NumberFormat,
+) -> str:
+    """The SQL of a text column's value: its text looked up in a table of the distinct
+    texts and the numbers they were read as."""
+    table = f"numbers_{role}"
+    # An Arrow table, not a DataFrame: DuckDB 1.1 cannot read pandas 3's str dtype.
+    values = pa.table(
+        {
+            "raw": pa.array(shapes.values.astype(str).tolist(), pa.string()),
+            "value": pa.array(shapes.parse(numbers.convention_of(number_format)), pa.float64()),
+        }
+    )
+    con.register(f"{table}_source", values)
+    con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {table}_source")
+    con.unregister(f"{table}_source")
+    return f"(SELECT value FROM {table} WHERE raw = CAST({_quote(column)} AS VARCHAR))"
 
 
 def read_orders(
@@ -412,18 +457,21 @@ def read_orders(
 
     files = files_of(source)
     check_size(files, data.max_file_mb)
-    date_format = data.date_format
     parquet = files[0].suffix.lower() in PARQUET_SUFFIXES
     reader, delimiter = _reader(source, files, data.max_columns)
     con = duckdb.connect(":memory:")
     try:
         described = con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()
         types = {row[0]: str(row[1]) for row in described}
-        roles = _infer(list(types), settings.columns)
-        number, formats = _numbers(con, reader, source, roles, types, data, delimiter)
-        frame, lines, fixes, as_of = _aggregate(
-            con, reader, source, roles, types, number, settings, date_format, today
+        log = _Log(
+            source=source,
+            reader=reader,
+            delimiter=delimiter,
+            types=types,
+            roles=_infer(list(types), settings.columns),
         )
+        number, formats = _numbers(con, log, data.numbers)
+        customers = _aggregate(con, log, number, settings, data.date_format, today)
     except duckdb.InterruptException:
         raise  # Ctrl-C, not the data
     except duckdb.Error as exc:  # bad bytes, dates or types found late, deep in the log
@@ -431,28 +479,124 @@ def read_orders(
     finally:
         con.close()
     dataset = Dataset(
-        frame=frame,
+        frame=customers.frame,
         path=source,
         sha256=_sha256(files),
         format="parquet" if parquet else "csv",
-        order_columns=roles,
+        order_columns=log.roles,
     )
-    return OrderLog(dataset, lines, fixes, as_of, roles, formats)
+    return OrderLog(
+        dataset=dataset,
+        lines=customers.lines,
+        fixes=customers.fixes,
+        as_of=customers.as_of,
+        columns=log.roles,
+        number_formats=formats,
+    )
+
+
+@dataclass(frozen=True)
+class _Customers:
+    """The customer table built from the log's valid lines, and what the checks left out."""
+
+    frame: pd.DataFrame
+    lines: int
+    """Order lines read."""
+    fixes: tuple[Fix, ...]
+    as_of: date
+
+
+@dataclass(frozen=True)
+class _Days:
+    """The days a line's date is judged by."""
+
+    today: date
+    """No line may be later."""
+    floor: date
+    """The earliest day a line may have (_date_bounds)."""
+    ceiling: date
+    """The latest."""
+
+    @property
+    def accepted(self) -> str:
+        """The SQL condition of a day within the bounds that is not a placeholder."""
+        return (
+            f"day BETWEEN {_day(self.floor)} AND {_day(self.ceiling)} "
+            f"AND day NOT IN ({_PLACEHOLDER_SQL})"
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Dropped:
+    """What the checks left out, each a Fix when it is not 0: order lines, then customers."""
+
+    duplicates: int = 0
+    missing_id: int = 0
+    undated: int = 0
+    future: int = 0
+    placeholder: int = 0
+    too_old: int = 0
+    too_late: int = 0
+    no_amount: int = 0
+    non_positive: int = 0
+    after_as_of: int = 0
+    returns_only: int = 0
+    negative: int = 0
 
 
 def _aggregate(
     con: duckdb.DuckDBPyConnection,
-    reader: str,
-    source: Path,
-    roles: dict[str, str],
-    types: Mapping[str, str],
+    log: _Log,
     number: Mapping[str, str],
     settings: OrderSettings,
     date_format: str | None,
     today: date | None,
-) -> tuple[pd.DataFrame, int, tuple[Fix, ...], date]:
+) -> _Customers:
     """Count the log's problems and build the customer table from its valid lines
     (`number`: each number role's SQL, from _numbers)."""
+    lines, unique = _load_lines(
+        con, log, _line_values(log, number, settings, date_format), settings
+    )
+    limit = today or date.today()
+    days = _Days(limit, *_date_bounds(con, limit, settings))
+    dropped, last_day = _count_lines(con, days)
+    as_of = _as_of(log.source, dropped, last_day, days, settings)
+    keep_non_positive = settings.invalid_amounts == "keep"
+    after_as_of = _count(
+        con,
+        f"SELECT COUNT(*) FROM lines WHERE customer_id IS NOT NULL AND day >= {_day(as_of)} "
+        f"AND day <= {_day(days.ceiling)}",
+    )
+    valid = f"""
+        customer_id IS NOT NULL AND amount IS NOT NULL AND {days.accepted}
+        AND day < {_day(as_of)}
+        {"" if keep_non_positive else "AND (is_return OR amount > 0)"}
+    """
+    _create_customers(con, valid, as_of)
+    returns_only, negative = _row(
+        con,
+        "SELECT COUNT(*) FILTER (WHERE frequency = 0), "
+        "COUNT(*) FILTER (WHERE frequency > 0 AND spend < 0) FROM customers",
+    )
+    frame = _customer_frame(con, "quantity" in log.roles)
+    dropped = replace(
+        dropped,
+        duplicates=lines - unique,
+        non_positive=0 if keep_non_positive else dropped.non_positive,
+        after_as_of=after_as_of,
+        returns_only=returns_only,
+        negative=negative,
+    )
+    fixes = _fixes(log.roles, dropped, settings, date_format, days, as_of)
+    return _Customers(frame, lines, fixes, as_of)
+
+
+def _line_values(
+    log: _Log, number: Mapping[str, str], settings: OrderSettings, date_format: str | None
+) -> str:
+    """The SELECT list of an order line as the checks and the aggregation read it: its
+    customer id, day, order id, amount, quantity, and whether it is a return."""
+    roles = log.roles
     has_quantity = "quantity" in roles
     amount = (
         number["amount"]
@@ -462,7 +606,7 @@ def _aggregate(
     # Typed NULLs: DuckDB before 1.2 types a bare NULL as INTEGER, and COALESCE with the
     # day's text then fails to bind.
     quantity = number["quantity"] if has_quantity else "CAST(NULL AS DOUBLE)"
-    day = _day_expression(roles["order_date"], types[roles["order_date"]], date_format)
+    day = _day_expression(roles["order_date"], log.types[roles["order_date"]], date_format)
     order_id = (
         f"NULLIF(TRIM(CAST({_quote(roles['order_id'])} AS VARCHAR)), '')"
         if "order_id" in roles
@@ -476,51 +620,37 @@ def _aggregate(
             f"COALESCE(starts_with({order_id}, {_literal(settings.return_prefix)}), false)"
         )
     is_return = " OR ".join(marks) or "false"
-    base = f"(SELECT DISTINCT * FROM {reader})" if settings.duplicates == "drop" else reader
-    con.execute(
-        f"""
-        CREATE TEMP TABLE lines AS
-        SELECT
-            NULLIF(TRIM(CAST({_quote(roles["customer_id"])} AS VARCHAR)), '') AS customer_id,
-            {day} AS day,
-            {order_id} AS order_id,
-            {amount} AS amount,
-            {quantity} AS quantity,
-            {is_return} AS is_return
-        FROM {base}
-        """
-    )
-    lines = con.execute(f"SELECT COUNT(*) FROM {reader}").fetchone()[0]
+    return f"""
+        NULLIF(TRIM(CAST({_quote(roles["customer_id"])} AS VARCHAR)), '') AS customer_id,
+        {day} AS day,
+        {order_id} AS order_id,
+        {amount} AS amount,
+        {quantity} AS quantity,
+        {is_return} AS is_return
+    """
+
+
+def _load_lines(
+    con: duckdb.DuckDBPyConnection, log: _Log, values: str, settings: OrderSettings
+) -> tuple[int, int]:
+    """Read the log's lines into the table `lines` (`values`: their SELECT list), each
+    identical line once unless [orders] duplicates = "keep"; the lines read, and the
+    unique ones."""
+    base = f"(SELECT DISTINCT * FROM {log.reader})" if settings.duplicates == "drop" else log.reader
+    con.execute(f"CREATE TEMP TABLE lines AS SELECT {values} FROM {base}")
+    lines = _count(con, f"SELECT COUNT(*) FROM {log.reader}")
     if lines == 0:
-        raise DataError(f"{source}: the order log has a header but no lines")
-    unique = (
-        lines
-        if settings.duplicates == "keep"
-        else con.execute("SELECT COUNT(*) FROM lines").fetchone()[0]
-    )
-    limit = today or date.today()
-    floor, ceiling = _date_bounds(con, limit, settings)
-    in_range = (
-        f"day BETWEEN DATE {_literal(str(floor))} AND DATE {_literal(str(ceiling))} "
-        f"AND day NOT IN ({_PLACEHOLDER_SQL})"
-    )
-    counts = con.execute(
-        f"""
-        SELECT
-            COUNT(*) FILTER (WHERE customer_id IS NULL),
-            COUNT(*) FILTER (WHERE customer_id IS NOT NULL AND day IS NULL),
-            COUNT(*) FILTER (WHERE customer_id IS NOT NULL AND day > DATE {_literal(str(limit))}),
-            COUNT(*) FILTER (WHERE customer_id IS NOT NULL AND day IN ({_PLACEHOLDER_SQL})),
-            COUNT(*) FILTER (WHERE customer_id IS NOT NULL AND day NOT IN ({_PLACEHOLDER_SQL})
-                             AND day < DATE {_literal(str(floor))}),
-            COUNT(*) FILTER (WHERE customer_id IS NOT NULL AND day > DATE {_literal(str(ceiling))}
-                             AND day <= DATE {_literal(str(limit))}),
-            COUNT(*) FILTER (WHERE customer_id IS NOT NULL AND day IS NOT NULL AND amount IS NULL),
-            COUNT(*) FILTER (WHERE customer_id IS NOT NULL AND NOT is_return AND amount <= 0),
-            MAX(day) FILTER (WHERE customer_id IS NOT NULL AND {in_range})
-        FROM lines
-        """
-    ).fetchone()
+        raise DataError(f"{log.source}: the order log has a header but no lines")
+    if settings.duplicates == "keep":
+        return lines, lines
+    return lines, _count(con, "SELECT COUNT(*) FROM lines")
+
+
+def _count_lines(con: duckdb.DuckDBPyConnection, days: _Days) -> tuple[_Dropped, date | None]:
+    """The lines each check of ids, dates and amounts drops, and the last day of a line
+    with an id and an accepted day (None when no line has both)."""
+    has_id = "customer_id IS NOT NULL"
+    today, floor, ceiling = _day(days.today), _day(days.floor), _day(days.ceiling)
     (
         missing_id,
         undated,
@@ -531,32 +661,63 @@ def _aggregate(
         no_amount,
         non_positive,
         last_day,
-    ) = counts
-    if future and settings.future_dates == "error":
+    ) = _row(
+        con,
+        f"""
+        SELECT
+            COUNT(*) FILTER (WHERE customer_id IS NULL),
+            COUNT(*) FILTER (WHERE {has_id} AND day IS NULL),
+            COUNT(*) FILTER (WHERE {has_id} AND day > {today}),
+            COUNT(*) FILTER (WHERE {has_id} AND day IN ({_PLACEHOLDER_SQL})),
+            COUNT(*) FILTER (WHERE {has_id} AND day NOT IN ({_PLACEHOLDER_SQL})
+                             AND day < {floor}),
+            COUNT(*) FILTER (WHERE {has_id} AND day > {ceiling} AND day <= {today}),
+            COUNT(*) FILTER (WHERE {has_id} AND day IS NOT NULL AND amount IS NULL),
+            COUNT(*) FILTER (WHERE {has_id} AND NOT is_return AND amount <= 0),
+            MAX(day) FILTER (WHERE {has_id} AND {days.accepted})
+        FROM lines
+        """,
+    )
+    dropped = _Dropped(
+        missing_id=missing_id,
+        undated=undated,
+        future=future,
+        placeholder=placeholder,
+        too_old=too_old,
+        too_late=too_late,
+        no_amount=no_amount,
+        non_positive=non_positive,
+    )
+    return dropped, last_day
+
+
+def _as_of(
+    source: Path, dropped: _Dropped, last_day: date | None, days: _Days, settings: OrderSettings
+) -> date:
+    """The day recency and tenure are counted to: [orders] as_of, else the day after the
+    last accepted line. A DataError when lines after today are an error
+    ([orders] future_dates), or when no line is left to count."""
+    if dropped.future and settings.future_dates == "error":
         raise DataError(
-            f"{source}: {future:,} order lines are dated after {limit} (today); fix the "
-            'dates, or set [orders] future_dates = "drop"'
+            f"{source}: {dropped.future:,} order lines are dated after {days.today} (today); "
+            'fix the dates, or set [orders] future_dates = "drop"'
         )
     if last_day is None:
         raise DataError(
-            f"{source}: no order line has a customer id, a readable date from {floor} to "
-            f"{ceiling} (not a placeholder such as 1900-01-01) and an amount; check the column "
-            "names in [orders], the date format in [data] date_format, and the earliest "
-            "accepted day in [orders] min_date"
+            f"{source}: no order line has a customer id, a readable date from {days.floor} to "
+            f"{days.ceiling} (not a placeholder such as 1900-01-01) and an amount; check the "
+            "column names in [orders], the date format in [data] date_format, and the "
+            "earliest accepted day in [orders] min_date"
         )
-    as_of = settings.as_of or last_day + timedelta(days=1)
-    keep_non_positive = settings.invalid_amounts == "keep"
-    valid = f"""
-        customer_id IS NOT NULL AND amount IS NOT NULL AND {in_range}
-        AND day < DATE {_literal(str(as_of))}
-        {"" if keep_non_positive else "AND (is_return OR amount > 0)"}
+    return settings.as_of or last_day + timedelta(days=1)
+
+
+def _create_customers(con: duckdb.DuckDBPyConnection, valid: str, as_of: date) -> None:
+    """The table `customers`: one row per customer from the lines that are `valid`.
+
+    Lines to orders first, then orders to customers: no COUNT(DISTINCT) over lines. An
+    order with both bought and returned lines counts as a purchase and a return.
     """
-    after_as_of = con.execute(
-        f"SELECT COUNT(*) FROM lines WHERE customer_id IS NOT NULL AND day >= DATE "
-        f"{_literal(str(as_of))} AND day <= DATE {_literal(str(ceiling))}"
-    ).fetchone()[0]
-    # Lines to orders first, then orders to customers: no COUNT(DISTINCT) over lines.
-    # An order with both bought and returned lines counts as a purchase and a return.
     con.execute(
         f"""
         CREATE TEMP TABLE customers AS
@@ -575,8 +736,8 @@ def _aggregate(
         )
         SELECT
             customer_id,
-            date_diff('day', MAX(bought_day), DATE {_literal(str(as_of))}) AS recency,
-            date_diff('day', MIN(first_day), DATE {_literal(str(as_of))}) AS tenure,
+            date_diff('day', MAX(bought_day), {_day(as_of)}) AS recency,
+            date_diff('day', MIN(first_day), {_day(as_of)}) AS tenure,
             COUNT(*) FILTER (WHERE bought) AS frequency,
             SUM(net) AS spend,
             SUM(value) / NULLIF(COUNT(*) FILTER (WHERE bought), 0) AS aov,
@@ -586,138 +747,119 @@ def _aggregate(
         GROUP BY customer_id
         """
     )
-    returns_only, negative = con.execute(
-        "SELECT COUNT(*) FILTER (WHERE frequency = 0), "
-        "COUNT(*) FILTER (WHERE frequency > 0 AND spend < 0) FROM customers"
-    ).fetchone()
+
+
+def _customer_frame(con: duckdb.DuckDBPyConnection, has_quantity: bool) -> pd.DataFrame:
+    """The customers who bought and did not return more than they bought, columns named
+    by role (items_per_order only when the log has a quantity)."""
     columns = [c for c in CUSTOMER_ROLES if has_quantity or c != "items_per_order"]
     frame = con.execute(
         f"SELECT {', '.join(columns)} FROM customers WHERE frequency > 0 AND spend >= 0 "
         "ORDER BY customer_id"
     ).df()
     frame["customer_id"] = frame["customer_id"].astype("string")
-    counts = {
-        "duplicates": lines - unique,
-        "missing_id": missing_id,
-        "undated": undated,
-        "future": future,
-        "placeholder": placeholder,
-        "too_old": too_old,
-        "too_late": too_late,
-        "no_amount": no_amount,
-        "non_positive": 0 if keep_non_positive else non_positive,
-        "after_as_of": after_as_of,
-        "returns_only": returns_only,
-        "negative": negative,
-    }
-    fixes = _fixes(roles, counts, settings, date_format, as_of, limit, (floor, ceiling))
-    return frame, lines, fixes, as_of
+    return frame
+
+
+@dataclass(frozen=True)
+class _Check:
+    """One check of the log, as its Fix says it."""
+
+    code: str
+    role: str | None
+    action: str
+    """A message id of the wording catalogue; %(today)s, %(floor)s, %(ceiling)s and
+    %(as_of)s are filled with those days."""
+
+
+_DUPLICATE = _Check("duplicate_line", None, N_("identical order lines counted once"))
+_NO_ID = _Check("missing_id", "customer_id", N_("order lines without a customer id dropped"))
+_UNDATED = _Check("unreadable", "order_date", N_("lines with an unreadable date dropped"))
+_UNDATED_NUMBERS = _Check(  # dates such as 20261130 may be why they are unread
+    "unreadable",
+    "order_date",
+    N_(
+        "lines with an unreadable date dropped (if dates are numbers such as "
+        '20261130, set [data] date_format = "%%Y%%m%%d")'
+    ),
+)
+_FUTURE = _Check("future", "order_date", N_("order lines dated after today (%(today)s) dropped"))
+_PLACEHOLDER = _Check(
+    "placeholder",
+    "order_date",
+    N_(
+        "order lines with a placeholder date (1900-01-01, 1970-01-01, 0001-01-01 and the "
+        "like) dropped"
+    ),
+)
+_BEFORE_MIN_DATE = _Check(
+    "too_old", "order_date", N_("order lines dated before [orders] min_date (%(floor)s) dropped")
+)
+_FAR_BEFORE = _Check(
+    "too_old",
+    "order_date",
+    N_(
+        "order lines dated before %(floor)s, far before the bulk of the log, "
+        "dropped (set [orders] min_date to choose the earliest day)"
+    ),
+)
+_FAR_AFTER = _Check(
+    "too_late",
+    "order_date",
+    N_(
+        "order lines dated after %(ceiling)s, far after the bulk of the log, dropped "
+        "(set [orders] as_of to a later day to keep them)"
+    ),
+)
+_AFTER_AS_OF = _Check(
+    "after_as_of", "order_date", N_("lines on or after the as-of day %(as_of)s left out")
+)
+_NO_AMOUNT = _Check("unreadable", "amount", N_("order lines with an unreadable amount dropped"))
+_NOT_POSITIVE = _Check(
+    "impossible",
+    "amount",
+    N_("order lines with a zero or negative amount that are not returns dropped"),
+)
+_RETURNS_ONLY = _Check("returns_only", None, N_("customers with returns but no purchase left out"))
+_NEGATIVE = _Check("negative_spend", None, N_("customers returning more than they bought left out"))
 
 
 def _fixes(
     roles: Mapping[str, str],
-    counts: Mapping[str, int],
+    dropped: _Dropped,
     settings: OrderSettings,
     date_format: str | None,
+    days: _Days,
     as_of: date,
-    today: date,
-    bounds: tuple[date, date],
 ) -> tuple[Fix, ...]:
-    floor, ceiling = bounds
-    numeric_dates = date_format is None  # dates such as 20261130 may be why they are unread
-    found = [  # (code, role, count key, what was done)
-        ("duplicate_line", None, "duplicates", N_("identical order lines counted once")),
-        (
-            "missing_id",
-            "customer_id",
-            "missing_id",
-            N_("order lines without a customer id dropped"),
-        ),
-        (
-            "unreadable",
-            "order_date",
-            "undated",
-            N_(
-                "lines with an unreadable date dropped (if dates are numbers such as "
-                '20261130, set [data] date_format = "%%Y%%m%%d")'
-            )
-            if numeric_dates
-            else N_("lines with an unreadable date dropped"),
-        ),
-        ("future", "order_date", "future", N_("order lines dated after today (%(today)s) dropped")),
-        (
-            "placeholder",
-            "order_date",
-            "placeholder",
-            N_(
-                "order lines with a placeholder date (1900-01-01, 1970-01-01, 0001-01-01 and the "
-                "like) dropped"
-            ),
-        ),
-        (
-            "too_old",
-            "order_date",
-            "too_old",
-            N_("order lines dated before [orders] min_date (%(floor)s) dropped")
-            if settings.min_date
-            else N_(
-                "order lines dated before %(floor)s, far before the bulk of the log, "
-                "dropped (set [orders] min_date to choose the earliest day)"
-            ),
-        ),
-        (
-            "too_late",
-            "order_date",
-            "too_late",
-            N_(
-                "order lines dated after %(ceiling)s, far after the bulk of the log, dropped "
-                "(set [orders] as_of to a later day to keep them)"
-            ),
-        ),
-        (
-            "after_as_of",
-            "order_date",
-            "after_as_of",
-            N_("lines on or after the as-of day %(as_of)s left out"),
-        ),
-        (
-            "unreadable",
-            "amount",
-            "no_amount",
-            N_("order lines with an unreadable amount dropped"),
-        ),
-        (
-            "impossible",
-            "amount",
-            "non_positive",
-            N_("order lines with a zero or negative amount that are not returns dropped"),
-        ),
-        (
-            "returns_only",
-            None,
-            "returns_only",
-            N_("customers with returns but no purchase left out"),
-        ),
-        (
-            "negative_spend",
-            None,
-            "negative",
-            N_("customers returning more than they bought left out"),
-        ),
-    ]
-    days = {"today": today, "floor": floor, "ceiling": ceiling, "as_of": as_of}
+    """A Fix for each check that left something out, in the order the checks run."""
+    found = (
+        (_DUPLICATE, dropped.duplicates),
+        (_NO_ID, dropped.missing_id),
+        (_UNDATED_NUMBERS if date_format is None else _UNDATED, dropped.undated),
+        (_FUTURE, dropped.future),
+        (_PLACEHOLDER, dropped.placeholder),
+        (_BEFORE_MIN_DATE if settings.min_date else _FAR_BEFORE, dropped.too_old),
+        (_FAR_AFTER, dropped.too_late),
+        (_AFTER_AS_OF, dropped.after_as_of),
+        (_NO_AMOUNT, dropped.no_amount),
+        (_NOT_POSITIVE, dropped.non_positive),
+        (_RETURNS_ONLY, dropped.returns_only),
+        (_NEGATIVE, dropped.negative),
+    )
+    dated = {"today": days.today, "floor": days.floor, "ceiling": days.ceiling, "as_of": as_of}
     columns = dict(roles)
     if "amount" not in columns:
         columns["amount"] = f"{roles['quantity']} × {roles['unit_price']}"
     return tuple(
         Fix(
-            code,
-            role,
-            columns.get(role) if role else None,
-            counts[key],
-            action,
-            params={name: str(day) for name, day in days.items() if f"%({name})s" in action},
+            code=check.code,
+            role=check.role,
+            column=columns.get(check.role) if check.role else None,
+            count=count,
+            action=check.action,
+            params={name: str(day) for name, day in dated.items() if f"%({name})s" in check.action},
         )
-        for code, role, key, action in found
-        if counts[key]
+        for check, count in found
+        if count
     )

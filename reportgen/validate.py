@@ -19,15 +19,16 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from reportgen import numbers
-from reportgen.config import Config, RoleMap, drivers_for, infer_roles
+from reportgen.config import Config
 from reportgen.errors import DataError
 from reportgen.ingest import Dataset
-from reportgen.roles import ROLE_BY_NAME, Kind, Role
+from reportgen.roles import ROLE_BY_NAME, Kind, Role, RoleMap, drivers_for, infer_roles
 from reportgen.terminal import BIDI_CONTROLS
 from reportgen.wording import N_
 
@@ -93,7 +94,7 @@ class Example:
     value: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Fix:
     """One kind of fix applied to one role, with how many cells or rows it touched."""
 
@@ -120,7 +121,7 @@ class Fix:
         return f"{where}{self.count} {self.text}" + (f" (e.g. {shown})" if shown else "")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DataQuality:
     rows_read: int
     rows_kept: int
@@ -189,7 +190,8 @@ def _plain_columns(dataset: Dataset, config: Config) -> tuple[Dataset, Config, t
 def _examples(values: pd.Series, mask: pd.Series) -> tuple[Example, ...]:
     # The mask may cover only the rows still kept (after duplicates were dropped).
     hits = values.loc[mask.index[mask.to_numpy(dtype=bool)][:MAX_EXAMPLES]]
-    return tuple(Example(row=int(i) + 2, value=str(v)) for i, v in hits.items())
+    rows = hits.index.to_numpy(dtype="int64")  # positions in the table as read
+    return tuple(Example(row=int(i) + 2, value=str(v)) for i, v in zip(rows, hits, strict=True))
 
 
 @dataclass(frozen=True)
@@ -215,8 +217,8 @@ class _Distinct:
 
     def blank(self, index: pd.Index) -> pd.Series:
         """Empty cells, and the words exports write for "no value" (see MISSING_WORDS)."""
-        words = self.values.astype(str).str.strip().str.casefold()
-        empty = (words.eq("") | words.isin(MISSING_WORDS)).to_numpy(dtype=bool)
+        folded = self.values.astype(str).str.strip().str.casefold()
+        empty = (folded.eq("") | folded.isin(MISSING_WORDS)).to_numpy(dtype=bool)
         return pd.Series(np.append(empty, True)[self.codes], index=index)
 
 
@@ -275,12 +277,12 @@ class _NumberReader:
         parsed[native] = distinct.values[native].astype("float64").to_numpy()
         shapes = numbers.Shapes.of(distinct.values[~native])
         try:
-            found = numbers.decide(str(series.name), role, shapes, self.context)
+            number_format = numbers.decide(str(series.name), role, shapes, self.context)
         except DataError as exc:
             raise DataError(f"{self.path}: {exc}") from None
         if shapes.separated:
-            self.formats.append(found)
-        parsed[~native] = shapes.parse(numbers.convention_of(found))
+            self.formats.append(number_format)
+        parsed[~native] = shapes.parse(numbers.convention_of(number_format))
         return distinct.spread(parsed, series.index)
 
 
@@ -289,8 +291,8 @@ def _parse_booleans(series: pd.Series) -> pd.Series:
     if series.dtype.kind == "b":
         return series.astype("float64")
     distinct = _Distinct.of(series)
-    words = distinct.values.astype(str).str.strip().str.lower()
-    parsed = np.where(words.isin(_TRUE), 1.0, np.where(words.isin(_FALSE), 0.0, np.nan))
+    lowered = distinct.values.astype(str).str.strip().str.lower()
+    parsed = np.where(lowered.isin(_TRUE), 1.0, np.where(lowered.isin(_FALSE), 0.0, np.nan))
     return distinct.spread(parsed, series.index)
 
 
@@ -305,31 +307,31 @@ def _parse_ordinal(series: pd.Series, levels: tuple[str, ...], as_numbers: pd.Se
     if (distinct.codes >= 0).any() and readable > 0.5:
         return as_numbers
     position = {level.strip().lower(): i for i, level in enumerate(levels)}
-    words = distinct.values.astype(str).str.strip().str.lower()
-    codes = distinct.spread(words.map(position).to_numpy(dtype="float64"), series.index)
+    lowered = distinct.values.astype(str).str.strip().str.lower()
+    codes = distinct.spread(lowered.map(position).to_numpy(dtype="float64"), series.index)
     categorical = pd.Categorical.from_codes(
-        codes.fillna(-1).astype(int), categories=list(levels), ordered=True
+        codes.fillna(-1).astype(int), categories=pd.Index(levels), ordered=True
     )
     return pd.Series(categorical, index=series.index)
 
 
 def _absent_column(role: str, column: str, columns: list[str]) -> DataError:
-    found = ", ".join(repr(c) for c in columns)
+    listed = ", ".join(repr(c) for c in columns)
     return DataError(
         f"role {role!r}: column {column!r} (from [columns] {role}) is not in the data; "
-        f"columns found: {found}"
+        f"columns found: {listed}"
     )
 
 
 def _unmatched_required(role: Role, columns: list[str]) -> DataError:
-    found = ", ".join(repr(c) for c in columns)
+    listed = ", ".join(repr(c) for c in columns)
     hints = ", ".join(repr(h) for h in role.hints[:SHOWN_NAMES])
     more = len(role.hints) - SHOWN_NAMES
     if more > 0:
         hints += f" and {more} more in other languages and exports"
     return DataError(
         f"required role {role.name!r}: no column looks like it (looked for names with {hints}); "
-        f'set [columns] {role.name} = "<column name>" in reportgen.toml; columns found: {found}'
+        f'set [columns] {role.name} = "<column name>" in reportgen.toml; columns found: {listed}'
     )
 
 
@@ -342,7 +344,7 @@ def _resolve(dataset: Dataset, config: Config) -> RoleMap:
     for role in ROLE_BY_NAME.values():
         if role.required and not roles.has(role.name):
             raise _unmatched_required(role, columns)
-    for role_name in drivers_for(config, roles):
+    for role_name in drivers_for(config.features.drivers, roles):
         if not roles.has(role_name):
             raise DataError(
                 f"[features] drivers names {role_name!r}, but no column plays that role; "
@@ -358,7 +360,41 @@ def _clean_ids(raw: pd.Series) -> pd.Series:
         text = raw.astype("string[pyarrow]")
         text[whole] = raw[whole].astype("int64").astype("string[pyarrow]")
         return text.str.strip()
-    return raw.astype("string[pyarrow]").str.strip().replace("", pd.NA)
+    return raw.astype("string[pyarrow]").str.strip().replace({"": pd.NA})
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """A role's column as it is parsed: the role, its cells as read, which are blank."""
+
+    role: Role
+    raw: pd.Series
+    blank: pd.Series
+
+
+@dataclass(frozen=True)
+class _Flaw:
+    """A kind of bad value: what an error calls it, and the Fix that counts it."""
+
+    what: str
+    """As in "values that are {what}"."""
+    code: str
+    action: str
+    params: Mapping[str, str] = field(default_factory=dict)
+
+
+_NOT_NUMBERS = _Flaw(
+    "not numbers", "unreadable", N_("values that are not numbers treated as missing")
+)
+_NOT_YES_NO = _Flaw(
+    "not yes/no values", "unreadable", N_("values that are not yes/no treated as missing")
+)
+_TOO_LARGE = _Flaw(
+    f"beyond ±{_MAX_SHOWN}",
+    "too_large",
+    N_("values beyond ±%(limit)s (no customer metric is that large) treated as missing"),
+    {"limit": _MAX_SHOWN},
+)
 
 
 class _Cleaner:
@@ -383,7 +419,17 @@ class _Cleaner:
         params: Mapping[str, str] | None = None,
     ) -> None:
         column = self.roles.column(role) if role else None
-        self.fixes.append(Fix(code, role, column, int(count), action, examples, params or {}))
+        self.fixes.append(
+            Fix(
+                code=code,
+                role=role,
+                column=column,
+                count=int(count),
+                action=action,
+                examples=examples,
+                params=params or {},
+            )
+        )
 
     def text(self, role: str, raw: pd.Series) -> pd.Series:
         """The cells of a text column through `plain_text`, counting the ones it changed.
@@ -439,7 +485,7 @@ class _Cleaner:
                 f"{ids.name!r} (e.g. {shown}); remove them, or set [validation] duplicates "
                 'to "keep_last" or "keep_first"'
             )
-        which = "last" if policy == "keep_last" else "first"
+        which: Literal["first", "last"] = "last" if policy == "keep_last" else "first"
         drop = ids[keep].duplicated(keep=which)
         self.fix(
             "duplicate_id",
@@ -452,115 +498,83 @@ class _Cleaner:
         )
         return keep & ~drop.reindex(keep.index, fill_value=False)
 
-    def _check_bad(
-        self,
-        role: Role,
-        raw: pd.Series,
-        blank: pd.Series,
-        bad: pd.Series,
-        what: str,
-        code: str,
-        action: str,
-        params: Mapping[str, str] | None = None,
-    ) -> None:
+    def _check_bad(self, cells: _Cells, bad: pd.Series, flaw: _Flaw) -> None:
+        """Count the `bad` values of a column as a Fix (they are then treated as missing),
+        or refuse the column when they are more than [validation] max_bad_share of its
+        values."""
         if not bad.any():
             return
-        present = int((~blank).sum())
+        present = int((~cells.blank).sum())
         share = bad.sum() / max(present, 1)
-        examples = _examples(raw, bad)
+        examples = _examples(cells.raw, bad)
         if share > self.config.validation.max_bad_share:
             shown = ", ".join(f"row {e.row}: {e.value!r}" for e in examples)
             settings = self.config.data
-            given = code == "unreadable" and settings.numbers.given
+            given = flaw.code == "unreadable" and settings.numbers.given
             check = (
                 f"; they were read with [data] decimal_mark = {settings.decimal_mark!r} and "
                 f"thousands_separator = {settings.thousands_separator!r}: check those settings"
                 if given
                 else ""
             )
+            role = cells.role.name
             raise DataError(
-                f"{self.path}: column {raw.name!r} (role {role.name}) holds {int(bad.sum())} of "
-                f"{present} values that are {what} (e.g. {shown}){check}; fix the column, or "
-                f'map another one with [columns] {role.name} = "<column name>"'
+                f"{self.path}: column {cells.raw.name!r} (role {role}) holds {int(bad.sum())} "
+                f"of {present} values that are {flaw.what} (e.g. {shown}){check}; fix the "
+                f'column, or map another one with [columns] {role} = "<column name>"'
             )
-        self.fix(code, role.name, bad.sum(), action, examples, params)
+        self.fix(flaw.code, cells.role.name, int(bad.sum()), flaw.action, examples, flaw.params)
 
     def parse(self, role: Role, raw: pd.Series) -> pd.Series:
+        """A role's column as typed values: each value that cannot be read counted and
+        treated as missing (ids are parsed apart, in ids())."""
         raw = self.text(role.name, raw)
         if role.kind is Kind.CATEGORICAL:
-            return raw.astype("string[pyarrow]").str.strip().replace("", pd.NA)
-        blank = _is_blank(raw)
+            return raw.astype("string[pyarrow]").str.strip().replace({"": pd.NA})
+        cells = _Cells(role, raw, _is_blank(raw))
         if role.kind is Kind.NUMERIC:
-            values = self.numbers.read(role.name, raw)
-            unreadable = values.isna() & ~blank
-            unreadable |= np.isinf(values)
-            self._check_bad(
-                role,
-                raw,
-                blank,
-                unreadable,
-                "not numbers",
-                "unreadable",
-                N_("values that are not numbers treated as missing"),
-            )
-            values = self.bounded(role, raw, blank, values.where(~unreadable))
-            impossible = self.impossible(role, values)
-            self._check_bad(
-                role,
-                raw,
-                blank,
-                impossible,
-                "impossible",
-                "impossible",
-                *self.impossible_action(role),
-            )
-            return values.where(~impossible)
+            return self._numeric(cells)
         if role.kind is Kind.BOOLEAN:
             values = _parse_booleans(raw)
-            self._check_bad(
-                role,
-                raw,
-                blank,
-                values.isna() & ~blank,
-                "not yes/no values",
-                "unreadable",
-                N_("values that are not yes/no treated as missing"),
-            )
+            self._check_bad(cells, values.isna() & ~cells.blank, _NOT_YES_NO)
             return values
-        # The last kind left is ordinal (ids are parsed apart, in ids()).
+        return self._ordinal(cells)  # the last kind left
+
+    def _numeric(self, cells: _Cells) -> pd.Series:
+        values = self.numbers.read(cells.role.name, cells.raw)
+        unreadable = values.isna() & ~cells.blank
+        unreadable |= np.isinf(values)
+        self._check_bad(cells, unreadable, _NOT_NUMBERS)
+        values = self.bounded(cells, values.where(~unreadable))
+        impossible = self.impossible(cells.role, values)
+        self._check_bad(cells, impossible, self.impossible_flaw(cells.role))
+        return values.where(~impossible)
+
+    def _ordinal(self, cells: _Cells) -> pd.Series:
+        """Labels as an ordered Categorical of [validation] satisfaction_levels, or numbers
+        when the column holds numbers."""
+        raw = cells.raw
         levels = self.config.validation.satisfaction_levels
-        as_numbers = raw if raw.dtype.kind in "biuf" else self.numbers.read(role.name, raw)
+        as_numbers = raw if raw.dtype.kind in "biuf" else self.numbers.read(cells.role.name, raw)
         values = _parse_ordinal(raw, levels, as_numbers)
-        unreadable = values.isna() & ~blank
+        unreadable = values.isna() & ~cells.blank
         if values.dtype.kind == "f":  # given as numbers: "inf" is not a level either
             unreadable |= np.isinf(values)
-        self._check_bad(
-            role,
-            raw,
-            blank,
-            unreadable,
+        outside = _Flaw(
             f"not one of {', '.join(levels)}",
             "unreadable",
             N_("values outside [validation] satisfaction_levels treated as missing"),
         )
+        self._check_bad(cells, unreadable, outside)
         if values.dtype.kind == "f":
-            return self.bounded(role, raw, blank, values.where(~unreadable))
+            return self.bounded(cells, values.where(~unreadable))
         return values
 
-    def bounded(self, role: Role, raw: pd.Series, blank: pd.Series, values: pd.Series) -> pd.Series:
+    def bounded(self, cells: _Cells, values: pd.Series) -> pd.Series:
         """`values` with every finite number beyond ±MAX_MAGNITUDE counted and made missing,
         so no sum, square or mean of a later stage can overflow (see MAX_MAGNITUDE)."""
         too_large = values.abs() > MAX_MAGNITUDE
-        self._check_bad(
-            role,
-            raw,
-            blank,
-            too_large,
-            f"beyond ±{_MAX_SHOWN}",
-            "too_large",
-            N_("values beyond ±%(limit)s (no customer metric is that large) treated as missing"),
-            {"limit": _MAX_SHOWN},
-        )
+        self._check_bad(cells, too_large, _TOO_LARGE)
         return values.where(~too_large)
 
     def impossible(self, role: Role, values: pd.Series) -> pd.Series:
@@ -571,14 +585,18 @@ class _Cleaner:
             return values < 0
         return pd.Series(False, index=values.index)
 
-    def impossible_action(self, role: Role) -> tuple[str, Mapping[str, str]]:
+    def impossible_flaw(self, role: Role) -> _Flaw:
         if role.name == "rating":
             low, high = self.config.validation.rating_scale
             action = N_("ratings outside the scale %(low)s–%(high)s treated as missing")
-            return action, {"low": f"{low:g}", "high": f"{high:g}"}
-        return N_("negative values treated as missing"), {}
+            return _Flaw(
+                "impossible", "impossible", action, {"low": f"{low:g}", "high": f"{high:g}"}
+            )
+        return _Flaw("impossible", "impossible", N_("negative values treated as missing"))
 
     def missing(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Refuse a role too empty to use, then drop or fill the missing values left
+        ([validation] max_missing_share and missing)."""
         limit = self.config.validation.max_missing_share
         for role_name in frame.columns.drop("customer_id"):
             share = frame[role_name].isna().mean()
@@ -589,9 +607,10 @@ class _Cleaner:
                     f"than [validation] max_missing_share = {limit:g}; fill it, or switch the role "
                     f'off with [columns] {role_name} = ""'
                 )
+        gaps = frame.columns[frame.isna().any()]
         if self.config.validation.missing == "drop":
             incomplete = frame.isna().any(axis=1)
-            for role_name in frame.columns[frame.isna().any()]:
+            for role_name in gaps:
                 self.fix(
                     "dropped_missing",
                     role_name,
@@ -600,34 +619,34 @@ class _Cleaner:
                 )
             return frame[~incomplete]
         filled = {}
-        for role_name in frame.columns[frame.isna().any()]:
-            column = frame[role_name]
-            if ROLE_BY_NAME[role_name].kind is Kind.NUMERIC or column.dtype.kind == "f":
-                fill = column.median()
-                action = N_("missing values filled with the median (%(value)s)")
-            else:
-                fill = column.mode(dropna=True).iloc[0]
-                action = N_("missing values filled with the most common value (%(value)s)")
-                if ROLE_BY_NAME[role_name].kind is Kind.BOOLEAN:
-                    action = (
-                        N_("missing values filled with the most common value (yes)")
-                        if fill
-                        else N_("missing values filled with the most common value (no)")
-                    )
+        for role_name in gaps:
+            values = frame[role_name]
+            fill, action = _imputation(ROLE_BY_NAME[role_name], values)
             shown = f"{fill:g}" if isinstance(fill, float) else repr(str(fill))
-            filled[role_name] = column.fillna(fill)
+            filled[role_name] = values.fillna(fill)
+            raw = self.source[self.roles.column(role_name)]
             self.fix(
                 "imputed",
                 role_name,
-                column.isna().sum(),
+                values.isna().sum(),
                 action,
-                _examples(
-                    self.source[self.roles.column(role_name)].astype("string[pyarrow]").fillna(""),
-                    column.isna(),
-                ),
+                _examples(raw.astype("string[pyarrow]").fillna(""), values.isna()),
                 {"value": shown},
             )
         return frame.assign(**filled)
+
+
+def _imputation(role: Role, values: pd.Series) -> tuple[Any, str]:
+    """What a role's missing values are filled with (a number's median, else the most
+    common value), and the action that says so."""
+    if role.kind is Kind.NUMERIC or values.dtype.kind == "f":
+        return values.median(), N_("missing values filled with the median (%(value)s)")
+    fill = values.mode(dropna=True).iloc[0]
+    if role.kind is not Kind.BOOLEAN:
+        return fill, N_("missing values filled with the most common value (%(value)s)")
+    if fill:
+        return fill, N_("missing values filled with the most common value (yes)")
+    return fill, N_("missing values filled with the most common value (no)")
 
 
 def validate(dataset: Dataset, config: Config) -> CleanData:
@@ -679,4 +698,9 @@ def validate(dataset: Dataset, config: Config) -> CleanData:
         unused_columns=roles.unused,
         number_formats=tuple(cleaner.numbers.formats),
     )
-    return CleanData(frame=frame, roles=roles, quality=quality, drivers=drivers_for(config, roles))
+    return CleanData(
+        frame=frame,
+        roles=roles,
+        quality=quality,
+        drivers=drivers_for(config.features.drivers, roles),
+    )

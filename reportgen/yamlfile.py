@@ -24,7 +24,7 @@ class _Loader(yaml.SafeLoader):
     before any node is built from it."""
 
     def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[no-untyped-call]  # unannotated in types-PyYAML
         if event.anchor is not None:
             raise yaml.composer.ComposerError(
                 None,
@@ -33,7 +33,9 @@ class _Loader(yaml.SafeLoader):
                 "write the value out where it is used",
                 event.start_mark,
             )
-        return super().compose_node(parent, index)
+        # PyYAML passes a sequence item's position, a mapping value's key node, or None
+        # for a key or the document; the stub's `index: int` covers only the first.
+        return super().compose_node(parent, index)  # type: ignore[arg-type]
 
 
 def _one_line(exc: Exception) -> str:

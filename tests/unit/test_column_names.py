@@ -12,9 +12,8 @@ import pytest
 
 from reportgen import column_names
 from reportgen.column_names import Names, words
-from reportgen.config import infer_roles
-from reportgen.roles import ROLES
-from tests.conftest import REAL_COLUMNS, REPO
+from reportgen.roles import ROLES, infer_roles
+from tests.helpers import REAL_COLUMNS, REPO
 
 # Shopify admin > Customers > Export, "Customer CSV file format" (help.shopify.com/en/
 # manual/customers/import-export-customers; the template's columns, with the export-only

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from reportgen.errors import DataError
 from reportgen.ingest import read_table
 from reportgen.validate import validate
-from tests.conftest import config, dataset
+from tests.helpers import config, dataset
 
 US, DE, FR, CH = (".", ","), (",", "."), (",", " "), (".", "'")
 

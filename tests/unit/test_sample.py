@@ -2,7 +2,7 @@ import pandas as pd
 
 from reportgen import sample
 from reportgen.resources import sample_data_path
-from tests.conftest import REAL_COLUMNS, clean
+from tests.helpers import REAL_COLUMNS, clean
 
 
 def test_same_seed_same_table_and_the_real_columns():

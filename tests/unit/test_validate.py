@@ -11,7 +11,7 @@ from reportgen.errors import DataError
 from reportgen.ingest import read_table
 from reportgen.roles import ROLES, Kind
 from reportgen.validate import Example, validate
-from tests.conftest import clean
+from tests.helpers import clean
 
 
 def table(**columns) -> pd.DataFrame:

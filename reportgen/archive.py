@@ -21,18 +21,16 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
-import numpy as np
 import pandas as pd
 
 from reportgen import names
 from reportgen.errors import SnapshotError
-from reportgen.features import Scaling
 from reportgen.fsutil import fsync_dir, read_small
 from reportgen.history import PreviousPeriod
-from reportgen.records import from_plain, to_plain
-from reportgen.segment import ArchivedModel, KScore
+from reportgen.model_file import MODEL_FILE, read_model
+from reportgen.records import to_plain
 from reportgen.spreadsheet import restore
 
 MANIFEST = "manifest.json"
@@ -163,6 +161,26 @@ def _recover(folder: Path) -> list[str]:
     return repaired
 
 
+def _open_lock(folder: Path) -> TextIO:
+    """The report's lock file, open to read and write, never through a link, a hard link or a
+    pipe: the lock file is written, and what it stands for would be overwritten (or block
+    the run)."""
+    refused = (
+        f"{folder / LOCK} cannot be the report's lock (%s): it must be a plain file that "
+        "reportgen creates; remove it and run again"
+    )
+    try:
+        fd = os.open(folder / LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, 0o644)
+    except OSError as exc:
+        raise SnapshotError(refused % exc.strerror) from None
+    found = os.fstat(fd)
+    if not stat.S_ISREG(found.st_mode) or found.st_nlink != 1:
+        os.close(fd)
+        kind = "a hard link" if stat.S_ISREG(found.st_mode) else "not a regular file"
+        raise SnapshotError(refused % kind)
+    return os.fdopen(fd, "r+")
+
+
 @contextmanager
 def report_lock(out: Path, slug: str) -> Iterator[list[str]]:
     """Hold the report's lock for a whole run; a second run fails at once, clearly.
@@ -183,22 +201,7 @@ def report_lock(out: Path, slug: str) -> Iterator[list[str]]:
         raise SnapshotError(
             f"output folder {folder} cannot be created ({exc.strerror}); choose another --out"
         ) from None
-    # Never through a link, a hard link or a pipe: the lock file is written, and what it
-    # stands for would be overwritten (or block the run).
-    refused = (
-        f"{folder / LOCK} cannot be the report's lock (%s): it must be a plain file that "
-        "reportgen creates; remove it and run again"
-    )
-    try:
-        fd = os.open(folder / LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, 0o644)
-    except OSError as exc:
-        raise SnapshotError(refused % exc.strerror) from None
-    found = os.fstat(fd)
-    if not stat.S_ISREG(found.st_mode) or found.st_nlink != 1:
-        os.close(fd)
-        kind = "a hard link" if stat.S_ISREG(found.st_mode) else "not a regular file"
-        raise SnapshotError(refused % kind)
-    handle = os.fdopen(fd, "r+")
+    handle = _open_lock(folder)
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -311,6 +314,7 @@ def read_manifest(folder: Path) -> dict[str, Any]:
             f"{folder / MANIFEST} is damaged ({problem}); restore the snapshot from a "
             "backup, or move it out of the output folder"
         )
+    assert isinstance(manifest, dict)  # _manifest_problem refuses anything else
     return manifest
 
 
@@ -381,11 +385,9 @@ def verify(entry: Entry) -> Verification:
         if name in present and not stat.S_ISREG(path.lstat().st_mode):
             changed.append(name)  # a link, pipe or device where reportgen wrote a file
         elif name in present:
-            digest = hashlib.sha256()
             with path.open("rb") as handle:
-                for block in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(block)
-            if digest.hexdigest() != recorded["sha256"]:
+                digest = hashlib.file_digest(handle, "sha256").hexdigest()
+            if digest != recorded["sha256"]:
                 changed.append(name)
     return Verification(
         entry=entry,
@@ -466,42 +468,18 @@ def load_previous(out: Path, slug: str, period: str) -> PreviousPeriod | None:
         entry.path / "assignments.csv", dtype={"customer_id": "string"}, keep_default_na=False
     )
     assignments["customer_id"] = restore(assignments["customer_id"])
-    profiles = json.loads((entry.path / "profiles.json").read_text(encoding="utf-8"))
-    names = {
-        int(s["id"]): str(s.get("persona") or f"Segment {s['id']}") for s in profiles["segments"]
-    }
-    model = json.loads((entry.path / "model.json").read_text(encoding="utf-8"))
-    centroids = {int(c["segment"]): c["units"] for c in model["centroids"]}
-    features = tuple(model["features"])
-    scaler = model["scaler"]
-    archived = ArchivedModel(
-        period=entry.period,
-        scaling=Scaling(
-            names=features,
-            roles=tuple(model["feature_roles"]),
-            kind=scaler["kind"],
-            center=np.array(scaler["center"], dtype="float64"),
-            scale=np.array(scaler["scale"], dtype="float64"),
-            log1p=tuple(scaler["log1p"]),
-            codes={role: tuple(levels) for role, levels in scaler.get("codes", {}).items()},
-        ),
-        ids=tuple(int(c["segment"]) for c in model["centroids"]),
-        centroids=np.array(
-            [[c["scaled"][name] for name in features] for c in model["centroids"]],
-            dtype="float64",
-        ),
-        scores=tuple(from_plain(KScore, score) for score in model["selection"]["scores"]),
-        k=int(model["k"]),
-        seed=int(model["seed"]),
+    segments = json.loads((entry.path / "profiles.json").read_text(encoding="utf-8"))["segments"]
+    stored = read_model(
+        json.loads((entry.path / MODEL_FILE).read_text(encoding="utf-8")), entry.period
     )
     return PreviousPeriod(
         period=entry.period,
         assignments=assignments[["customer_id", "segment"]],
-        names=names,
-        features=features,
-        centroids=centroids,
-        max_id=int(model.get("max_id", max(centroids))),
-        persona_keys={int(s["id"]): s.get("persona_key") for s in profiles["segments"]},
-        profiles={int(s["id"]): s for s in profiles["segments"]},
-        model=archived,
+        names={int(s["id"]): str(s.get("persona") or f"Segment {s['id']}") for s in segments},
+        features=stored.model.scaling.names,
+        centroids=stored.units,
+        max_id=stored.max_id,
+        persona_keys={int(s["id"]): s.get("persona_key") for s in segments},
+        profiles={int(s["id"]): s for s in segments},
+        model=stored.model,
     )

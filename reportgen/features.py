@@ -27,26 +27,27 @@ from reportgen.roles import ROLE_BY_NAME, Kind
 from reportgen.validate import CleanData
 
 
-@dataclass(frozen=True)
-class Features:
-    matrix: np.ndarray
-    """Scaled values, one row per customer, one column per feature."""
+@dataclass(frozen=True, kw_only=True)
+class Scaling:
+    """How driver values became matrix columns: which features, encoded and scaled how.
+
+    It is archived with the model (model.json), and a later period scored with that model
+    is encoded and scaled by it alike (apply_scaling)."""
+
     names: tuple[str, ...]
     """Feature names: the role, or role=value for a one-hot column."""
     roles: tuple[str, ...]
     """The role each feature comes from."""
-    scaling: str
+    kind: str
+    """[features] scaling: "standard" or "robust"."""
     center: np.ndarray
     scale: np.ndarray
     log1p: tuple[str, ...]
     """Features transformed with log1p before scaling."""
-    dropped_constant: tuple[str, ...]
-    """Driver features removed because every customer has the same value."""
-    unseen: tuple[str, ...] = ()
-    """Category levels in this data that a frozen model was never fitted on (role=value),
-    as the brief may name them: the top_values, then "role=Other (N values)" for the rest."""
     codes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    """The levels of each label-coded categorical role, in code order (0, 1, ...)."""
+    """The levels of each label-coded categorical role, in code order (0, 1, ...): a later
+    period must reuse them, since codes taken from its own levels would shift whenever a
+    level appears or goes."""
 
     def to_scaled(self, units: np.ndarray) -> np.ndarray:
         """Points in the data's own units (e.g. an earlier period's centroids) in this scale."""
@@ -54,11 +55,12 @@ class Features:
         for i, name in enumerate(self.names):
             if name in self.log1p:
                 values[:, i] = np.log1p(values[:, i])
-        return (values - self.center) / self.scale
+        scaled: np.ndarray = (values - self.center) / self.scale
+        return scaled
 
     def to_units(self, scaled: np.ndarray) -> np.ndarray:
         """Scaled points (e.g. centroids) back in the data's own units."""
-        values = scaled * self.scale + self.center
+        values: np.ndarray = scaled * self.scale + self.center
         for i, name in enumerate(self.names):
             if name in self.log1p:
                 values[:, i] = np.expm1(values[:, i])
@@ -66,18 +68,15 @@ class Features:
 
 
 @dataclass(frozen=True)
-class Scaling:
-    """How an archived model turned customers into its matrix, to score a later period alike."""
-
-    names: tuple[str, ...]
-    roles: tuple[str, ...]
-    kind: str
-    center: np.ndarray
-    scale: np.ndarray
-    log1p: tuple[str, ...]
-    codes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    """The label codes the model was fitted with: a later period must reuse them, since
-    codes taken from its own levels would shift whenever a level appears or goes."""
+class Features:
+    matrix: np.ndarray
+    """Scaled values, one row per customer, one column per feature (scaling.names)."""
+    scaling: Scaling
+    dropped_constant: tuple[str, ...]
+    """Driver features removed because every customer has the same value."""
+    unseen: tuple[str, ...] = ()
+    """Category levels in this data that a frozen model was never fitted on (role=value),
+    as the brief may name them: the top_values, then "role=Other (N values)" for the rest."""
 
 
 @dataclass(frozen=True)
@@ -106,7 +105,10 @@ def skewed(clean: CleanData) -> tuple[str, ...]:
         if role.kind is not Kind.NUMERIC or not role.non_negative or role.share:
             continue
         numbers = values.astype("float64")
-        if numbers.min() >= 0 and numbers.skew() > SKEW_LIMIT:
+        if (numbers < 0).any():
+            continue
+        skewness = numbers.skew()  # a numpy float; pandas-stubs allow any scalar
+        if isinstance(skewness, float) and skewness > SKEW_LIMIT:
             found.append(role_name)
     return tuple(found)
 
@@ -146,7 +148,7 @@ def _encode(
         if role.kind is not Kind.CATEGORICAL:
             numbers = values.astype("float64")
             if role_name in log_roles:
-                numbers = np.log1p(numbers.clip(lower=0))
+                numbers = numbers.clip(lower=0).apply(np.log1p)
                 logged.append(role_name)
             columns[role_name] = numbers
             sources.append(role_name)
@@ -203,14 +205,18 @@ def build_features(clean: CleanData, settings: FeatureSettings, min_count: int =
     matrix = (values - center) / scale
     return Features(
         matrix=np.ascontiguousarray(matrix),
-        names=tuple(kept),
-        roles=tuple(src for name, src in zip(table.columns, sources, strict=True) if name in kept),
-        scaling=settings.scaling,
-        center=center,
-        scale=scale,
-        log1p=tuple(name for name in kept if name in logged),
+        scaling=Scaling(
+            names=tuple(kept),
+            roles=tuple(
+                src for name, src in zip(table.columns, sources, strict=True) if name in kept
+            ),
+            kind=settings.scaling,
+            center=center,
+            scale=scale,
+            log1p=tuple(name for name in kept if name in logged),
+            codes={role: levels for role, levels in encoded.codes.items() if role in kept},
+        ),
         dropped_constant=tuple(constant),
-        codes={role: levels for role, levels in encoded.codes.items() if role in kept},
     )
 
 
@@ -252,13 +258,7 @@ def apply_scaling(
     values = np.where(np.isnan(values), scaling.center, values)  # unseen label-coded levels
     return Features(
         matrix=np.ascontiguousarray((values - scaling.center) / scaling.scale),
-        names=scaling.names,
-        roles=scaling.roles,
-        scaling=scaling.kind,
-        center=scaling.center,
-        scale=scaling.scale,
-        log1p=scaling.log1p,
+        scaling=scaling,
         dropped_constant=(),
         unseen=tuple(encoded.unseen),
-        codes=scaling.codes,
     )

@@ -33,7 +33,7 @@ BRIEF_FORMAT = 2
 """Bumped when Findings changes shape, so an old reportgen never misreads a newer file."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ChartData:
     """What the charts show of individual customers: seeded samples, small enough to archive.
 
@@ -102,7 +102,7 @@ def chart_data(
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Findings:
     """Everything the brief reports about one period."""
 
@@ -150,6 +150,7 @@ def load_findings(folder: Path) -> Findings:
             f"{BRIEF_FORMAT}: use the reportgen version that wrote it"
         )
     try:
-        return from_plain(Findings, record["findings"])
+        findings: Findings = from_plain(Findings, record["findings"])
     except (KeyError, TypeError, ValueError) as exc:
         raise SnapshotError(f"{path} is not a valid brief record ({exc!r})") from None
+    return findings

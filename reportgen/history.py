@@ -12,7 +12,7 @@ Reading the archive is `archive`'s job; this stage only compares.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -30,7 +30,7 @@ MATCH_DISTANCE = 1.0
 for it to count as the same segment as last period."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PreviousPeriod:
     """What the archive holds of the latest earlier period."""
 
@@ -51,7 +51,7 @@ class PreviousPeriod:
     """That period's model, to score this period with in frozen mode."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Identity:
     kept: Mapping[int, float]
     """Segment id kept from last period -> how far its centre moved."""
@@ -128,15 +128,22 @@ def migrate(
     grouped = both.groupby(["source", "target"], sort=True).agg(
         customers=("customer_id", "size"), spend=("spend", "sum")
     )
+    pairs = zip(
+        grouped.index.get_level_values("source"),
+        grouped.index.get_level_values("target"),
+        grouped["customers"],
+        grouped["spend"],
+        strict=True,
+    )
     moves = sorted(
         (
             Move(
                 int(source),
                 int(target),
-                int(row.customers),
-                float(row.spend) if spend is not None else None,
+                int(customers),
+                float(total) if spend is not None else None,
             )
-            for (source, target), row in grouped.iterrows()
+            for source, target, customers, total in pairs
         ),
         key=lambda m: (-m.customers, m.source, m.target),
     )
@@ -153,37 +160,51 @@ def keep_identities(
     previous: PreviousPeriod, features: Features, segmentation: Segmentation
 ) -> tuple[Segmentation, Identity]:
     """Renumber this period's segments so that those matching last period keep their id."""
-    old_ids = sorted(previous.centroids or {})
+    centres = previous.centroids or {}
+    old_ids = sorted(centres)
     start = max(previous.max_id, *old_ids, 0)
-    if not old_ids or tuple(features.names) != tuple(previous.features):
-        ids = [start + 1 + row for row in range(segmentation.k)]
-        identity = Identity({}, tuple(ids), tuple(old_ids), False, max(ids), {})
-        return _renumber(segmentation, ids), identity
-    old = features.to_scaled(
-        np.array([[previous.centroids[i][name] for name in features.names] for i in old_ids])
+    names = features.scaling.names
+    if not old_ids or tuple(names) != tuple(previous.features):
+        fresh_ids = [start + 1 + row for row in range(segmentation.k)]
+        identity = Identity(
+            kept={},
+            new=tuple(fresh_ids),
+            gone=tuple(old_ids),
+            comparable=False,
+            max_id=max(fresh_ids),
+            personas={},
+        )
+        return _renumber(segmentation, fresh_ids), identity
+    old = features.scaling.to_scaled(
+        np.array([[centres[i][name] for name in names] for i in old_ids])
     )
     distances = cdist(segmentation.centroids, old)
     # Every pair too far apart to match costs the same: otherwise a new group far from
     # everything could take an old segment's partner just to shorten the total distance.
     rows, cols = linear_sum_assignment(np.minimum(distances, 2 * MATCH_DISTANCE))
-    ids: list[int | None] = [None] * segmentation.k
+    matched: list[int | None] = [None] * segmentation.k
     kept = {}
     for row, col in zip(rows, cols, strict=True):
         if distances[row, col] <= MATCH_DISTANCE:
-            ids[row] = old_ids[col]
+            matched[row] = old_ids[col]
             kept[old_ids[col]] = round(float(distances[row, col]), 4)
     fresh = iter(range(start + 1, start + 1 + segmentation.k))
-    ids = [i if i is not None else next(fresh) for i in ids]
-    keys = previous.persona_keys or {}
+    ids = [i if i is not None else next(fresh) for i in matched]
     identity = Identity(
         kept=kept,
         new=tuple(sorted(i for i in ids if i not in kept)),
         gone=tuple(i for i in old_ids if i not in kept),
         comparable=True,
         max_id=max(start, *ids),
-        personas={i: keys[i] for i in kept if keys.get(i)},
+        personas=_persona_keys(previous, kept),
     )
     return _renumber(segmentation, ids), identity
+
+
+def _persona_keys(previous: PreviousPeriod, kept: Iterable[int]) -> dict[int, str]:
+    """Kept segment id -> the persona key it had last period, where it had one."""
+    keys = previous.persona_keys or {}
+    return {i: key for i in kept if (key := keys.get(i))}
 
 
 def frozen_identities(previous: PreviousPeriod, segmentation: Segmentation) -> Identity:
@@ -193,14 +214,13 @@ def frozen_identities(previous: PreviousPeriod, segmentation: Segmentation) -> I
     segment no customer fell into this period is gone.
     """
     old_ids = sorted(previous.centroids or {})
-    keys = previous.persona_keys or {}
     return Identity(
         kept=dict.fromkeys(segmentation.ids, 0.0),
         new=(),
         gone=tuple(i for i in old_ids if i not in segmentation.ids),
         comparable=True,
         max_id=max(previous.max_id, *segmentation.ids),
-        personas={i: keys[i] for i in segmentation.ids if keys.get(i)},
+        personas=_persona_keys(previous, segmentation.ids),
     )
 
 

@@ -25,7 +25,7 @@ the thresholds) so any word in the brief can be traced. Thresholds come from
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,7 +48,7 @@ RHYTHM_MIN_CUSTOMERS = 20
 DAYS_PER_MONTH = 365.25 / 12
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RoleStats:
     mean: float
     median: float
@@ -108,7 +108,7 @@ class Outliers:
     when they are below it): a round bound, not a small group's exact figure."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Profiles:
     customers: int
     revenue: float | None
@@ -239,8 +239,9 @@ def day_thresholds(
     recency, sources = {}, {}
     floor = 0.0
     for name, multiple in RHYTHM_MULTIPLES.items():
-        if given[name] is not None:
-            recency[name], sources[name] = float(given[name]), "setting"
+        setting = given[name]
+        if setting is not None:
+            recency[name], sources[name] = float(setting), "setting"
         elif gap is not None and multiple * gap > defaults[name]:
             recency[name], sources[name] = multiple * gap, "rhythm"
         else:
@@ -255,7 +256,7 @@ def _spreads(numeric: pd.DataFrame) -> pd.Series:
     """Each role's interquartile range, else its standard deviation, else 1: the unit in
     which a difference from the base is measured (all roles in one pass over the rows)."""
     quartiles = numeric.quantile([0.25, 0.75])
-    spread = quartiles.loc[0.75] - quartiles.loc[0.25]
+    spread = quartiles.iloc[1] - quartiles.iloc[0]
     std = numeric.std(ddof=0)
     return spread.where(spread > 0, std.where(std > 0, 1.0))
 
@@ -310,15 +311,23 @@ def scales(
                 {"high": base + rating_points, "low": base - rating_points},
             )
         else:
-            base = float(values.median())
-            high = base * settings.ratio if base > 0 else math.ulp(0.0)
-            low = base / settings.ratio if base > 0 else -1.0
-            if role == "frequency" and counts == "orders":
-                # Frequent means a repeat customer; a median customer with one order is not.
-                high = max(high, settings.repeat_orders)
-                low = max(low, settings.repeat_orders - 1)
-            found[role] = Scale("median", base, spread, {"high": high, "low": low})
+            found[role] = _ratio_scale(role, values, spread, settings, counts)
     return found
+
+
+def _ratio_scale(
+    role: str, values: pd.Series, spread: float, settings: LevelSettings, counts: str | None
+) -> Scale:
+    """A figure with a long tail (spend, counts): the median customer against the base's,
+    by [levels] ratio."""
+    base = float(values.median())
+    high = base * settings.ratio if base > 0 else math.ulp(0.0)
+    low = base / settings.ratio if base > 0 else -1.0
+    if role == "frequency" and counts == "orders":
+        # Frequent means a repeat customer; a median customer with one order is not.
+        high = max(high, settings.repeat_orders)
+        low = max(low, settings.repeat_orders - 1)
+    return Scale("median", base, spread, {"high": high, "low": low})
 
 
 def _reading_order(frame: pd.DataFrame) -> list[str]:
@@ -465,6 +474,103 @@ def _outliers(
     )
 
 
+def _frequency_counts(clean: CleanData, numeric: pd.DataFrame, levels: LevelSettings) -> str | None:
+    """What frequency counts, "orders" or "items" (counts_of); None without frequency."""
+    if "frequency" not in numeric.columns:
+        return None
+    column = clean.roles.columns.get("frequency", "")
+    return counts_of(column, levels, clean.quality.order_lines is not None)
+
+
+@dataclass(frozen=True)
+class _Figures:
+    """The whole base's figures and every segment's, each computed in one pass over the
+    rows, from which each segment's profile is read."""
+
+    customers: int
+    revenue: float | None
+    """The base's total spend; None without spend."""
+    base: dict[str, dict[str, float]]
+    """Role -> the base's mean, median and standard deviation (Profiles.base)."""
+    scales: Mapping[str, Scale]
+    means: Mapping[Hashable, Mapping[Hashable, float]]
+    """Segment id -> role -> the segment's mean; medians alike."""
+    medians: Mapping[Hashable, Mapping[Hashable, float]]
+    revenues: pd.Series | None
+    """Segment id -> its total spend."""
+    per_month: pd.Series | None
+    """Segment id -> its median customer's purchases per month, when tenure is known."""
+    mixes: Mapping[str, tuple[pd.DataFrame, list[str]]]
+    """Category -> customers per value (a column per segment id), and the values named."""
+
+    def profile(self, segment_id: int, size: int, shown: bool) -> SegmentProfile:
+        """One segment against the base; only its size when it is not `shown`."""
+        share = size / self.customers
+        if not shown:
+            return SegmentProfile(segment_id, size, share, None, None, {}, {}, suppressed=True)
+        revenue = float(self.revenues[segment_id]) if self.revenues is not None else None
+        return SegmentProfile(
+            id=segment_id,
+            size=size,
+            share=share,
+            revenue=revenue,
+            revenue_share=revenue / self.revenue if revenue is not None and self.revenue else None,
+            stats={role: self._stats(segment_id, role) for role in self.base},
+            mix={
+                role: _shares(table[segment_id], order)
+                for role, (table, order) in self.mixes.items()
+            },
+        )
+
+    def _stats(self, segment_id: int, role: str) -> RoleStats:
+        per_month = self.per_month if role == "frequency" else None
+        return _role_stats(
+            role,
+            float(self.means[segment_id][role]),
+            float(self.medians[segment_id][role]),
+            self.scales[role],
+            self.base[role],
+            float(per_month[segment_id]) if per_month is not None else None,
+        )
+
+
+def _figures(
+    numeric: pd.DataFrame,
+    labels: pd.Series,
+    scales_by_role: Mapping[str, Scale],
+    named: Mapping[str, tuple[pd.Series, list[str], bool]],
+) -> _Figures:
+    """The figures of the base and of every segment (labelled by `labels`); `named` are
+    the categories as _named gives them."""
+    has_spend = "spend" in numeric.columns
+    grouped = numeric.groupby(labels)
+    per_month = None
+    if {"frequency", "tenure"} <= set(numeric.columns):
+        months = (numeric["tenure"] / DAYS_PER_MONTH).clip(lower=1.0)
+        per_month = (numeric["frequency"] / months).groupby(labels).median()
+    return _Figures(
+        customers=len(numeric),
+        revenue=float(numeric["spend"].sum()) if has_spend else None,
+        base={
+            role: {
+                "mean": float(numeric[role].mean()),
+                "median": float(numeric[role].median()),
+                "std": float(numeric[role].std(ddof=0)),
+            }
+            for role in numeric.columns
+        },
+        scales=scales_by_role,
+        means=grouped.mean().to_dict("index"),
+        medians=grouped.median().to_dict("index"),
+        revenues=grouped["spend"].sum() if has_spend else None,
+        per_month=per_month,
+        mixes={
+            role: (text.groupby(labels).value_counts().unstack(fill_value=0).T, order)
+            for role, (text, order, _) in named.items()
+        },
+    )
+
+
 def build_profiles(
     clean: CleanData,
     segmentation: Segmentation,
@@ -483,92 +589,25 @@ def build_profiles(
     labels = pd.Series(segmentation.labels, index=clean.frame.index, name="segment")
     numeric = _numeric_view(clean.frame)
     categorical = _categorical_view(clean.frame)
-    n = len(clean.frame)
-    counts = (
-        counts_of(
-            clean.roles.columns.get("frequency", ""), levels, clean.quality.order_lines is not None
-        )
-        if "frequency" in numeric.columns
-        else None
-    )
+    counts = _frequency_counts(clean, numeric, levels)
     gap = rhythm(numeric, counts)
     days, day_sources = day_thresholds(levels, gap)
-    role_scales = scales(numeric, levels, validation, counts, days)
-    sizes = labels.value_counts().reindex(segmentation.ids, fill_value=0)
-    shown = {i for i in segmentation.ids if sizes[i] >= min_size}
-    has_spend = "spend" in numeric.columns
-    total_revenue = float(numeric["spend"].sum()) if has_spend else None
-
-    base = {
-        role: {
-            "mean": float(numeric[role].mean()),
-            "median": float(numeric[role].median()),
-            "std": float(numeric[role].std(ddof=0)),
-        }
-        for role in numeric.columns
-    }
     named = {
         role: _named(role, categorical[role], min_size, validation.tier_levels)
         for role in categorical.columns
     }
-    grouped = numeric.groupby(labels)
-    means, medians = grouped.mean(), grouped.median()
-    revenues = grouped["spend"].sum() if has_spend else None
-    per_month = None
-    if {"frequency", "tenure"} <= set(numeric.columns):
-        months = (numeric["tenure"] / DAYS_PER_MONTH).clip(lower=1.0)
-        per_month = (numeric["frequency"] / months).groupby(labels).median()
-    mixes = {
-        role: text.groupby(labels).value_counts().unstack(fill_value=0)
-        for role, (text, _, _) in named.items()
-    }
-    segments = []
-    for segment_id in segmentation.ids:
-        size = int(sizes[segment_id])
-        if segment_id not in shown:
-            segments.append(
-                SegmentProfile(segment_id, size, size / n, None, None, {}, {}, suppressed=True)
-            )
-            continue
-        stats = {
-            role: _role_stats(
-                role,
-                float(means.at[segment_id, role]),
-                float(medians.at[segment_id, role]),
-                role_scales[role],
-                base[role],
-                float(per_month[segment_id])
-                if role == "frequency" and per_month is not None
-                else None,
-            )
-            for role in numeric.columns
-        }
-        revenue = float(revenues[segment_id]) if revenues is not None else None
-        segments.append(
-            SegmentProfile(
-                id=segment_id,
-                size=size,
-                share=size / n,
-                revenue=revenue,
-                revenue_share=(
-                    revenue / total_revenue if revenue is not None and total_revenue else None
-                ),
-                stats=stats,
-                mix={
-                    role: _shares(table.loc[segment_id], named[role][1])
-                    for role, table in mixes.items()
-                },
-            )
-        )
-    base_mix = {
-        role: _shares(text.value_counts(), order) for role, (text, order, _) in named.items()
-    }
+    figures = _figures(numeric, labels, scales(numeric, levels, validation, counts, days), named)
+    sizes = labels.value_counts().reindex(segmentation.ids, fill_value=0)
     return Profiles(
-        customers=n,
-        revenue=total_revenue,
-        segments=tuple(segments),
-        base=base,
-        base_mix=base_mix,
+        customers=figures.customers,
+        revenue=figures.revenue,
+        segments=tuple(
+            figures.profile(i, int(sizes[i]), shown=sizes[i] >= min_size) for i in segmentation.ids
+        ),
+        base=figures.base,
+        base_mix={
+            role: _shares(text.value_counts(), order) for role, (text, order, _) in named.items()
+        },
         rhythm_days=gap,
         frequency_counts=counts,
         outliers=_outliers(numeric, segmentation, clean.drivers),

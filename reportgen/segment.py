@@ -34,6 +34,24 @@ WEAK_SILHOUETTE = 0.25
 """Below this mean silhouette, segments overlap more than they separate."""
 WEAK_STABILITY = 0.75
 """Below this mean adjusted Rand index, resampling the data reshuffles segments."""
+WARNINGS: Mapping[str, tuple[str, float]] = {
+    "weak_separation": (
+        N_(
+            "the segments are not well separated (silhouette below %(limit)s): customers "
+            "near the boundaries could belong to either side."
+        ),
+        WEAK_SILHOUETTE,
+    ),
+    "unstable": (
+        N_(
+            "the segments change noticeably when the data is resampled (stability below "
+            "%(limit)s): compare them across months with care."
+        ),
+        WEAK_STABILITY,
+    ),
+}
+"""Each warning's sentence and the limit it quotes, said once: in the brief's method
+section (in the reader's language) and by `run` on the terminal (in English)."""
 STABILITY_SAMPLE = 5_000
 """Bootstrap refits for stability are drawn from at most this many customers."""
 
@@ -47,7 +65,7 @@ class KScore:
     davies_bouldin: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SegmentationSummary:
     """What the brief says about a segmentation: archived with it, unlike the labels."""
 
@@ -70,7 +88,7 @@ class SegmentationSummary:
     (wording.Wording.phrases); empty in briefs archived before it, which show `reason`."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Segmentation:
     labels: np.ndarray
     """Segment id (1..k) of every customer, in the order of the clean data."""
@@ -116,7 +134,7 @@ class Segmentation:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ArchivedModel:
     """A model from the archive, for `[segmentation] mode = "frozen"`."""
 
@@ -173,7 +191,8 @@ def _means(points: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
         [np.bincount(labels, weights=points[:, j], minlength=k) for j in range(points.shape[1])],
         axis=1,
     )
-    return sums / np.maximum(counts, 1)[:, None]
+    means: np.ndarray = sums / np.maximum(counts, 1)[:, None]
+    return means
 
 
 def _knee(scores: list[KScore]) -> int:
@@ -394,25 +413,12 @@ def _set_aside(
     return fit, active
 
 
-def segment(
-    features: Features,
-    settings: SegmentationSettings,
-    k: int | None = None,
-    order_values: np.ndarray | None = None,
-    minimum: int = 1,
-) -> Segmentation:
-    """Fit the segmentation. `k` (from --k) overrides the config; `order_values` is spend.
-
-    No segment has fewer than `minimum` customers while two segments remain: customers
-    whose own cluster would be smaller are set aside while k is chosen and the model
-    fitted, then assigned to the nearest segment and reported as outliers.
-    """
-    points = features.matrix
+def _check_k(points: np.ndarray, settings: SegmentationSettings, fixed_k: int | None) -> None:
+    """Refuse, before any fit, a k the data cannot have and data too uniform to segment."""
     n = len(points)
     # Counted on the sample (all rows when small): sorting a million rows to count them
     # would cost seconds, and the sample is what k is chosen on.
     distinct = len(np.unique(points[sample_rows(n, settings.sample_size, settings.seed)], axis=0))
-    fixed_k = k if k is not None else settings.k
     if fixed_k is not None and fixed_k >= n:
         raise SegmentationError(
             f"k = {fixed_k} is not smaller than the number of customers ({n}); choose a k of at "
@@ -428,82 +434,138 @@ def segment(
             f"only {distinct} distinct customer profile(s) among {n} customers: too few to "
             "segment (need at least 3)"
         )
-    fit, active = _set_aside(points, settings, fixed_k, minimum)
-    fitted = points[active]
-    model, dissolved = _dissolve(fit.model, fitted, minimum, settings.seed)
+
+
+@dataclass(frozen=True)
+class _Assigned:
+    """Every customer's segment, and the segments' centres, in segment-id order."""
+
+    labels: np.ndarray
+    """Segment id (1..k) of every customer."""
+    centroids: np.ndarray
+    """Row i is segment i + 1: the mean of its customers that the model was fitted on."""
+    outside: np.ndarray
+    """Rows of the customers set aside, assigned by distance alone."""
+
+
+def _assign(
+    points: np.ndarray,
+    fitted: np.ndarray,
+    model: KMeans,
+    active: np.ndarray,
+    order_values: np.ndarray | None,
+) -> _Assigned:
+    """Every customer belongs to the nearest segment: those the model was fitted on
+    (`fitted`, the rows `active` of `points`) as it put them, those set aside by distance.
+    Segments are numbered by _order."""
     chosen = len(model.cluster_centers_)
-    # Every customer belongs to the nearest segment: those fitted as the model put them,
-    # those set aside by distance. The centres are the means of the customers fitted.
-    raw = np.empty(n, dtype=np.int64)
+    raw = np.empty(len(points), dtype=np.int64)
     raw[active] = model.labels_
-    set_aside = np.ones(n, dtype=bool)
+    set_aside = np.ones(len(points), dtype=bool)
     set_aside[active] = False
     outside = np.flatnonzero(set_aside)
     if len(outside):
         raw[outside] = model.predict(points[outside])
     new_id = _order(raw, chosen, order_values)
-    labels = new_id[raw] + 1
     centroids = np.empty_like(model.cluster_centers_)
     centroids[new_id] = _means(fitted, raw[active], chosen)
-    outliers = outside
+    return _Assigned(labels=new_id[raw] + 1, centroids=centroids, outside=outside)
+
+
+def _reason(fit: _Fit, outliers: int, dissolved: int, chosen: int, minimum: int) -> Parts:
+    """Why k is what it is: the criteria's choice, then the customers set aside and the
+    clusters dissolved for being under `minimum` customers."""
     reason = fit.reason
-    if len(outliers):
+    if outliers:
         one, many = SET_ASIDE
-        reason += ((one, {PLURAL: many, "count": len(outliers), "minimum": minimum}),)
+        reason += ((one, {PLURAL: many, "count": outliers, "minimum": minimum}),)
     if chosen < fit.chosen:
         one, many = DISSOLVED
-        reason += (
-            (
-                one,
-                {
-                    PLURAL: many,
-                    "count": len(dissolved),
-                    "small": fit.chosen - chosen,
-                    "fitted": fit.chosen,
-                    "minimum": minimum,
-                    "chosen": chosen,
-                },
-            ),
-        )
-    sampled = fitted[fit.sample]
+        counts = {
+            "count": dissolved,
+            "small": fit.chosen - chosen,
+            "fitted": fit.chosen,
+            "minimum": minimum,
+            "chosen": chosen,
+        }
+        reason += ((one, {PLURAL: many, **counts}),)
+    return reason
+
+
+def _silhouette(
+    fit: _Fit, model: KMeans, sampled: np.ndarray, settings: SegmentationSettings
+) -> float:
+    """The final model's silhouette on the sample k was chosen on: the score already
+    measured for its k, unless dissolving clusters changed k since."""
+    chosen = len(model.cluster_centers_)
     if chosen == fit.chosen:
-        silhouette = next(s.silhouette for s in fit.scores if s.k == chosen)
-    else:
-        subset = sample_rows(len(sampled), settings.silhouette_sample, settings.seed + 4)
-        on_subset = model.predict(sampled[subset])
-        silhouette = (
-            _stable(silhouette_score(sampled[subset], on_subset))
-            if len(np.unique(on_subset)) > 1
-            else float("nan")
-        )
-    stability = _stability(sampled, chosen, model.predict(sampled), settings)
+        return next(s.silhouette for s in fit.scores if s.k == chosen)
+    subset = sample_rows(len(sampled), settings.silhouette_sample, settings.seed + 4)
+    on_subset = model.predict(sampled[subset])
+    if len(np.unique(on_subset)) < 2:
+        return float("nan")
+    return _stable(silhouette_score(sampled[subset], on_subset))
+
+
+def _warnings(silhouette: float, stability: float | None) -> tuple[str, ...]:
+    """weak_separation (also when the silhouette could not be measured) and unstable."""
     warnings = []
     if not silhouette >= WEAK_SILHOUETTE:
         warnings.append("weak_separation")
     if stability is not None and stability < WEAK_STABILITY:
         warnings.append("unstable")
+    return tuple(warnings)
+
+
+def segment(
+    features: Features,
+    settings: SegmentationSettings,
+    k: int | None = None,
+    order_values: np.ndarray | None = None,
+    minimum: int = 1,
+) -> Segmentation:
+    """Fit the segmentation. `k` (from --k) overrides the config; `order_values` is spend.
+
+    No segment has fewer than `minimum` customers while two segments remain: customers
+    whose own cluster would be smaller are set aside while k is chosen and the model
+    fitted, then assigned to the nearest segment and reported as outliers.
+    """
+    points = features.matrix
+    fixed_k = k if k is not None else settings.k
+    _check_k(points, settings, fixed_k)
+    fit, active = _set_aside(points, settings, fixed_k, minimum)
+    fitted = points[active]
+    model, dissolved = _dissolve(fit.model, fitted, minimum, settings.seed)
+    chosen = len(model.cluster_centers_)
+    assigned = _assign(points, fitted, model, active, order_values)
+    reason = _reason(fit, len(assigned.outside), len(dissolved), chosen, minimum)
+    sampled = fitted[fit.sample]
+    silhouette = _silhouette(fit, model, sampled, settings)
+    stability = _stability(sampled, chosen, model.predict(sampled), settings)
     return Segmentation(
-        labels=labels.astype(np.int64),
+        labels=assigned.labels.astype(np.int64),
         k=chosen,
         fixed=fixed_k is not None,
         votes=fit.votes,
         reason=english(reason),
         reason_parts=reason,
         scores=tuple(fit.scores),
-        centroids=centroids,
+        centroids=assigned.centroids,
         silhouette=silhouette,
         stability=stability,
         stability_runs=settings.stability_runs,
         sample_size=len(fit.sample),
         n_init=N_INIT,
         seed=settings.seed,
-        warnings=tuple(warnings),
-        outlier_rows=tuple(outliers.tolist()),
+        warnings=_warnings(silhouette, stability),
+        outlier_rows=tuple(assigned.outside.tolist()),
     )
 
 
-def score(features: Features, model: ArchivedModel, settings: SegmentationSettings) -> Segmentation:
-    """Assign every customer to the nearest archived centroid, without refitting.
+def apply_model(
+    features: Features, model: ArchivedModel, settings: SegmentationSettings
+) -> Segmentation:
+    """Assign every customer to the nearest centroid of an archived model, without refitting.
 
     The segments keep the archived model's ids and centres, so this period is
     strictly comparable with the one the model was fitted on. A segment that no
@@ -539,60 +601,7 @@ def score(features: Features, model: ArchivedModel, settings: SegmentationSettin
         sample_size=n,
         n_init=0,
         seed=model.seed,
-        warnings=() if silhouette >= WEAK_SILHOUETTE else ("weak_separation",),
+        warnings=_warnings(silhouette, None),
         ids=ids,
         frozen_from=model.period,
     )
-
-
-def model_record(
-    features: Features,
-    segmentation: Segmentation,
-    max_id: int | None = None,
-    frozen: ArchivedModel | None = None,
-) -> dict:
-    """Everything needed to score new customers with this model, and the evidence for k.
-
-    A period scored with a `frozen` model records that model's segments, all of them:
-    one that no customer was nearest to this time must still be there next period.
-    """
-    ids, centroids = (
-        (frozen.ids, frozen.centroids) if frozen else (segmentation.ids, segmentation.centroids)
-    )
-    in_units = features.to_units(centroids.copy())
-    return {
-        "k": segmentation.k,
-        "ids": list(ids),
-        "max_id": max(ids) if max_id is None else max_id,
-        "seed": segmentation.seed,
-        "n_init": segmentation.n_init,
-        "features": list(features.names),
-        "feature_roles": list(features.roles),
-        "dropped_constant": list(features.dropped_constant),
-        "scaler": {
-            "kind": features.scaling,
-            "center": features.center.tolist(),
-            "scale": features.scale.tolist(),
-            "log1p": list(features.log1p),
-            "codes": {role: list(levels) for role, levels in features.codes.items()},
-        },
-        "centroids": [
-            {
-                "segment": ids[i],
-                "scaled": dict(zip(features.names, row.tolist(), strict=True)),
-                "units": dict(zip(features.names, unit.tolist(), strict=True)),
-            }
-            for i, (row, unit) in enumerate(zip(centroids, in_units, strict=True))
-        ],
-        "selection": {
-            "fixed": segmentation.fixed,
-            "votes": segmentation.votes,
-            "reason": segmentation.reason,
-            "sample_size": segmentation.sample_size,
-            "scores": [vars(s) for s in segmentation.scores],
-        },
-        "outliers": segmentation.outliers,
-        "silhouette": segmentation.silhouette,
-        "stability": {"mean_ari": segmentation.stability, "runs": segmentation.stability_runs},
-        "warnings": list(segmentation.warnings),
-    }

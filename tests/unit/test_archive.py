@@ -9,7 +9,7 @@ import pytest
 from reportgen import archive
 from reportgen.archive import check_target, write_snapshot
 from reportgen.errors import SnapshotError
-from tests.conftest import MANIFEST, unreadable
+from tests.helpers import MANIFEST, unreadable
 
 
 def test_files_and_manifest_with_hashes(tmp_path):

@@ -9,17 +9,17 @@ from reportgen.categories import MAX_VALUES
 from reportgen.config import FeatureSettings
 from reportgen.errors import DataError
 from reportgen.features import Scaling, apply_scaling, build_features
-from tests.conftest import clean
+from tests.helpers import clean
 
 DRIVERS = {"drivers": ["spend", "tier"]}
 
 
 def test_standard_scaling_exact_values(tiny_table):
     features = build_features(clean(tiny_table), FeatureSettings())
-    assert features.names == ("recency", "spend", "frequency")
+    assert features.scaling.names == ("recency", "spend", "frequency")
     spend = np.array([100, 200, 300, 1000, 1100, 1200.0])
-    np.testing.assert_allclose(features.center[1], 650.0)
-    np.testing.assert_allclose(features.scale[1], spend.std())
+    np.testing.assert_allclose(features.scaling.center[1], 650.0)
+    np.testing.assert_allclose(features.scaling.scale[1], spend.std())
     np.testing.assert_allclose(features.matrix[:, 1], (spend - 650) / spend.std())
     np.testing.assert_allclose(features.matrix.mean(axis=0), 0, atol=1e-12)
 
@@ -27,14 +27,14 @@ def test_standard_scaling_exact_values(tiny_table):
 def test_robust_scaling_uses_median_and_quartiles(tiny_table):
     features = build_features(clean(tiny_table), FeatureSettings(scaling="robust"))
     # spend quartiles with linear interpolation: 225 and 1075, median 650
-    np.testing.assert_allclose(features.center[1], 650.0)
-    np.testing.assert_allclose(features.scale[1], 850.0)
+    np.testing.assert_allclose(features.scaling.center[1], 650.0)
+    np.testing.assert_allclose(features.scaling.scale[1], 850.0)
 
 
 def test_log_spend_and_back_to_units(tiny_table):
     features = build_features(clean(tiny_table), FeatureSettings(log_spend=True))
-    assert features.log1p == ("spend",)
-    back = features.to_units(features.matrix.copy())
+    assert features.scaling.log1p == ("spend",)
+    back = features.scaling.to_units(features.matrix.copy())
     np.testing.assert_allclose(back[:, 1], [100, 200, 300, 1000, 1100, 1200])
     np.testing.assert_allclose(back[:, 0], [50, 40, 60, 5, 6, 4])
 
@@ -42,7 +42,7 @@ def test_log_spend_and_back_to_units(tiny_table):
 def test_constant_driver_is_dropped_with_a_note(tiny_table):
     data = clean(tiny_table.assign(**{"Average Rating": ["4"] * 6}))
     features = build_features(data, FeatureSettings())
-    assert "rating" not in features.names
+    assert "rating" not in features.scaling.names
     assert features.dropped_constant == ("rating",)
 
 
@@ -57,11 +57,11 @@ def test_categorical_driver_one_hot_or_codes():
     )
     data = clean(frame, features={"drivers": ["spend", "tier"]})
     hot = build_features(data, FeatureSettings(drivers=("spend", "tier")))
-    assert hot.names == ("spend", "tier=Bronze", "tier=Gold", "tier=Silver")
-    assert hot.roles == ("spend", "tier", "tier", "tier")
+    assert hot.scaling.names == ("spend", "tier=Bronze", "tier=Gold", "tier=Silver")
+    assert hot.scaling.roles == ("spend", "tier", "tier", "tier")
     coded = build_features(data, FeatureSettings(drivers=("spend", "tier"), one_hot=False))
-    assert coded.names == ("spend", "tier")
-    units = coded.to_units(coded.matrix.copy())
+    assert coded.scaling.names == ("spend", "tier")
+    units = coded.scaling.to_units(coded.matrix.copy())
     assert units[:, 1].tolist() == pytest.approx([1, 0, 1, 2])  # Bronze 0, Gold 1, Silver 2
 
 
@@ -90,24 +90,33 @@ def test_apply_scaling_uses_the_archived_scale_and_zeros_unseen_levels():
         log1p=(),
     )
     features = apply_scaling(data, FeatureSettings(drivers=("spend", "tier")), scaling)
-    assert features.names == scaling.names and features.roles == scaling.roles
+    assert features.scaling is scaling  # the frozen model's own, unchanged
     assert features.unseen == ("tier=Bronze",)  # the model never saw Bronze
     np.testing.assert_allclose(
         features.matrix,
         [[-1.0, 1.0, -1.0], [1.0, -1.0, -1.0], [3.0, -1.0, 1.0]],
     )
-    np.testing.assert_array_equal(features.center, scaling.center)
 
 
 def test_apply_scaling_follows_the_models_log_and_needs_its_drivers():
     frame = pd.DataFrame({"id": ["1", "2"], "spend": ["0", "99"]}, dtype="string")
     scaling = Scaling(
-        ("spend",), ("spend",), "standard", np.array([0.0]), np.array([1.0]), ("spend",)
+        names=("spend",),
+        roles=("spend",),
+        kind="standard",
+        center=np.array([0.0]),
+        scale=np.array([1.0]),
+        log1p=("spend",),
     )
     features = apply_scaling(clean(frame), FeatureSettings(log_spend=False), scaling)
     np.testing.assert_allclose(features.matrix[:, 0], [0.0, np.log(100)])
     needs_rating = Scaling(
-        ("spend", "rating"), ("spend", "rating"), "standard", np.zeros(2), np.ones(2), ()
+        names=("spend", "rating"),
+        roles=("spend", "rating"),
+        kind="standard",
+        center=np.zeros(2),
+        scale=np.ones(2),
+        log1p=(),
     )
     with pytest.raises(DataError, match="the archived model needs rating"):
         apply_scaling(clean(frame), FeatureSettings(), needs_rating)
@@ -128,22 +137,22 @@ def test_apply_scaling_keeps_the_models_label_codes():
     )
     settings = FeatureSettings(drivers=("spend", "tier"), one_hot=False)
     model = build_features(fitted, settings)
-    assert model.codes == {"tier": ("Bronze", "Gold", "Silver")}
+    assert model.scaling.codes == {"tier": ("Bronze", "Gold", "Silver")}
     scaling = Scaling(
-        names=model.names,
-        roles=model.roles,
+        names=model.scaling.names,
+        roles=model.scaling.roles,
         kind="standard",
         center=np.array([0.0, 1.5]),
         scale=np.array([1.0, 0.5]),
         log1p=(),
-        codes=model.codes,
+        codes=model.scaling.codes,
     )
     data = clean(frame, features={"drivers": ["spend", "tier"]})
     # one_hot = true in today's config: the model's encoding wins
     features = apply_scaling(data, replace(settings, one_hot=True), scaling)
     np.testing.assert_allclose(features.matrix[:, 1], [-1.0, 1.0, 0.0])
     assert features.unseen == ("tier=Platinum",)
-    assert features.codes == model.codes
+    assert features.scaling.codes == model.scaling.codes
 
 
 def _tiers(common: dict[str, int], rare: int) -> pd.DataFrame:
@@ -169,12 +178,12 @@ def test_a_category_driver_with_thousands_of_levels_stays_a_few_features():
     took = time.perf_counter() - start
     # Only the levels held by at least 10 customers get a column; the 3,000 rare levels'
     # customers are zeros in all three, like a reference level.
-    assert features.names == ("spend", "tier=Bronze", "tier=Gold", "tier=Silver")
+    assert features.scaling.names == ("spend", "tier=Bronze", "tier=Gold", "tier=Silver")
     assert features.matrix.shape == (3_060, 4)
     assert took < 5, took
     # However many levels are common enough, at most MAX_VALUES become columns.
     many = clean(_tiers({f"T{i:02d}": 20 + i for i in range(15)}, 0), features=DRIVERS)
-    names = build_features(many, settings, min_count=10).names
+    names = build_features(many, settings, min_count=10).scaling.names
     assert names == ("spend", *(f"tier=T{i:02d}" for i in range(5, 15)))
     assert len(names) - 1 == MAX_VALUES
 

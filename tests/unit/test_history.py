@@ -55,18 +55,17 @@ def _segmentation(centroids, labels):
 
 
 def _features():
-    from reportgen.features import Features
+    from reportgen.features import Features, Scaling
 
-    return Features(
-        matrix=np.zeros((1, 2)),
+    scaling = Scaling(
         names=("spend", "frequency"),
         roles=("spend", "frequency"),
-        scaling="standard",
+        kind="standard",
         center=np.array([100.0, 10.0]),
         scale=np.array([50.0, 5.0]),
         log1p=(),
-        dropped_constant=(),
     )
+    return Features(matrix=np.zeros((1, 2)), scaling=scaling, dropped_constant=())
 
 
 def test_segments_near_last_periods_keep_their_ids_and_others_get_new_ones():

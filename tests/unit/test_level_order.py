@@ -16,7 +16,7 @@ from reportgen.profile import build_profiles
 from reportgen.resources import sample_data_path
 from reportgen.segment import segment
 from reportgen.validate import validate
-from tests.conftest import clean, dataset
+from tests.helpers import clean, dataset
 from tests.unit.test_profile import customers, labelled
 
 
@@ -142,7 +142,7 @@ def test_the_order_shown_never_changes_the_segments():
         )
         features = build_features(validate(dataset(frame), config), config.features)
         labels = segment(features, config.segmentation).labels
-        runs.append((features.names, labels.tolist()))
+        runs.append((features.scaling.names, labels.tolist()))
     assert runs[0] == runs[1]
     assert "tier=Gold" in runs[0][0]
 

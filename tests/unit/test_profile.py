@@ -8,7 +8,7 @@ from reportgen.config import FeatureSettings, LevelSettings, SegmentationSetting
 from reportgen.features import build_features
 from reportgen.profile import Profiles, build_profiles, day_thresholds, highlights, rhythm
 from reportgen.segment import Segmentation, segment
-from tests.conftest import clean
+from tests.helpers import clean
 
 
 def profiles_for(frame, expected_labels):
@@ -217,10 +217,10 @@ def test_outliers_are_described_by_the_driver_they_stand_out_on():
 
 def test_profiles_serialise_to_plain_json(tiny_table):
     as_dict = profiles_for(tiny_table, [2, 2, 2, 1, 1, 1]).to_dict()
-    again = json.loads(json.dumps(as_dict, allow_nan=False))
-    assert again["segments"][0]["stats"]["spend"]["mean"] == 1100
-    assert again["segments"][0]["stats"]["spend"]["thresholds"] == {"high": 812.5, "low": 520}
-    assert [s["size"] for s in again["segments"]] == [3, 3]
+    read_back = json.loads(json.dumps(as_dict, allow_nan=False))
+    assert read_back["segments"][0]["stats"]["spend"]["mean"] == 1100
+    assert read_back["segments"][0]["stats"]["spend"]["thresholds"] == {"high": 812.5, "low": 520}
+    assert [s["size"] for s in read_back["segments"]] == [3, 3]
 
 
 def _highlight_base():
@@ -246,17 +246,18 @@ def test_highlights_weigh_value_per_customer_and_tell_risk_from_loss():
 def test_highlights_skip_suppressed_segments():
     profiles = _highlight_base()
     hidden = Profiles(
-        profiles.customers,
-        profiles.revenue,
-        tuple(
+        customers=profiles.customers,
+        revenue=profiles.revenue,
+        segments=tuple(
             s if s.id != 2 else type(s)(2, s.size, s.share, None, None, {}, {}, suppressed=True)
             for s in profiles.segments
         ),
-        profiles.base,
-        profiles.base_mix,
+        base=profiles.base,
+        base_mix=profiles.base_mix,
     )
     assert highlights(hidden).most_valuable != 2
-    assert highlights(Profiles(0, 1.0, (), {}, {})).largest is None
+    empty = Profiles(customers=0, revenue=1.0, segments=(), base={}, base_mix={})
+    assert highlights(empty).largest is None
 
 
 def test_a_level_against_the_base_direction_is_not_a_distinctive_trait():

@@ -1,7 +1,10 @@
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 import pytest
@@ -76,3 +79,43 @@ def test_a_field_added_since_the_file_was_written_takes_its_default():
     # A brief.json archived before Fix.params and the number formats existed still loads.
     assert from_plain(Grown, {"score": 2.0}) == Grown(2.0, {}, "orders")
     assert from_plain(Grown, {"score": 2.0, "unit": "items"}).unit == "items"
+
+
+@dataclass(frozen=True)
+class Server:
+    host: str
+    ca_file: Path | None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A config-like record: paths, dates, tuples, mappings and settings within settings."""
+
+    data: Path
+    as_of: date | None
+    scale: tuple[float, float]
+    columns: Mapping[str, str]
+    servers: tuple[Server, ...]
+
+
+def test_settings_become_json_and_come_back():
+    value = Settings(
+        data=Path("data/customers.csv"),
+        as_of=date(2026, 10, 31),
+        scale=(1.0, 5.0),
+        columns=MappingProxyType({"spend": "Total Spend"}),
+        servers=(Server("smtp.example.com", Path("/etc/ca.pem")), Server("localhost", None)),
+    )
+    plain = to_plain(value)
+    assert plain == {
+        "data": "data/customers.csv",
+        "as_of": "2026-10-31",
+        "scale": [1.0, 5.0],
+        "columns": {"spend": "Total Spend"},
+        "servers": [
+            {"host": "smtp.example.com", "ca_file": "/etc/ca.pem"},
+            {"host": "localhost", "ca_file": None},
+        ],
+    }
+    assert json.loads(json.dumps(plain)) == plain
+    assert from_plain(Settings, plain) == value

@@ -4,7 +4,7 @@ import pytest
 from reportgen.config import SegmentationSettings
 from reportgen.errors import SegmentationError
 from reportgen.features import Features, Scaling
-from reportgen.segment import ArchivedModel, KScore, _choose, _knee, english, score, segment
+from reportgen.segment import ArchivedModel, KScore, _choose, _knee, apply_model, english, segment
 
 SETTINGS = SegmentationSettings(k_min=2, k_max=6, stability_runs=5)
 
@@ -18,17 +18,20 @@ def blobs(sizes=(30, 20, 10), centres=((0, 0), (10, 0), (0, 10)), seed=0):
     return points, truth
 
 
-def features_of(points):
-    return Features(
-        matrix=points,
-        names=("a", "b"),
-        roles=("a", "b"),
-        scaling="standard",
-        center=np.zeros(2),
-        scale=np.ones(2),
+def scaling_of(names):
+    """An identity scaling: the points are the features."""
+    return Scaling(
+        names=names,
+        roles=names,
+        kind="standard",
+        center=np.zeros(len(names)),
+        scale=np.ones(len(names)),
         log1p=(),
-        dropped_constant=(),
     )
+
+
+def features_of(points):
+    return Features(matrix=points, scaling=scaling_of(("a", "b")), dropped_constant=())
 
 
 def test_three_clear_groups_are_found_and_numbered_by_spend():
@@ -73,16 +76,7 @@ def test_no_structure_is_flagged_as_weak():
     noise = rng.normal(size=(400, 6))  # one round cloud: any split is arbitrary
     names = tuple("abcdef")
     result = segment(
-        Features(
-            matrix=noise,
-            names=names,
-            roles=names,
-            scaling="standard",
-            center=np.zeros(6),
-            scale=np.ones(6),
-            log1p=(),
-            dropped_constant=(),
-        ),
+        Features(matrix=noise, scaling=scaling_of(names), dropped_constant=()),
         SETTINGS,
     )
     assert result.silhouette < 0.25
@@ -143,7 +137,7 @@ def archived(centroids, ids):
     scores = (KScore(2, 10.0, 0.5, 100.0, 0.6), KScore(3, 5.0, 0.7, 200.0, 0.4))
     return ArchivedModel(
         period="2026-10",
-        scaling=Scaling(("a", "b"), ("a", "b"), "standard", np.zeros(2), np.ones(2), ()),
+        scaling=scaling_of(("a", "b")),
         ids=ids,
         centroids=np.array(centroids, dtype=float),
         scores=scores,
@@ -152,10 +146,10 @@ def archived(centroids, ids):
     )
 
 
-def test_score_assigns_each_customer_to_the_nearest_archived_centre():
+def test_apply_model_assigns_each_customer_to_the_nearest_archived_centre():
     model = archived([[0, 0], [10, 0], [0, 10]], (2, 4, 7))
     points = np.array([[1, 1], [9, 1], [-1, 0], [1, 9], [6, 0], [0, 4]], dtype=float)
-    seg = score(features_of(points), model, SETTINGS)
+    seg = apply_model(features_of(points), model, SETTINGS)
     assert seg.labels.tolist() == [2, 4, 2, 7, 4, 2]
     assert seg.ids == (2, 4, 7) and seg.k == 3 and seg.frozen_from == "2026-10"
     np.testing.assert_array_equal(seg.centroids, model.centroids)
@@ -163,10 +157,10 @@ def test_score_assigns_each_customer_to_the_nearest_archived_centre():
     assert seg.silhouette > 0.25 and seg.warnings == ()
 
 
-def test_score_leaves_out_a_segment_nobody_is_nearest_to():
+def test_apply_model_leaves_out_a_segment_nobody_is_nearest_to():
     model = archived([[0, 0], [10, 0], [0, 10]], (1, 2, 3))
     points = np.array([[1, 0], [0, 1], [9, 0], [11, 0]], dtype=float)
-    seg = score(features_of(points), model, SETTINGS)
+    seg = apply_model(features_of(points), model, SETTINGS)
     assert seg.ids == (1, 2) and seg.k == 3  # the model keeps k; segment 3 is empty
     assert seg.labels.tolist() == [1, 1, 2, 2]
     np.testing.assert_array_equal(seg.centroids, [[0, 0], [10, 0]])

@@ -20,6 +20,7 @@ import math
 import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,22 +37,31 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import text_to_path
 from matplotlib.transforms import offset_copy
+from matplotlib.typing import RcKeyType
 
 from reportgen import yamlfile
 from reportgen.errors import ConfigError
 from reportgen.findings import ChartData, Findings
 from reportgen.formatting import ROLE_FORMATS, Formatter, clip
 from reportgen.history import Migration
-from reportgen.personas import Personas, sandbox
+from reportgen.personas import Persona, Personas
 from reportgen.plain import plain
-from reportgen.profile import Profiles, SegmentProfile
-from reportgen.roles import ROLES
+from reportgen.profile import Profiles, RoleStats, SegmentProfile
+from reportgen.roles import ROLE_BY_NAME, ROLES
 from reportgen.segment import SegmentationSummary
+from reportgen.templating import render_user, sandbox
 from reportgen.wording import ENGLISH, Wording
 
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000")
 MIX_ROLES = ("tier", "satisfaction")
 
+SYSTEM_FONT = "DejaVu Sans"
+"""The brief's typeface as installed (and as matplotlib measures text, with its own copy)."""
+BRIEF_FONT = "reportgen DejaVu Sans"
+"""The same typeface as bundled in templates/fonts/ and declared by report.css.j2 under a
+name of its own: an installed font of the same name would win over the bundled one."""
+FONT_FAMILIES = f"'{BRIEF_FONT}', '{SYSTEM_FONT}'"
+"""Where the brief's text and chart labels look for their font, first to last."""
 PHONE_WIDTH_PX = 370
 """How wide a chart is shown on a 390 px phone, in CSS pixels: the report's column, inside
 its padding. The HTML scales every chart to its column, so on a phone a chart's width
@@ -81,30 +91,18 @@ LABEL_WIDTH = 20
 map's rows, a segment's name in its column heads): longer ones wrap, so a chart at
 CHART_WIDTH keeps its room for the data."""
 
-BETTER: Mapping[str, int] = {
-    "spend": 1,
-    "frequency": 1,
-    "aov": 1,
-    "items_per_order": 1,
-    "rating": 1,
-    "satisfaction": 1,
-    "recency": -1,
-    "return_rate": -1,
-}
-"""Which way a role is better for the business: 1 when more is better, -1 when less is
-(days since the last purchase, returns). A role not named here is neither: tenure (a new
-customer is not a worse one), discount use, age and the other descriptions of who the
-customers are. The heat map colours a segment better or worse by it, never "high"."""
 _BETTER_COLOURS = LinearSegmentedColormap.from_list(
     "worse-better", ["#B35806", "#FDB863", "#F7F7F7", "#92C5DE", "#2166AC"]
 )
-"""Orange for worse, blue for better, near-white for the average: readable by colour-blind
-readers (no red against green) and in grey print (lightness grows with the difference)."""
+"""Orange for worse, blue for better (Role.better), near-white for the average: readable by
+colour-blind readers (no red against green) and in grey print (lightness grows with the
+difference). The heat map colours a segment better or worse by its role's direction,
+never "high"."""
 _NEUTRAL_COLOURS = LinearSegmentedColormap.from_list("neutral", ["#F7F7F7", "#636363"])
 """Grey for a role that is neither better nor worse: darker the further from the average."""
 
-_STYLE = {
-    "font.family": "DejaVu Sans",
+_STYLE: dict[RcKeyType, Any] = {
+    "font.family": SYSTEM_FONT,
     "font.size": TEXT_PT,
     "axes.titlesize": TEXT_PT,
     "axes.labelsize": TEXT_PT,
@@ -127,6 +125,9 @@ _STYLE = {
 
 Shown = list[SegmentProfile]
 """The segments large enough to describe, in id order: the only ones a chart shows."""
+Context = dict[str, Any]
+"""What every chart's alt text may quote (plain data once rendered): the segments shown,
+their count and the roles' labels."""
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,7 @@ class Chart:
     svg: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Charts:
     sizes: Chart
     """Customers and revenue per segment (executive summary)."""
@@ -247,6 +248,8 @@ def _money_axis(side: Any, formatter: Formatter) -> None:
 
 
 def _svg(figure: Figure, formatter: Formatter | None = None) -> str:
+    """The figure as SVG text, its labels set in the brief's bundled font (BRIEF_FONT)
+    where the document provides it (WeasyPrint), else in an installed DejaVu Sans."""
     if formatter is not None:  # plain number ticks follow the locale too
         for axis in figure.axes:
             for side in (axis.xaxis, axis.yaxis):
@@ -258,6 +261,7 @@ def _svg(figure: Figure, formatter: Formatter | None = None) -> str:
     figure.savefig(buffer, format="svg", metadata={"Date": None})
     plt.close(figure)
     text = buffer.getvalue()
+    text = text.replace(f"font-family: '{SYSTEM_FONT}'", f"font-family: {FONT_FAMILIES}")
     return text[text.index("<svg") :]  # drop the XML prolog and DOCTYPE: inlined as is
 
 
@@ -342,7 +346,9 @@ def _named_rows(axis: Axes, names: Sequence[str], pitch: float) -> tuple[np.ndar
     name, the rest for its bars. Returns each row's bar centre and the bars' height.
     """
     head = NAME_ROOM / pitch
-    above = offset_copy(axis.get_yaxis_transform(), fig=axis.figure, y=2, units="points")
+    above = offset_copy(
+        axis.get_yaxis_transform(), fig=axis.get_figure(root=True), y=2, units="points"
+    )
     for i, name in enumerate(names):
         axis.text(0, i + head, name, transform=above, ha="left", va="bottom")
     axis.set_ylim(len(names) + _FOOT / pitch, 0)
@@ -355,7 +361,9 @@ def _plot_height(figure: Figure, axis: Axes, inches: float) -> None:
     """Make the figure as tall as it takes for the plot itself to be `inches` tall once laid
     out, whatever its legend, ticks and labels take: rows of names and bars keep the pitch
     they were placed at. Lays the figure out once more, without drawing it."""
-    figure.get_layout_engine().execute(figure)
+    engine = figure.get_layout_engine()
+    assert engine is not None  # every chart is laid out by constraints (_figure)
+    engine.execute(figure)
     plotted = axis.get_position().height * figure.get_figheight()
     figure.set_figheight(figure.get_figheight() + inches - plotted)
 
@@ -453,16 +461,19 @@ class _Wording:
         has frequency_orders / frequency_items."""
 
     def __call__(self, *keys: str, **context: Any) -> str:
+        value = self.text
         try:
-            value = self.text
             for key in keys:
                 value = value[key]
-            text = self.environment.from_string(self.words.text(str(value))).render(plain(context))
-            return " ".join(text.split())
         except (KeyError, TypeError) as exc:
             raise ConfigError(f"chart wording {self.path}: {'.'.join(keys)} is missing") from exc
-        except Exception as exc:  # a template error in a user's file
-            raise ConfigError(f"chart wording {self.path}: {'.'.join(keys)}: {exc}") from None
+        source = self.words.text(str(value))
+        text = render_user(
+            partial(self.environment.from_string, source),
+            plain(context),
+            f"chart wording {self.path}: {'.'.join(keys)}",
+        )
+        return " ".join(text.split())
 
     def role(self, role: str) -> str:
         labels = self.text.get("role_labels", {})
@@ -479,9 +490,11 @@ def _percent_axis(side: Any, words: _Wording) -> None:
 
 
 def _sizes(
-    segments: Shown, revenue_known: bool, names: list[str], words: _Wording, context: dict
+    segments: Shown, revenue_known: bool, names: list[str], words: _Wording, context: Context
 ) -> Chart:
-    bars = [(words("sizes", "customers"), [s.share for s in segments], {})]
+    bars: list[tuple[str, list[float], dict[str, Any]]] = [
+        (words("sizes", "customers"), [s.share for s in segments], {})
+    ]
     if revenue_known:
         revenue = [s.revenue_share or 0.0 for s in segments]
         style = {"alpha": 0.45, "hatch": "///", "edgecolor": "white"}
@@ -511,35 +524,40 @@ def _sizes(
     )
 
 
-def _heatmap(segments: Shown, names: list[str], words: _Wording, context: dict) -> Chart:
+def _heatmap(segments: Shown, names: list[str], words: _Wording, context: Context) -> Chart:
     """A row per role and a column per segment, so that eight segments still fit a phone.
-    A role with a direction (BETTER) is coloured by better or worse than the average
+    A role with a direction (Role.better) is coloured by better or worse than the average
     customer, orange to blue; any other in grey, by how far from the average it is. Each
     cell shows its real z-score."""
     roles = list(segments[0].stats)
     z = np.array([[s.stats[r].z for s in segments] for r in roles])
     limit = max(1.0, float(np.abs(z).max()))
-    direction = np.array([BETTER.get(r, 0) for r in roles])[:, None]
+    direction = np.array([ROLE_BY_NAME[r].better for r in roles])[:, None]
     better = _BETTER_COLOURS(Normalize(-limit, limit)(z * direction))
     neutral = _NEUTRAL_COLOURS(np.abs(z) / limit)
     colours = np.where(direction[..., None] != 0, better, neutral)[..., :3]
-    keys = [direction.any(), not direction.all()]  # a colour bar for each kind of row
+    keys = [bool(direction.any()), not direction.all()]  # a colour bar for each kind of row
     texts = [[words.formatter.signed(float(v), 1) for v in row] for row in z]
     figure, axis = _grid(
         colours, texts, [words.role(r) for r in roles], names, extra=0.65 * sum(keys)
     )
     scales = (
-        (_BETTER_COLOURS, Normalize(-limit, limit), ("worse", "average", "better"), None),
-        (_NEUTRAL_COLOURS, Normalize(0, limit), ("average", "far"), "neutral"),
+        (_BETTER_COLOURS, -limit, limit, ("worse", "average", "better"), None),
+        (_NEUTRAL_COLOURS, 0.0, limit, ("average", "far"), "neutral"),
     )
     # Constrained layout puts the last colour bar made nearest the grid: better or worse.
-    for shown, (colours_of, norm, ticks, label) in reversed(list(zip(keys, scales, strict=True))):
+    for shown, scale in reversed(list(zip(keys, scales, strict=True))):
         if not shown:
             continue
+        colours_of, low, high, ticks, label = scale
         key = figure.colorbar(
-            ScalarMappable(norm, colours_of), ax=axis, location="bottom", aspect=40, pad=0.02
+            ScalarMappable(Normalize(low, high), colours_of),
+            ax=axis,
+            location="bottom",
+            aspect=40,
+            pad=0.02,
         )
-        key.set_ticks(np.linspace(norm.vmin, norm.vmax, len(ticks)))
+        key.set_ticks(np.linspace(low, high, len(ticks)).tolist())
         key.set_ticklabels([words("heatmap", tick) for tick in ticks])
         key.ax.tick_params(length=0)
         key.outline.set_visible(False)
@@ -556,7 +574,7 @@ def _heatmap(segments: Shown, names: list[str], words: _Wording, context: dict) 
     )
 
 
-def _scatter(data: ChartData, words: _Wording, context: dict) -> Chart:
+def _scatter(data: ChartData, words: _Wording, context: Context) -> Chart:
     points = np.column_stack([data.scatter_x, data.scatter_y])
     labels = np.array(data.scatter_segment)
     figure, axis = _figure(3.6)
@@ -599,8 +617,8 @@ def _distribution(
     names: list[str],
     segments: Shown,
     words: _Wording,
-    formatter: Formatter,
 ) -> Chart:
+    formatter = words.formatter
     values = np.array(data.distributions[role])
     labels = np.array(data.sample_segment)
     groups = [values[labels == s.id] for s in segments]
@@ -735,7 +753,7 @@ def _selection(segmentation: SegmentationSummary, words: _Wording) -> Chart:
     )
 
 
-def _profile(segment_id: int, name: str, stats: Mapping, words: _Wording) -> Chart:
+def _profile(segment_id: int, name: str, stats: Mapping[str, RoleStats], words: _Wording) -> Chart:
     roles = list(stats)
     z = [stats[r].z for r in roles]
     labels = [words.role(r) for r in roles]  # on one line: a bar chart has the room
@@ -804,28 +822,29 @@ def _migration(
     )
 
 
-def build_charts(
-    findings: Findings,
-    personas: Personas,
-    wording: Path,
-    formatter: Formatter,
-    language: Wording = ENGLISH,
-) -> Charts:
-    """Draw every chart of the report from what the analysis found.
-
-    Suppressed segments (too small to describe) appear in no chart and no alt text.
-    """
-    profiles, segmentation, data = findings.profiles, findings.segmentation, findings.plots
-    words = _Wording(wording, formatter, profiles.frequency_counts, language)
-    pairs = [
-        (s, p)
-        for s, p in zip(profiles.segments, personas.segments, strict=True)
-        if not s.suppressed
+def _overview(
+    findings: Findings, segments: Shown, names: list[str], words: _Wording, context: Context
+) -> list[Chart]:
+    """The charts comparing the segments shown (none when every one is too small)."""
+    if not segments:
+        return []
+    profiles, data = findings.profiles, findings.plots
+    return [
+        _heatmap(segments, names, words, context),
+        _scatter(data, words, context),
+        *(_distribution(role, data, names, segments, words) for role in data.distributions),
+        *(
+            _mix(role, profiles, segments, names, words)
+            for role in MIX_ROLES
+            if role in profiles.base_mix
+        ),
     ]
-    segments = [s for s, _ in pairs]
-    names = [f"{s.id} · {p.name}" for s, p in pairs]
-    roles = list(segments[0].stats) if segments else []
-    context = {
+
+
+def _context(pairs: list[tuple[SegmentProfile, Persona]], words: _Wording) -> Context:
+    """What every chart's alt text may quote about the segments shown."""
+    roles = list(pairs[0][0].stats) if pairs else []
+    return {
         "segments": [
             {
                 "id": s.id,
@@ -837,29 +856,37 @@ def build_charts(
             }
             for s, p in pairs
         ],
-        "k": len(segments),
+        "k": len(pairs),
         "roles": {r: words.role(r) for r in roles},
     }
+
+
+def build_charts(
+    findings: Findings,
+    personas: Personas,
+    wording: Path,
+    formatter: Formatter,
+    language: Wording = ENGLISH,
+) -> Charts:
+    """Draw every chart of the report from what the analysis found.
+
+    Suppressed segments (too small to describe) appear in no chart and no alt text.
+    """
+    profiles, migration = findings.profiles, findings.migration
+    words = _Wording(wording, formatter, profiles.frequency_counts, language)
+    pairs = [
+        (s, p)
+        for s, p in zip(profiles.segments, personas.segments, strict=True)
+        if not s.suppressed
+    ]
+    segments = [s for s, _ in pairs]
+    names = [f"{s.id} · {p.name}" for s, p in pairs]
+    context = _context(pairs, words)
     with plt.rc_context(_STYLE):
         sizes = _sizes(segments, profiles.revenue is not None, names, words, context)
-        overview = []
-        if segments:
-            overview += [
-                _heatmap(segments, names, words, context),
-                _scatter(data, words, context),
-            ]
-            overview += [
-                _distribution(role, data, names, segments, words, formatter)
-                for role in data.distributions
-            ]
-            overview += [
-                _mix(role, profiles, segments, names, words)
-                for role in MIX_ROLES
-                if role in profiles.base_mix
-            ]
-        selection = _selection(segmentation, words)
+        overview = _overview(findings, segments, names, words, context)
+        selection = _selection(findings.segmentation, words)
         per_segment = {s.id: _profile(s.id, p.name, s.stats, words) for s, p in pairs}
-        migration = findings.migration
         moves = (
             _migration(migration, tuple(s.id for s in segments), names, words)
             if migration and segments and migration.previous_names

@@ -18,6 +18,8 @@ import decimal
 import math
 import re
 import unicodedata
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -154,10 +156,15 @@ def _sign(value: float, text: str, always: bool) -> str:
     return (MINUS if value < 0 else "+" if always else "") if shown else ""
 
 
-def _wide_decimals() -> decimal.localcontext:
+def _wide_decimals() -> AbstractContextManager[decimal.Context]:
     """A decimal context that holds any float's digits: Babel rounds in the current one,
     whose 28 digits fail on a chart tick or a revenue total of 1e25 with decimals."""
     return decimal.localcontext(prec=400)
+
+
+def _finite(value: float | None) -> float | None:
+    """`value`, or None when it is missing or not finite: both read as NONE."""
+    return None if value is None or not math.isfinite(value) else value
 
 
 def role_format(role: str) -> str:
@@ -258,15 +265,12 @@ class Formatter:
             lambda run: "".join(table.get(char, char) for char in run.group()), text
         )
 
-    @staticmethod
-    def _missing(value: float | None) -> bool:
-        return value is None or not math.isfinite(value)
-
     def _decimal(self, value: float, decimals: int) -> str:
         """|value| with the locale's decimal pattern, exactly `decimals` decimals."""
         pattern = _fixed(self._locale.decimal_formats[None], decimals)
         with _wide_decimals():
-            return pattern.apply(_rounded(abs(value), decimals), self._locale)
+            text: str = pattern.apply(_rounded(abs(value), decimals), self._locale)
+        return text
 
     def _signed(self, value: float, text: str, always: bool = False) -> str:
         """`text` (written from |value|) with its sign, in the override marks."""
@@ -276,7 +280,8 @@ class Formatter:
         """1234.5 -> "1,234.5" (de_DE "1.234,5"); whole numbers lose their ".0", 100 and
         more show no decimals; None -> "–". For a count or a lone figure: the figures of a
         role go through role_value, which gives them all one count of decimals."""
-        if self._missing(value):
+        value = _finite(value)
+        if value is None:
             return NONE
         if decimals is None:
             decimals = 0 if abs(value) >= 100 or float(value).is_integer() else 1
@@ -287,7 +292,8 @@ class Formatter:
     def signed(self, value: float | None, decimals: int = 1) -> str:
         """0.43 -> "+0.4", -1.25 -> "−1.2" (de_DE "+0,4"): a number always signed, such as
         a z-score on a chart."""
-        if self._missing(value):
+        value = _finite(value)
+        if value is None:
             return NONE
         return self._signed(value, self._decimal(value, decimals), always=True)
 
@@ -299,7 +305,8 @@ class Formatter:
         "$2.4M", "$1.2B"; de_DE "2,4 Mio. €", "1,2 Mrd. €"; fr_FR "2,4 M €". Babel's compact
         form is what a reader of the locale writes (German "Mio."/"Mrd.", not "M"/"B"), and
         it picks the next word (billion, Milliarde) instead of "2,400.0M"."""
-        if self._missing(value):
+        value = _finite(value)
+        if value is None:
             return NONE
         amount = round(abs(value))  # whole units; 999,999.6 is a million, in compact form
         symbol = get_currency_symbol(self.currency, self._locale)
@@ -334,7 +341,8 @@ class Formatter:
         1 included ("0.0%", "100.0%"), so a column of shares, a mix or a sentence comparing
         two shares never mixes "100%" with "50.0%". `decimals` fixes another count (a
         chart's bar label: 0)."""
-        if self._missing(share):
+        share = _finite(share)
+        if share is None:
             return NONE
         value = abs(share) * 100
         pattern = _fixed(self._locale.percent_formats[None], decimals)
@@ -344,14 +352,16 @@ class Formatter:
 
     def times(self, ratio: float | None) -> str:
         """1.73 -> "1.7×" (de_DE "1,7×")."""
-        if self._missing(ratio):
+        ratio = _finite(ratio)
+        if ratio is None:
             return NONE
         return self._signed(ratio, self._decimal(ratio, 1) + "×")
 
     def days(self, value: float | None) -> str:
         """11.2 -> "11 days" (de_DE "11 Tage", fr_FR "11 jours"): the whole number of days
         with CLDR's unit name and plural for the locale."""
-        if self._missing(value):
+        value = _finite(value)
+        if value is None:
             return NONE
         whole = round(value)
         with _wide_decimals():
@@ -364,14 +374,16 @@ class Formatter:
 
     def change(self, relative: float | None) -> str:
         """0.036 -> "+3.6%" (de_DE "+3,6 %"): a relative change, always signed."""
-        if self._missing(relative):
+        relative = _finite(relative)
+        if relative is None:
             return NONE
         text = self.percent(abs(relative))
         return _sign(relative, text, always=True) + text
 
     def points(self, difference: float | None) -> str:
         """0.012 -> "+1.2 pts" (de_DE "+1,2 Pp."): a change of a share, in percentage points."""
-        if self._missing(difference):
+        difference = _finite(difference)
+        if difference is None:
             return NONE
         unit = _POINTS.get(self._words.language, _POINTS["en"])
         text = self._decimal(difference * 100, 1)
@@ -419,9 +431,10 @@ class Formatter:
         name = role_format(role)
         if name == "number":
             return self.number(value, ROLE_DECIMALS + (1 if precise else 0))
-        return getattr(self, name)(value)
+        show: Callable[[float | None], str] = getattr(self, name)
+        return show(value)
 
-    def filters(self) -> dict:
+    def filters(self) -> dict[str, Callable[..., str]]:
         """The formatters as Jinja filters."""
         return {
             "money": self.money,

@@ -18,8 +18,6 @@ rendered in a sandbox, because a library is user input.
 
 from __future__ import annotations
 
-import math
-import numbers
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -28,8 +26,6 @@ from typing import Any
 
 import jinja2
 from jinja2 import nodes
-from jinja2.exceptions import SecurityError
-from jinja2.sandbox import MAX_RANGE, ImmutableSandboxedEnvironment
 
 from reportgen import yamlfile
 from reportgen.errors import ConfigError
@@ -38,6 +34,7 @@ from reportgen.plain import plain
 from reportgen.profile import Profiles, SegmentProfile, distinctive
 from reportgen.resources import templates_dir
 from reportgen.roles import ROLE_BY_NAME, Kind
+from reportgen.templating import LimitedSandbox, render_user, sandbox
 from reportgen.wording import ENGLISH, Nn_, Wording
 
 _LEVELS = {"recency": ("recent", "typical", "lapsed", "lost")}
@@ -67,7 +64,7 @@ KEEP_BONUS = 1.5
 segment keeps its name from month to month unless its profile has really changed."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LibraryEntry:
     key: str
     name: str
@@ -91,7 +88,7 @@ class Claim:
     counts: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Library:
     path: Path
     entries: tuple[LibraryEntry, ...]
@@ -110,7 +107,7 @@ class Library:
     """The language the texts above were translated into (units are translated on use)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Persona:
     segment: int
     key: str | None
@@ -124,79 +121,8 @@ class Persona:
 @dataclass(frozen=True)
 class Personas:
     segments: tuple[Persona, ...]
-    """In segment order: segments[i] describes segment i + 1."""
+    """One per segment, in the order of Profiles.segments (each names its segment's id)."""
     library: Path
-
-
-MAX_REPEAT = MAX_RANGE
-"""The longest string or list a sandboxed template may build with `*` (100,000 items or
-characters, as many as Jinja's sandbox lets `range` make)."""
-MAX_POWER = 1e100
-"""The largest magnitude a sandboxed template may compute with `**`."""
-
-
-def _size(value: Any) -> int | None:
-    """The length of a sequence that `*` repeats (text, list, tuple), else None."""
-    return len(value) if isinstance(value, str | bytes | list | tuple) else None
-
-
-def _whole(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-class LimitedSandbox(ImmutableSandboxedEnvironment):
-    """Jinja's immutable sandbox that also bounds what `*` and `**` can build: a persona
-    description or a user's template reading `{{ 'x' * 10**8 }}` would otherwise write a
-    100 MB text after minutes (10**9 exhausts memory). Beyond MAX_REPEAT items or
-    MAX_POWER, the template fails with a SecurityError, which the caller reports in one
-    line naming the template."""
-
-    intercepted_binops = frozenset({"*", "**"})
-
-    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        if operator == "*":
-            for sequence, times in ((left, right), (right, left)):
-                size = _size(sequence)
-                if size is not None and _whole(times) and size * times > MAX_REPEAT:
-                    raise SecurityError(
-                        f"a repetition of {size * times:,} items is more than the "
-                        f"{MAX_REPEAT:,} a template may build"
-                    )
-        elif operator == "**" and _too_large(left, right):
-            raise SecurityError(
-                f"a power beyond {MAX_POWER:.0e} is more than a template may compute"
-            )
-        return super().call_binop(context, operator, left, right)
-
-
-def _too_large(base: Any, exponent: Any) -> bool:
-    """Whether base ** exponent would exceed MAX_POWER in magnitude (judged by logarithms,
-    without computing it: 10 ** 10**9 would take minutes)."""
-    if not isinstance(base, numbers.Real) or not isinstance(exponent, numbers.Real):
-        return False
-    try:
-        size = abs(float(base))
-        power = float(exponent)
-    except OverflowError:
-        return True
-    if size in (0.0, 1.0):
-        return False
-    if not math.isfinite(size) or not math.isfinite(power):
-        return True
-    return math.log10(size) * power > math.log10(MAX_POWER)
-
-
-def sandbox(formatter: Formatter, words: Wording = ENGLISH) -> ImmutableSandboxedEnvironment:
-    """A Jinja environment for user-editable text templates (plain text, not HTML); `clip`
-    shows the "Other (N values)" bucket in the language of `words`. `*` and `**` are
-    bounded (LimitedSandbox)."""
-    environment = LimitedSandbox(
-        undefined=jinja2.StrictUndefined, autoescape=False, trim_blocks=True
-    )
-    environment.filters.update(formatter.filters())
-    clip = environment.filters["clip"]
-    environment.filters["clip"] = lambda value, *args: clip(words.data(value), *args)
-    return environment
 
 
 def levels_for(role: str) -> tuple[str, ...]:
@@ -210,9 +136,7 @@ def _phrase(text: str) -> re.Pattern[str]:
 class _LibraryReader:
     """Validates the YAML document, naming the entry and field of any problem."""
 
-    def __init__(
-        self, path: Path, environment: ImmutableSandboxedEnvironment, words: Wording = ENGLISH
-    ) -> None:
+    def __init__(self, path: Path, environment: LimitedSandbox, words: Wording = ENGLISH) -> None:
         self.path = path
         self.environment = environment
         self.words = words
@@ -274,7 +198,7 @@ class _LibraryReader:
     def counts(self, where: str, value: Any) -> str:
         if value not in _COUNTS:
             raise self.fail(where, f"expected {' or '.join(_COUNTS)}, got {value!r}")
-        return value
+        return str(value)
 
     def entry(self, index: int, raw: Any, claims: Mapping[str, Claim]) -> LibraryEntry:
         where = f"persona {index}"
@@ -383,6 +307,27 @@ class _LibraryReader:
             )
         return found
 
+    def trait_words(self, traits: dict[str, Any]) -> dict[str, dict[str, str]]:
+        """Role -> level -> its words, translated; frequency may have words per unit
+        (frequency_orders, frequency_items)."""
+        found = {}
+        for role, names in traits.items():
+            if role in _TRAIT_FIELDS:
+                continue
+            base_role = role.removesuffix("_items").removesuffix("_orders")
+            if base_role != role and base_role != "frequency":
+                base_role = role  # only frequency has words per unit
+            if base_role not in ROLE_BY_NAME or not isinstance(names, dict):
+                raise self.fail(f"traits.{role}", "expected a role with {level: words}")
+            for level in names:
+                if level not in levels_for(base_role):
+                    raise self.fail(f"traits.{role}.{level}", "not a level of this role")
+            found[role] = {
+                level: self.translated(f"traits.{role}.{level}", text)
+                for level, text in names.items()
+            }
+        return found
+
     def read(self) -> Library:
         document = yamlfile.load(self.path, "persona library")
         if not isinstance(document, dict) or not isinstance(document.get("personas"), list):
@@ -403,26 +348,10 @@ class _LibraryReader:
                 "expected a mapping of role: {level: words} plus "
                 + ", ".join(sorted(_TRAIT_FIELDS)),
             )
-        words = {}
-        for role, names in traits.items():
-            if role in _TRAIT_FIELDS:
-                continue
-            base_role = role.removesuffix("_items").removesuffix("_orders")
-            if base_role != role and base_role != "frequency":
-                base_role = role  # only frequency has words per unit
-            if base_role not in ROLE_BY_NAME or not isinstance(names, dict):
-                raise self.fail(f"traits.{role}", "expected a role with {level: words}")
-            for level in names:
-                if level not in levels_for(base_role):
-                    raise self.fail(f"traits.{role}.{level}", "not a level of this role")
-            words[role] = {
-                level: self.translated(f"traits.{role}.{level}", text)
-                for level, text in names.items()
-            }
         return Library(
             path=self.path,
             entries=entries,
-            traits=words,
+            traits=self.trait_words(traits),
             fallback_description=self.translated_template(
                 "traits.fallback_description", traits["fallback_description"]
             ),
@@ -529,13 +458,9 @@ def _unit(counts: str | None, median: float, words: Wording = ENGLISH) -> str | 
 
 
 def _render(template: jinja2.Template, context: Mapping[str, Any], library: Path, what: str) -> str:
-    values = plain(context)
-    try:
-        return " ".join(template.render(values).split())
-    except Exception as exc:  # whatever a user's wording raises: range(10**9), 1/0, ...
-        raise ConfigError(
-            f"persona library {library}: {what}: {type(exc).__name__}: {exc}"
-        ) from None
+    """A description of the library, on one line: a failure names the library and field."""
+    text = render_user(template, plain(context), f"persona library {library}: {what}")
+    return " ".join(text.split())
 
 
 def _trait_words(
@@ -545,10 +470,10 @@ def _trait_words(
     the words for what it counts where the library has them (frequency_items)."""
     found = []
     for role in distinctive(segment):
-        words = library.traits.get(f"{role}_{counts}") if role == "frequency" else None
-        words = words or library.traits.get(role, {})
-        if segment.stats[role].level in words:
-            found.append((role, words[segment.stats[role].level]))
+        by_level = library.traits.get(f"{role}_{counts}") if role == "frequency" else None
+        by_level = by_level or library.traits.get(role, {})
+        if segment.stats[role].level in by_level:
+            found.append((role, by_level[segment.stats[role].level]))
     return found
 
 
@@ -568,6 +493,64 @@ def _also(
     )
 
 
+def _choose(
+    profiles: Profiles, library: Library, keep: Mapping[int, str]
+) -> dict[int, LibraryEntry]:
+    """Segment index -> the library entry it is given, one-to-one. The strongest match is
+    made first, so a segment that a persona describes best keeps it even when giving it
+    elsewhere would add up to a higher total; the persona a segment had last period
+    (`keep`) scores KEEP_BONUS more."""
+    pairs = []
+    for i, segment in enumerate(profiles.segments):
+        if segment.suppressed:
+            continue
+        for j, entry in enumerate(library.entries):
+            value = score(entry, segment, profiles.frequency_counts)
+            if value is not None:
+                kept = keep.get(segment.id) == entry.key
+                pairs.append((value + (KEEP_BONUS if kept else 0.0), i, j))
+    chosen: dict[int, int] = {}
+    for _, i, j in sorted(pairs, key=lambda p: (-p[0], p[1], p[2])):
+        if i not in chosen and j not in chosen.values():
+            chosen[i] = j
+    return {i: library.entries[j] for i, j in chosen.items()}
+
+
+def _from_entry(
+    segment: SegmentProfile, entry: LibraryEntry, library: Library, profiles: Profiles
+) -> Persona:
+    """The persona of a library entry, its description filled with the segment's figures."""
+    context = _context(segment, profiles, library.words)
+    description = _render(entry.description, context, library.path, f"{entry.key}.description")
+    also = _also(segment, entry, library, context)
+    return Persona(
+        segment=segment.id,
+        key=entry.key,
+        name=entry.name,
+        description=f"{description} {also}".strip(),
+        recommendations=entry.recommendations,
+        score=round(float(score(entry, segment, profiles.frequency_counts) or 0), 4),
+    )
+
+
+def _from_traits(
+    segment: SegmentProfile, library: Library, profiles: Profiles, used_names: set[str]
+) -> Persona:
+    """A segment no entry describes: named from its two most distinctive true traits."""
+    traits = [
+        _mid_sentence(text, library.words)
+        for _, text in _trait_words(segment, library, profiles.frequency_counts)
+    ][:2]
+    name = _first_upper(", ".join(traits)) if traits else library.typical_name
+    description = _render(
+        library.fallback_description,
+        {**_context(segment, profiles, library.words), "traits": traits},
+        library.path,
+        "traits.fallback_description",
+    )
+    return _unnamed(segment, name, description, library.fallback_recommendations, used_names)
+
+
 def assign_personas(
     profiles: Profiles, library: Library, keep: Mapping[int, str] | None = None
 ) -> Personas:
@@ -575,60 +558,17 @@ def assign_personas(
 
     `keep` maps a segment id to the persona key it had last period.
     """
-    segments, entries = profiles.segments, library.entries
-    pairs = []
-    for i, segment in enumerate(segments):
-        if segment.suppressed:
-            continue
-        for j, entry in enumerate(entries):
-            value = score(entry, segment, profiles.frequency_counts)
-            if value is not None:
-                kept = (keep or {}).get(segment.id) == entry.key
-                pairs.append((value + (KEEP_BONUS if kept else 0.0), i, j))
-    # The strongest match is made first, so a segment that a persona describes best keeps
-    # it even when giving it elsewhere would add up to a higher total.
-    chosen: dict[int, int] = {}
-    for _, i, j in sorted(pairs, key=lambda p: (-p[0], p[1], p[2])):
-        if i not in chosen and j not in chosen.values():
-            chosen[i] = j
-    personas, used_names = [], set()
-    for i, segment in enumerate(segments):
+    chosen = _choose(profiles, library, keep or {})
+    personas: list[Persona] = []
+    used_names: set[str] = set()
+    for i, segment in enumerate(profiles.segments):
         if segment.suppressed:
             personas.append(_unnamed(segment, library.small_name, "", (), used_names))
-            continue
-        context = _context(segment, profiles, library.words)
-        if i in chosen:
-            entry = entries[chosen[i]]
-            description = _render(
-                entry.description, context, library.path, f"{entry.key}.description"
-            )
-            also = _also(segment, entry, library, context)
-            used_names.add(entry.name)
-            personas.append(
-                Persona(
-                    segment=segment.id,
-                    key=entry.key,
-                    name=entry.name,
-                    description=f"{description} {also}".strip(),
-                    recommendations=entry.recommendations,
-                    score=round(float(score(entry, segment, profiles.frequency_counts) or 0), 4),
-                )
-            )
-            continue
-        traits = [
-            _mid_sentence(words, library.words)
-            for _, words in _trait_words(segment, library, profiles.frequency_counts)
-        ][:2]
-        name = _first_upper(", ".join(traits)) if traits else library.typical_name
-        description = _render(
-            library.fallback_description,
-            {**context, "traits": traits},
-            library.path,
-            "traits.fallback_description",
-        )
-        personas.append(
-            _unnamed(segment, name, description, library.fallback_recommendations, used_names)
-        )
+        elif i in chosen:
+            used_names.add(chosen[i].name)
+            personas.append(_from_entry(segment, chosen[i], library, profiles))
+        else:
+            personas.append(_from_traits(segment, library, profiles, used_names))
     return Personas(segments=tuple(personas), library=library.path)
 
 
@@ -654,4 +594,11 @@ def _unnamed(
     if name in used:
         name = f"{name} ({segment.id})"
     used.add(name)
-    return Persona(segment.id, None, name, description, recommendations, None)
+    return Persona(
+        segment=segment.id,
+        key=None,
+        name=name,
+        description=description,
+        recommendations=recommendations,
+        score=None,
+    )

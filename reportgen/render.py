@@ -1,11 +1,9 @@
 """The brief as HTML (Jinja2) and PDF (WeasyPrint).
 
-Templates are looked up through a chain: the user's folder (`[report]
-templates`) first, then the default set, which is also reachable as
-`default/<name>` so a user template can extend the default one and override a
-single block. Every value is autoescaped. The HTML is self-contained (CSS and
-images inline), and the PDF renderer gets a URL fetcher that serves only
-`data:` URLs and files inside the template folders: it never touches the
+The HTML comes from the report template (templating.environment: the user's folder,
+then the default set; every value autoescaped) and is self-contained (CSS and images
+inline). The PDF renderer gets a URL fetcher that serves only `data:` URLs and files
+inside the template folders (the bundled font among them): it never touches the
 network, and a missing asset is an error rather than a silent gap.
 """
 
@@ -14,38 +12,37 @@ from __future__ import annotations
 import base64
 import logging
 import mimetypes
-import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
-import jinja2
-import markupsafe
 from weasyprint import HTML
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from reportgen import tagged_pdf
-from reportgen.charts import Charts
+from reportgen.charts import BRIEF_FONT, SYSTEM_FONT, Chart, Charts
 from reportgen.config import Config
 from reportgen.errors import ConfigError
 from reportgen.findings import Findings
 from reportgen.formatting import Formatter, role_format
 from reportgen.fsutil import read_small
-from reportgen.personas import LimitedSandbox, Personas
+from reportgen.history import MATCH_DISTANCE
+from reportgen.personas import Persona, Personas
 from reportgen.plain import plain
-from reportgen.profile import Profiles, highlights
-from reportgen.resources import check_user_templates, templates_dir
+from reportgen.profile import Profiles, SegmentProfile, highlights
+from reportgen.resources import templates_dir
 from reportgen.roles import ROLE_BY_NAME, Kind
-from reportgen.wording import DEFAULT_TITLE, ENGLISH, LEVELS, Wording
+from reportgen.segment import WARNINGS, WEAK_SILHOUETTE
+from reportgen.templating import environment, render_user
+from reportgen.wording import DEFAULT_TITLE, Wording
 from reportgen.wording import load as load_wording
 
 REPORT_TEMPLATE = "report.html.j2"
-_FIGURE = re.compile(r"-?\d+(\.\d+)?")
-"""A parameter of a data-quality fix that is a figure ("4.1"), written in the reader's way."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +56,9 @@ class Report:
     locale without a translation, segments no persona of the library describes."""
 
 
-class _ConfinedFetcher(URLFetcher):
+# WeasyPrint publishes no types, so its URLFetcher is Any to mypy: subclassing it is the
+# documented way to confine what a document may fetch.
+class _ConfinedFetcher(URLFetcher):  # type: ignore[misc]
     """Serves data: URLs and files inside the allowed folders; refuses everything else."""
 
     def __init__(self, allowed: tuple[Path, ...]) -> None:
@@ -83,72 +82,6 @@ class _ConfinedFetcher(URLFetcher):
         if not url.startswith("data:"):
             raise FatalURLFetchingError(f"refused to fetch {url}: reports never use the network")
         return super().fetch(url, headers)
-
-
-def environment(
-    config: Config, formatter: Formatter, words: Wording = ENGLISH
-) -> jinja2.Environment:
-    """The report's and email's Jinja environment: user folder, then defaults; autoescaped;
-    `{% trans %}` and `_()` translated into the language of `words`."""
-    default = jinja2.FileSystemLoader(templates_dir())
-    chain: list[jinja2.BaseLoader] = []
-    if config.report.templates is not None:
-        check_user_templates(config.report.templates)
-        chain.append(jinja2.FileSystemLoader(config.report.templates))
-    chain += [default, jinja2.PrefixLoader({"default": default})]
-    # Sandboxed as well as fed plain data: a custom template is text a user edits; `*`
-    # and `**` are bounded, so `{{ 'x' * 10**8 }}` is an error, not a 100 MB brief.
-    env = LimitedSandbox(
-        loader=jinja2.ChoiceLoader(chain),
-        # Everything is HTML and escaped, except plain-text templates (the email's text part).
-        autoescape=jinja2.select_autoescape(
-            enabled_extensions=(), disabled_extensions=("txt.j2",), default=True
-        ),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        extensions=["jinja2.ext.i18n"],
-    )
-    env.filters.update(formatter.filters())
-    env.filters["data_uri"] = _svg_uri
-    env.filters["label"] = _label
-    translate(env, words)
-    return env
-
-
-def translate(env: jinja2.Environment, words: Wording) -> None:
-    """Install the wording's translations in a Jinja environment with the i18n extension:
-    `_()`, `{% trans %}` (trimmed, as extracted), a `level` filter for profile levels, a
-    `phrases` filter for sentences stored as message ids (a segmentation's reason), and
-    a `clip` that shows the "Other (N values)" bucket in the reader's language."""
-    env.install_gettext_translations(words.translations, newstyle=True)  # type: ignore[attr-defined]
-    env.policies["ext.i18n.trimmed"] = True
-    clip = env.filters["clip"]
-    number = env.filters["number"]
-    env.filters["clip"] = lambda value, *args: clip(words.data(value), *args)
-    env.filters["level"] = lambda level: words.gettext(LEVELS.get(str(level), str(level)))
-    env.filters["phrases"] = lambda parts: words.phrases(parts, number)
-    env.filters["figures"] = lambda params: {
-        key: number(float(value)) if _FIGURE.fullmatch(str(value)) else value
-        for key, value in params.items()
-    }
-    env.filters["wording"] = words.text
-    # A label inside a sentence: lowercased in English ("spend"), kept in languages whose
-    # nouns keep their capital ("Umsatz").
-    env.filters["inline"] = lambda label: str(label).lower() if words.language == "en" else label
-
-
-def _svg_uri(chart: Mapping[str, Any]) -> str:
-    """A chart (as plain data) as an inline image."""
-    return "data:image/svg+xml;base64," + base64.b64encode(chart["svg"].encode()).decode()
-
-
-def _label(heading: str) -> str:
-    """A column heading as one line of plain text: what a phone shows beside each figure
-    when a table is laid out as cards (the `data-label` attribute), where "<br>" is a
-    space and no markup can be."""
-    markup = markupsafe.escape(heading)  # text that is not yet markup is escaped first
-    return markupsafe.Markup(" ").join(markup.split(markupsafe.Markup("<br>"))).striptags()
 
 
 def _logo(path: Path | None) -> str | None:
@@ -204,25 +137,38 @@ def notes(words: Wording, personas: Personas) -> tuple[str, ...]:
     return tuple(found)
 
 
+@dataclass(frozen=True)
+class _Segment:
+    """What the template shows of one segment (as plain data: a mapping of these fields)."""
+
+    profile: SegmentProfile
+    persona: Persona
+    color: str
+    chart: Chart | None
+    suppressed: bool
+
+
 def _context(
     config: Config, findings: Findings, personas: Personas, charts: Charts, words: Wording
 ) -> dict[str, Any]:
     profiles = findings.profiles
     minimum = config.report.min_segment_size
     segments = [
-        {
-            "profile": s,
-            "persona": p,
-            "color": charts.colors[s.id],
-            "chart": charts.per_segment.get(s.id),
-            "suppressed": s.suppressed,
-        }
+        _Segment(
+            profile=s,
+            persona=p,
+            color=charts.colors[s.id],
+            chart=charts.per_segment.get(s.id),
+            suppressed=s.suppressed,
+        )
         for s, p in zip(profiles.segments, personas.segments, strict=True)
     ]
     marks = highlights(profiles)
-    by_id = {s["profile"].id: s for s in segments}
+    # Keyed by int | None: a highlight that no segment earns (None) finds nothing.
+    by_id: dict[int | None, _Segment] = {s.profile.id: s for s in segments}
     return {
         "report": config.report,
+        "fonts": {"brief": BRIEF_FONT, "system": SYSTEM_FONT},
         "title": title_for(config, words),
         "lang": words.language,
         "period": findings.period,
@@ -248,10 +194,16 @@ def _context(
         "minimum": minimum,
         "log_roles": [charts.role_labels[role] for role in findings.transformed],
         "levels": dict(profiles.shown[0].stats) if profiles.shown else {},
+        # The limits the method section quotes, from where the code applies them.
+        "warnings": WARNINGS,
+        "limits": {
+            "weak_silhouette": WEAK_SILHOUETTE,
+            "match_distance": MATCH_DISTANCE,
+        },
         "migration": findings.migration,
         "identity": findings.identity,
         "changes": findings.changes,
-        "current_names": {s["profile"].id: s["persona"].name for s in segments},
+        "current_names": {s.profile.id: s.persona.name for s in segments},
     }
 
 
@@ -279,17 +231,18 @@ def render_report(
     personas: Personas,
     charts: Charts,
     words: Wording | None = None,
+    formatter: Formatter | None = None,
 ) -> Report:
-    """Fill the report template and lay it out as a PDF."""
+    """Fill the report template and lay it out as a PDF. `formatter`: the one the run's
+    personas and charts were written with (pipeline), so that every figure of a brief is
+    written by one; made from `[report]` when not given."""
     words = words or wording_for(config)
-    formatter = Formatter.for_report(config.report, words)
+    formatter = formatter or Formatter.for_report(config.report, words)
     env = environment(config, formatter, words)
     context = plain(_context(config, findings, personas, charts, words))
-    try:
-        html = env.get_template(REPORT_TEMPLATE).render(context)
-    except Exception as exc:  # whatever a user's template raises: range(10**9), 1/0, ...
-        where = getattr(exc, "filename", None) or REPORT_TEMPLATE
-        raise ConfigError(f"report template {where}: {type(exc).__name__}: {exc}") from None
+    html = render_user(
+        partial(env.get_template, REPORT_TEMPLATE), context, f"report template {REPORT_TEMPLATE}"
+    )
     folders = (templates_dir(),) + ((config.report.templates,) if config.report.templates else ())
     fetcher = _ConfinedFetcher(folders)
     with _collect_warnings() as warnings:

@@ -325,7 +325,8 @@ _TRAIT_TEXTS = ("typical_name", "small_name", "also", "fallback_description")
 
 @dataclass(frozen=True)
 class Message:
-    id: str | tuple[str, str]
+    id: str | tuple[str, ...]
+    """The text, or its singular and plural."""
     where: str
     """file:line, or file:yaml.path."""
 
@@ -414,11 +415,13 @@ def template_catalogue(messages: Iterable[Message], language: str | None = None)
     for message in messages:
         existing = catalogue.get(message.id)
         file, _, line = message.where.partition(":")
-        location = (file, int(line) if line.isdigit() else None)
+        location = (file, int(line) if line.isdigit() else None)  # a YAML path: no line
+        # Babel annotates a location's line as int, yet stores None itself (read_po) for a
+        # location without one, and writes it as the file alone.
         if existing is not None:
-            existing.locations.append(location)
+            existing.locations.append(location)  # type: ignore[arg-type]
             continue
-        catalogue.add(message.id, locations=[location])
+        catalogue.add(message.id, locations=[location])  # type: ignore[list-item]
     return catalogue
 
 

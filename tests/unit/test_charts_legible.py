@@ -30,7 +30,7 @@ from reportgen.history import Migration, Move
 from reportgen.personas import assign_personas, load_library
 from reportgen.pipeline import analyse, gather
 from reportgen.resources import sample_data_path, templates_dir
-from reportgen.sample_orders import generate_orders, order_log_bytes
+from reportgen.sample import generate_orders, order_log_bytes
 
 LONG_NAME = "Customers with a rather long persona name, no."
 """46 characters: longer than any name of the bundled persona library."""

@@ -11,7 +11,7 @@ import pytest
 
 from reportgen.formatting import Formatter
 from reportgen.roles import ROLES, Kind
-from tests.conftest import REAL_DATA, run_cli
+from tests.helpers import REAL_DATA, run_cli
 
 EN = Formatter()
 DE = Formatter("EUR", locale="de_DE")

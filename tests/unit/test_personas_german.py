@@ -24,11 +24,12 @@ from reportgen import yamlfile
 from reportgen.config import parse
 from reportgen.errors import ConfigError
 from reportgen.formatting import Formatter
-from reportgen.personas import Library, assign_personas, holds, load_library, sandbox
+from reportgen.personas import Library, assign_personas, holds, load_library
 from reportgen.pipeline import analyse
 from reportgen.profile import Profiles, RoleStats, SegmentProfile
 from reportgen.resources import sample_data_path, templates_dir
-from reportgen.sample_orders import generate_orders
+from reportgen.sample import generate_orders
+from reportgen.templating import sandbox
 
 LIBRARY = templates_dir() / "personas.yaml"
 CATALOGUE = templates_dir() / "locale" / "de" / "personas.po"

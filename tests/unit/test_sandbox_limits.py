@@ -8,12 +8,12 @@ import pytest
 import yaml
 from jinja2.exceptions import SecurityError
 
-from reportgen import render
+from reportgen import templating
 from reportgen.config import parse
 from reportgen.formatting import Formatter
-from reportgen.personas import MAX_REPEAT, sandbox
 from reportgen.resources import templates_dir
-from tests.conftest import run_cli
+from reportgen.templating import MAX_REPEAT, sandbox
+from tests.helpers import run_cli
 
 BOMB = "{{ 'x' * 10**8 }}"
 
@@ -22,7 +22,7 @@ BOMB = "{{ 'x' * 10**8 }}"
 def environment(request):
     if request.param == "personas":
         return sandbox(Formatter())
-    return render.environment(parse({}), Formatter())
+    return templating.environment(parse({}), Formatter())
 
 
 @pytest.mark.parametrize(

@@ -13,11 +13,12 @@ from jinja2 import meta
 from reportgen import wording
 from reportgen.errors import ConfigError
 from reportgen.formatting import Formatter
-from reportgen.personas import load_library, sandbox
+from reportgen.personas import load_library
 from reportgen.resources import templates_dir
 from reportgen.segment import english
+from reportgen.templating import sandbox
 from reportgen.wording import LOCALE_FOLDER, N_, Wording, extract_messages, read_catalogue
-from tests.conftest import unreadable
+from tests.helpers import unreadable
 
 _NAMED = re.compile(r"%\((\w+)\)[sd]")
 _JINJA = re.compile(r"\{[{%]")
@@ -297,11 +298,11 @@ def _block(marker: str, name: str = "report.html.j2") -> str:
 
 
 def _environment(locale: str):
-    from reportgen import render
+    from reportgen import templating
     from reportgen.config import parse
 
     words = wording.load(locale)
-    return render.environment(parse({}), Formatter(locale=locale, words=words.language), words)
+    return templating.environment(parse({}), Formatter(locale=locale, words=words.language), words)
 
 
 @pytest.mark.parametrize(

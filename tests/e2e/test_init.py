@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from reportgen import config, numbers
-from reportgen.config import _EMAIL_KEYS, _ORDER_KEYS, _SCHEMA, ORDER_ROLES, Config
-from tests.conftest import run_cli
+from reportgen.config import AUDIENCE_KEYS, ORDER_ROLES, TABLES, Config, declared
+from reportgen.roles import infer_roles
+from tests.helpers import run_cli
 from tests.unit.test_column_names import SHOPIFY, WOOCOMMERCE
 
 
@@ -95,7 +96,7 @@ _KEY_LINE = re.compile(r"#? ?[a-z_]+ = ")
 def _commented(lines: list[str], index: int) -> bool:
     """A key line has a comment of its own after the value, or a comment line above the
     block of key lines it belongs to."""
-    if "   # " in lines[index]:
+    if "  # " in lines[index]:
         return True
     while index > 0 and _KEY_LINE.match(lines[index - 1].strip()):
         index -= 1
@@ -109,9 +110,9 @@ def test_init_writes_every_key_with_a_comment_and_the_file_gives_the_defaults(tm
     path = tmp_path / "reportgen.toml"
     text = path.read_text(encoding="utf-8")
     sections = _sections(text)
-    expected = {table: list(checks) for table, (_, checks) in _SCHEMA.items()}
-    expected["orders"] = [*ORDER_ROLES, *_ORDER_KEYS]
-    expected["email"] = [*_EMAIL_KEYS, "to", "cc", "bcc"]
+    expected = {table: list(declared(cls)) for table, cls in TABLES.items() if cls}
+    expected["orders"] += ORDER_ROLES
+    expected["email"] += AUDIENCE_KEYS
     for table, keys in expected.items():
         assert table in sections, f"[{table}] is not in the written config"
         lines = sections[table].splitlines()
@@ -120,7 +121,7 @@ def test_init_writes_every_key_with_a_comment_and_the_file_gives_the_defaults(tm
             assert found, f"[{table}] {key} is not in the written config"
             assert _commented(lines, found[0]), f"[{table}] {key} has no comment"
     loaded = config.load(path)
-    roles = config.infer_roles(SHOPIFY)
+    roles = infer_roles(SHOPIFY)
     assert loaded == replace(
         Config(),
         data=replace(Config().data, path=tmp_path / "export.csv"),
@@ -152,7 +153,8 @@ def test_a_detected_number_format_is_written_under_data(tmp_path):
     result = run_cli("init", "--data", "kunden.csv", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     text = (tmp_path / "reportgen.toml").read_text(encoding="utf-8")
-    assert '\ndecimal_mark = ","\n' in text and '\nthousands_separator = "."\n' in text
+    assert re.search(r'^decimal_mark = ","  +# ', text, re.MULTILINE)
+    assert re.search(r'^thousands_separator = "\."  +# ', text, re.MULTILINE)
     assert '#   "Umsatz": ",", "."' in text and '#   "Bewertung": ",", "none"' in text
     assert config.load(tmp_path / "reportgen.toml").data.numbers == numbers.Settings(",", ".")
 

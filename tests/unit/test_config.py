@@ -7,9 +7,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reportgen.config import Config, infer_roles, load, parse, toml_value
+from reportgen.config import Config, load, parse
+from reportgen.config_text import toml_value
 from reportgen.errors import ConfigError
-from tests.conftest import REAL_COLUMNS
+from reportgen.records import to_plain
+from reportgen.roles import infer_roles
+from tests.helpers import REAL_COLUMNS
 
 
 def test_empty_config_takes_every_default():
@@ -228,8 +231,8 @@ def test_locale_is_read_as_babel_names_it(given, kept):
 
 def test_locale_defaults_to_en_us_and_the_manifest_keeps_it_as_json():
     assert Config().report.locale == "en_US"
-    as_dict = parse({"report": {"locale": "de-DE", "decimal_mark": ","}}).as_dict()
-    report = json.loads(json.dumps(as_dict))["report"]
+    plain = to_plain(parse({"report": {"locale": "de-DE", "decimal_mark": ","}}))
+    report = json.loads(json.dumps(plain))["report"]
     assert report["locale"] == "de_DE" and report["decimal_mark"] == ","
     assert report["thousands_separator"] is None
 

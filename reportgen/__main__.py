@@ -24,7 +24,7 @@ defaults: this is a policy of the command, not of the stages.
 # ruff: noqa: E402 -- the handler is installed between the imports, on purpose (see above)
 from reportgen import interrupt
 
-interrupt.install(raising=False)
+interrupt.install()
 
 import gc
 import os
@@ -32,13 +32,11 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-INTERRUPTED = "reportgen: interrupted; nothing was written"
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; an interrupt, wherever it lands, ends in `_exit_interrupted`."""
     try:
-        interrupt.install()  # from here on Ctrl-C raises, inside this `try`
+        interrupt.start_raising()  # from here on Ctrl-C raises, inside this `try`
         interrupt.check()  # pressed while the command was starting
         gc.disable()
         from reportgen.cli import main as run_cli
@@ -67,7 +65,7 @@ def _exit_interrupted() -> NoReturn:
     to clean up at this point (no snapshot is written on this path), so the streams
     are flushed and the process ends here.
     """
-    print(INTERRUPTED, file=sys.stderr)
+    print(interrupt.MESSAGE, file=sys.stderr)
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(interrupt.exit_code())

@@ -19,37 +19,38 @@ import difflib
 import sys
 import time
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeAlias
 
-import jinja2
 from rich.console import Console
 
 from reportgen import (
     __version__,
     column_names,
     config,
+    config_text,
     inputs,
     interrupt,
     names,
     numbers,
     sample,
+    templating,
     terminal,
 )
 from reportgen.errors import ConfigError, DeliveryError, ReportgenError, SnapshotError
 from reportgen.fsutil import write_bytes
 from reportgen.ingest import read_table
-from reportgen.resources import sample_data_path, templates_dir
-from reportgen.roles import ROLES
-from reportgen.sample_orders import generate_orders, order_log_bytes
+from reportgen.resources import sample_data_path
+from reportgen.roles import ROLES, RoleMap, drivers_for, infer_roles
+from reportgen.sample import generate_orders, order_log_bytes
 from reportgen.validate import CleanData
 
 if TYPE_CHECKING:
-    from reportgen import archive, deliver, render
+    from reportgen import archive, deliver, pipeline, render
 
 # The analysis, the archive and the email (scikit-learn, matplotlib, WeasyPrint: most of a
 # run's start-up) are imported by the commands that use them, so `init`, `validate`,
@@ -65,7 +66,7 @@ class _Console(Console):
     def __init__(self, stderr: bool) -> None:
         super().__init__(stderr=stderr, highlight=False, soft_wrap=True, markup=False, emoji=False)
 
-    def print(self, *objects: object, **options: object) -> None:  # type: ignore[override]
+    def print(self, *objects: object, **options: object) -> None:
         super().print(
             *(terminal.safe(o) if isinstance(o, str) else o for o in objects),
             **options,  # type: ignore[arg-type]
@@ -214,136 +215,183 @@ def _check_names(args: argparse.Namespace) -> None:
         raise ConfigError(names.period_problem(period))
 
 
+_Handler = Callable[[argparse.Namespace, _Console], int]
+"""What runs a command: its parsed arguments and the console in, the exit status out."""
+_Commands: TypeAlias = "argparse._SubParsersAction[_Parser]"
+"""The subcommands of `reportgen`, to which each `_add_*` below adds one."""
+
+
 def _parser() -> argparse.ArgumentParser:
+    """The command line. Each command's parser names the function that runs it (the
+    `handler` default), and the options of the commands that work on archived snapshots
+    are declared once, in the parent parser `_snapshot_options`."""
     parser = _Parser(
         prog="reportgen",
         description="Segment customers and write a segmentation brief.",
     )
     parser.add_argument("--version", action="version", version=f"reportgen {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    snapshot = _snapshot_options()
+    _add_run(commands)
+    _add_init(commands)
+    _add_validate(commands)
+    _add_archive(commands, snapshot)
+    _add_rerender(commands, snapshot)
+    _add_send(commands, snapshot)
+    _add_sample(commands)
+    return parser
 
-    run = commands.add_parser("run", help="segment the data and write a snapshot")
-    run.add_argument(
+
+def _add_out(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--out", type=Path, default=Path("output"), help="output folder (default: ./output)"
+    )
+
+
+def _add_config(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", type=Path, help="config file (default: ./reportgen.toml if present)"
+    )
+
+
+def _snapshot_options() -> _Parser:
+    """--out, --config and --report, as a parent parser. A parent's options come before
+    a parser's own in its help, so `run`, which lists --config and --out among its other
+    options, adds the same two with `_add_config` and `_add_out` instead."""
+    parent = _Parser(add_help=False)
+    _add_out(parent)
+    _add_config(parent)
+    parent.add_argument("--report", help="report slug (default: [report] slug)")
+    return parent
+
+
+def _add_run(commands: _Commands) -> None:
+    command = commands.add_parser("run", help="segment the data and write a snapshot")
+    command.set_defaults(handler=_run)
+    command.add_argument(
         "--data",
         type=Path,
         help="customer table (CSV, Parquet, .xlsx); default: [data] path, else the bundled sample",
     )
-    run.add_argument(
-        "--config", type=Path, help="config file (default: ./reportgen.toml if present)"
-    )
-    run.add_argument("--k", type=_segments, help="number of segments, instead of choosing it")
-    run.add_argument(
+    _add_config(command)
+    command.add_argument("--k", type=_segments, help="number of segments, instead of choosing it")
+    command.add_argument(
         "--as-of",
         type=_day,
         help="order logs: the day recency is counted to (default: the day after the last order)",
     )
-    run.add_argument(
+    command.add_argument(
         "--period",
         default=date.today().strftime("%Y-%m"),
         help="period of the snapshot, YYYY-MM (default: this month)",
     )
-    run.add_argument(
-        "--out", type=Path, default=Path("output"), help="output folder (default: ./output)"
-    )
-    run.add_argument("--force", action="store_true", help="replace an existing snapshot")
-    run.add_argument(
+    _add_out(command)
+    command.add_argument("--force", action="store_true", help="replace an existing snapshot")
+    command.add_argument(
         "--send", action="store_true", help="then email the brief to the [email] recipients"
     )
-    loudness = run.add_mutually_exclusive_group()
+    loudness = command.add_mutually_exclusive_group()
     loudness.add_argument("--quiet", action="store_true", help="print nothing but errors")
     loudness.add_argument("--verbose", action="store_true", help="also print stage timings")
 
-    init = commands.add_parser("init", help="write a commented reportgen.toml for a data file")
-    init.add_argument("--data", type=Path, required=True, help="the customer table to describe")
-    init.add_argument(
+
+def _add_init(commands: _Commands) -> None:
+    command = commands.add_parser("init", help="write a commented reportgen.toml for a data file")
+    command.set_defaults(handler=_init)
+    command.add_argument("--data", type=Path, required=True, help="the customer table to describe")
+    command.add_argument(
         "--out",
         type=Path,
         default=Path(config.DEFAULT_CONFIG_NAME),
         help="where to write the config (default: ./reportgen.toml)",
     )
-    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    command.add_argument("--force", action="store_true", help="overwrite an existing file")
 
-    check = commands.add_parser("validate", help="check the data and print the quality summary")
-    check.add_argument("--data", type=Path, help="customer table (default: as for run)")
-    check.add_argument("--config", type=Path, help="config file (default: ./reportgen.toml)")
 
-    store = commands.add_parser("archive", help="list, show, verify or prune snapshots")
-    actions = store.add_subparsers(dest="action", required=True, metavar="ACTION")
-    listing = actions.add_parser("list", help="every snapshot, oldest first")
-    show = actions.add_parser("show", help="what one snapshot holds")
+def _add_validate(commands: _Commands) -> None:
+    command = commands.add_parser("validate", help="check the data and print the quality summary")
+    command.set_defaults(handler=_validate)
+    command.add_argument("--data", type=Path, help="customer table (default: as for run)")
+    command.add_argument("--config", type=Path, help="config file (default: ./reportgen.toml)")
+
+
+def _add_archive(commands: _Commands, snapshot: _Parser) -> None:
+    command = commands.add_parser("archive", help="list, show, verify or prune snapshots")
+    actions = command.add_subparsers(required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help="every snapshot, oldest first", parents=[snapshot])
+    listing.set_defaults(handler=_archive_list)
+    show = actions.add_parser("show", help="what one snapshot holds", parents=[snapshot])
+    show.set_defaults(handler=_archive_show)
     show.add_argument("period", help="YYYY-MM")
-    check_files = actions.add_parser("verify", help="re-hash snapshots against their manifests")
-    check_files.add_argument("period", nargs="?", help="YYYY-MM (default: every period)")
-    prune = actions.add_parser("prune", help="remove periods beyond [archive] keep")
-    prune.add_argument("--yes", action="store_true", help="really remove (default: dry run)")
-    for action in (listing, show, check_files, prune):
-        action.add_argument(
-            "--out", type=Path, default=Path("output"), help="output folder (default: ./output)"
-        )
-        action.add_argument(
-            "--config", type=Path, help="config file (default: ./reportgen.toml if present)"
-        )
-        action.add_argument("--report", help="report slug (default: [report] slug)")
+    verify = actions.add_parser(
+        "verify", help="re-hash snapshots against their manifests", parents=[snapshot]
+    )
+    verify.set_defaults(handler=_archive_verify)
+    verify.add_argument("period", nargs="?", help="YYYY-MM (default: every period)")
+    confirm = _Parser(add_help=False)  # a parent, so that --yes is listed first
+    confirm.add_argument("--yes", action="store_true", help="really remove (default: dry run)")
+    prune = actions.add_parser(
+        "prune", help="remove periods beyond [archive] keep", parents=[confirm, snapshot]
+    )
+    prune.set_defaults(handler=_archive_prune)
 
-    again = commands.add_parser(
-        "rerender", help="rebuild an archived period's report with the current templates"
-    )
-    again.add_argument("period", help="YYYY-MM")
-    again.add_argument(
-        "--out", type=Path, default=Path("output"), help="output folder (default: ./output)"
-    )
-    again.add_argument(
-        "--config", type=Path, help="config file (default: ./reportgen.toml if present)"
-    )
-    again.add_argument("--report", help="report slug (default: [report] slug)")
 
-    mail = commands.add_parser("send", help="email an archived brief to its stakeholders")
-    mail.add_argument("period", nargs="?", help="YYYY-MM (default: the latest archived period)")
-    mail.add_argument(
-        "--out", type=Path, default=Path("output"), help="output folder (default: ./output)"
+def _add_rerender(commands: _Commands, snapshot: _Parser) -> None:
+    command = commands.add_parser(
+        "rerender",
+        help="rebuild an archived period's report with the current templates",
+        parents=[snapshot],
     )
-    mail.add_argument(
-        "--config", type=Path, help="config file (default: ./reportgen.toml if present)"
+    command.set_defaults(handler=_rerender)
+    command.add_argument("period", help="YYYY-MM")
+
+
+def _add_send(commands: _Commands, snapshot: _Parser) -> None:
+    command = commands.add_parser(
+        "send", help="email an archived brief to its stakeholders", parents=[snapshot]
     )
-    mail.add_argument("--report", help="report slug (default: [report] slug)")
-    mail.add_argument(
+    command.set_defaults(handler=_send)
+    command.add_argument("period", nargs="?", help="YYYY-MM (default: the latest archived period)")
+    command.add_argument(
         "--resend", action="store_true", help="send again to recipients who already have it"
     )
-    mail.add_argument(
+    command.add_argument(
         "--dry-run",
         action="store_true",
         help="write each message as .eml into the snapshot's deliveries/ instead of sending",
     )
 
-    make = commands.add_parser("sample", help="generate a realistic sample customer table")
-    make.add_argument(
+
+def _add_sample(commands: _Commands) -> None:
+    command = commands.add_parser("sample", help="generate a realistic sample customer table")
+    command.set_defaults(handler=_sample)
+    command.add_argument(
         "--rows",
         type=_rows,
         default=sample.DEFAULT_ROWS,
         help=f"number of customers (default: {sample.DEFAULT_ROWS})",
     )
-    make.add_argument(
+    command.add_argument(
         "--seed",
         type=_seed,
         default=sample.DEFAULT_SEED,
         help=f"random seed (default: {sample.DEFAULT_SEED})",
     )
-    make.add_argument(
+    command.add_argument(
         "--out",
         type=Path,
         help="where to write it, .csv or (order logs) .parquet (default: "
         "./sample_customers.csv, or ./sample_orders.parquet with --orders)",
     )
-    make.add_argument(
+    command.add_argument(
         "--orders",
         action="store_true",
         help="an order log of --rows customers (about 10 lines each) instead of a customer table",
     )
-    make.add_argument("--force", action="store_true", help="overwrite an existing file")
-    return parser
+    command.add_argument("--force", action="store_true", help="overwrite an existing file")
 
 
-def _describe_roles(roles: config.RoleMap, console: _Console) -> None:
+def _describe_roles(roles: RoleMap, console: _Console) -> None:
     """Which columns were matched by name, and which play no role, each named once: a
     column whose name says it holds dates is listed apart, with the reason."""
     if roles.inferred:
@@ -391,6 +439,31 @@ def _quality_lines(clean: CleanData, currency: str) -> list[str]:
     return lines
 
 
+def _describe_run(result: pipeline.RunResult, currency: str, err: _Console) -> None:
+    """What a run found, in the order it was found: repairs of the archive, the columns,
+    the data's quality, the segments and their warnings, then the report's notes."""
+    from reportgen.segment import WARNINGS  # loaded by the run already
+    from reportgen.wording import ENGLISH
+
+    for repair in result.repaired:
+        err.print(f"note: {repair}")
+    clean = result.analysis.clean
+    _describe_roles(clean.roles, err)
+    for line in _quality_lines(clean, currency):
+        err.print(line)
+    found = result.analysis.segmentation
+    if found.frozen_from:
+        err.print(
+            f"{len(found.ids)} segments: scored with the archived model of {found.frozen_from}"
+        )
+    else:
+        err.print(f"{found.k} segments: {found.reason}")
+    for warning in found.warnings:
+        sentence, limit = WARNINGS[warning]
+        err.print(f"warning: {ENGLISH.gettext(sentence) % {'limit': f'{limit:.2f}'}}")
+    _describe_report(result.brief.report, err)
+
+
 def _run(args: argparse.Namespace, err: _Console) -> int:
     cfg = config.load(args.config)
     if args.as_of:
@@ -401,25 +474,14 @@ def _run(args: argparse.Namespace, err: _Console) -> int:
 
     progress = _Progress(err, show=err.is_terminal and not args.quiet)
     result = pipeline.run(
-        path, cfg, out=args.out, period=args.period, k=args.k, force=args.force, reporter=progress
+        path,
+        cfg,
+        pipeline.Destination(args.out, args.period, force=args.force),
+        k=args.k,
+        reporter=progress,
     )
-    analysis = result.analysis
     if not args.quiet:
-        for repair in result.repaired:
-            err.print(f"note: {repair}")
-        _describe_roles(analysis.clean.roles, err)
-        for line in _quality_lines(analysis.clean, cfg.report.currency):
-            err.print(line)
-        seg = analysis.segmentation
-        if seg.frozen_from:
-            err.print(
-                f"{len(seg.ids)} segments: scored with the archived model of {seg.frozen_from}"
-            )
-        else:
-            err.print(f"{seg.k} segments: {seg.reason}")
-        for warning in seg.warnings:
-            err.print(f"warning: {_WARNINGS[warning]}")
-        _describe_report(result.brief.report, err)
+        _describe_run(result, cfg.report.currency, err)
     if args.verbose:
         for stage, seconds in result.timings.items():
             err.print(f"  {stage:<9} {seconds:8.3f} s")
@@ -467,12 +529,6 @@ def _report_outcome(outcome: deliver.Outcome, err: _Console) -> int:
     return DeliveryError.exit_code if outcome.failures else 0
 
 
-_WARNINGS = {
-    "weak_separation": "segments overlap (low silhouette); treat them as tendencies, not types",
-    "unstable": "segments change when the data is resampled (low stability)",
-}
-
-
 def _init(args: argparse.Namespace, err: _Console) -> int:
     settings = config.DataSettings()  # the limits read_table applies by default
     inputs.check_data(args.data, settings)
@@ -480,7 +536,7 @@ def _init(args: argparse.Namespace, err: _Console) -> int:
         raise ConfigError(f"{args.out} already exists; pass --force to overwrite it")
     dataset = read_table(args.data, settings.max_file_mb, settings.max_columns)
     columns = [str(c) for c in dataset.frame.columns]
-    roles = config.infer_roles(columns)
+    roles = infer_roles(columns)
     # How the text columns write numbers (numbers.py): column by column as a comment, and
     # the file's own convention under [data] when its columns agree on one.
     found = numbers.survey(dataset.frame, dataset.delimiter, roles.columns.values())
@@ -489,23 +545,18 @@ def _init(args: argparse.Namespace, err: _Console) -> int:
     number_format = (
         (convention.decimal_mark, convention.thousands_separator or "none") if convention else None
     )
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(templates_dir()),
-        autoescape=False,  # noqa: S701 -- renders TOML, not HTML; values go through |toml
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-    )
-    environment.filters["toml"] = config.toml_value
-    text = environment.get_template("reportgen.toml.j2").render(
+    given: dict[str, dict[str, Any]] = {"data": {"path": str(args.data)}}
+    if found.currency:
+        given["report"] = {"currency": found.currency}
+    if number_format:
+        given["data"].update(decimal_mark=number_format[0], thousands_separator=number_format[1])
+    text = templating.config_file().render(
         data_path=str(args.data),
+        tables=config_text.init_tables(given, {"features": {"drivers": drivers_for(None, roles)}}),
         roles=ROLES,
         columns=roles.columns,
         unused=roles.unused,
-        defaults=config.Config(),
-        drivers=config.drivers_for(config.Config(), roles),
         number_formats=number_formats,
-        number_format=number_format,
-        currency=found.currency,
     )
     write_bytes(args.out, text.encode("utf-8"))
     _describe_roles(roles, err)
@@ -555,11 +606,13 @@ def _sample(args: argparse.Namespace, err: _Console) -> int:
 
 
 def _size(count: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if count < 1024 or unit == "GB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1024
-    raise AssertionError("unreachable")
+    """A number of bytes as people read it: "812 B", "4.2 KB", ..., "1.5 GB"."""
+    size = float(count)
+    for unit in ("B", "KB", "MB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"
 
 
 def _segments_of(entry: archive.Entry) -> list[tuple[str, str, int, float]]:
@@ -579,72 +632,105 @@ def _segments_of(entry: archive.Entry) -> list[tuple[str, str, int, float]]:
         ) from None
 
 
-def _archive(args: argparse.Namespace, err: _Console) -> int:
+# Every archive action loads the config first, even `list`, which needs none of it: a
+# broken config is reported by every command, before anything else is read.
+
+
+def _archive_list(args: argparse.Namespace, err: _Console) -> int:
+    config.load(args.config)
+    from reportgen import archive
+
+    found = archive.entries(args.out, args.report)
+    if not found:
+        err.print(f"No snapshots under {args.out}")
+        return 0
+    _out(f"{'report':<24} {'period':<8} {'customers':>10} {'k':>3} {'created':<26} size")
+    for entry in found:
+        _out(_listing_line(entry))
+    return 0
+
+
+def _listing_line(entry: archive.Entry) -> str:
+    """One snapshot in `archive list`: its customers, k, creation time and size."""
+    if entry.damage is not None:
+        return f"{entry.report:<24} {entry.period:<8} damaged: {entry.damage}"
+    manifest = entry.manifest
+    return (
+        f"{entry.report:<24} {entry.period:<8} {manifest['input']['rows_out']:>10,} "
+        f"{manifest['k']:>3} {manifest['created']:<26} {_size(entry.size)}"
+    )
+
+
+def _archive_show(args: argparse.Namespace, err: _Console) -> int:
+    cfg = config.load(args.config)
+    from reportgen import archive
+
+    entry = archive.find(args.out, args.report or cfg.report.slug, args.period)
+    manifest = entry.manifest
+    segments = _segments_of(entry)
+    source = manifest["input"]
+    _out(
+        f"{entry.path}\ncreated {manifest['created']} by reportgen {manifest['reportgen_version']}"
+    )
+    _out(
+        f"input {source['path']} (sha256 {source['sha256'][:16]}…), "
+        f"{source['rows_in']:,} rows read, {source['rows_out']:,} customers"
+    )
+    _out(f"{manifest['k']} segments, seed {manifest['seed']}:")
+    for ident, persona, size, share in segments:
+        _out(f"  {ident}  {persona:<30} {size:>10,} customers  {share:6.1%}")
+    _out("files:")
+    for name, info in manifest["files"].items():
+        _out(f"  {name:<18} {_size(int(info['bytes'])):>10}  sha256 {info['sha256'][:16]}…")
+    return 0
+
+
+def _archive_verify(args: argparse.Namespace, err: _Console) -> int:
     cfg = config.load(args.config)
     from reportgen import archive
 
     slug = args.report or cfg.report.slug
-    if args.action == "list":
-        found = archive.entries(args.out, args.report)
-        if not found:
-            err.print(f"No snapshots under {args.out}")
-            return 0
-        _out(f"{'report':<24} {'period':<8} {'customers':>10} {'k':>3} {'created':<26} size")
-        for entry in found:
-            m = entry.manifest
-            if entry.damage is not None:
-                _out(f"{entry.report:<24} {entry.period:<8} damaged: {entry.damage}")
-                continue
-            _out(
-                f"{entry.report:<24} {entry.period:<8} {m['input']['rows_out']:>10,} "
-                f"{m['k']:>3} {m['created']:<26} {_size(entry.size)}"
-            )
-        return 0
-    if args.action == "show":
-        entry = archive.find(args.out, slug, args.period)
-        m = entry.manifest
-        segments = _segments_of(entry)
-        _out(f"{entry.path}\ncreated {m['created']} by reportgen {m['reportgen_version']}")
-        _out(
-            f"input {m['input']['path']} (sha256 {m['input']['sha256'][:16]}…), "
-            f"{m['input']['rows_in']:,} rows read, {m['input']['rows_out']:,} customers"
-        )
-        _out(f"{m['k']} segments, seed {m['seed']}:")
-        for ident, persona, size, share in segments:
-            _out(f"  {ident}  {persona:<30} {size:>10,} customers  {share:6.1%}")
-        _out("files:")
-        for name, info in m["files"].items():
-            _out(f"  {name:<18} {_size(int(info['bytes'])):>10}  sha256 {info['sha256'][:16]}…")
-        return 0
-    if args.action == "verify":
-        found = (
-            [archive.find(args.out, slug, args.period)]
-            if args.period
-            else archive.entries(args.out, slug)
-        )
-        if not found:
-            raise SnapshotError(f"no snapshots of {slug!r} under {args.out}")
-        failed = 0
-        for result in map(archive.verify, found):
-            if result.ok:
-                _out(f"ok      {result.entry.path}")
-                continue
+    found = (
+        [archive.find(args.out, slug, args.period)]
+        if args.period
+        else archive.entries(args.out, slug)
+    )
+    if not found:
+        raise SnapshotError(f"no snapshots of {slug!r} under {args.out}")
+    failed = 0
+    for result in map(archive.verify, found):
+        if result.ok:
+            _out(f"ok      {result.entry.path}")
+        else:
             failed += 1
-            problems = [result.damage] if result.damage else []
-            problems += [
-                f"{what}: {', '.join(names)}"
-                for what, names in (
-                    ("changed", result.changed),
-                    ("missing", result.missing),
-                    ("added", result.added),
-                )
-                if names
-            ]
-            _out(f"FAILED  {result.entry.path}: {'; '.join(problems)}")
-        if failed:
-            err.error(f"{failed} of {len(found)} snapshot(s) failed verification (listed above)")
-            return EXIT_USER_ERROR
-        return 0
+            _out(f"FAILED  {result.entry.path}: {'; '.join(_problems(result))}")
+    if failed:
+        err.error(f"{failed} of {len(found)} snapshot(s) failed verification (listed above)")
+        return EXIT_USER_ERROR
+    return 0
+
+
+def _problems(result: archive.Verification) -> list[str]:
+    """What verification found wrong with a snapshot: an unusable manifest, then the
+    files changed, missing and added."""
+    problems = [result.damage] if result.damage else []
+    problems += [
+        f"{what}: {', '.join(files)}"
+        for what, files in (
+            ("changed", result.changed),
+            ("missing", result.missing),
+            ("added", result.added),
+        )
+        if files
+    ]
+    return problems
+
+
+def _archive_prune(args: argparse.Namespace, err: _Console) -> int:
+    cfg = config.load(args.config)
+    from reportgen import archive
+
+    slug = args.report or cfg.report.slug
     keep = cfg.archive.keep
     if keep == 0:
         err.print("Nothing to prune: [archive] keep is 0, which keeps every period.")
@@ -675,17 +761,6 @@ def _rerender(args: argparse.Namespace, err: _Console) -> int:
     return 0
 
 
-_COMMANDS = {
-    "run": _run,
-    "rerender": _rerender,
-    "send": _send,
-    "init": _init,
-    "validate": _validate,
-    "sample": _sample,
-    "archive": _archive,
-}
-
-
 def _os_problem(exc: OSError) -> str:
     """An operating-system refusal in the user's words: where, and what the system said."""
     where = " -> ".join(str(name) for name in (exc.filename, exc.filename2) if name)
@@ -701,10 +776,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         # command prints only its own lines; `python -W` or PYTHONWARNINGS bring them back.
         warnings.simplefilter("ignore")
     args = _parser().parse_args(argv)
+    handler: _Handler = args.handler
     err = _Console(stderr=True)
     try:
         _check_names(args)
-        return _COMMANDS[args.command](args, err)
+        return handler(args, err)
     except ReportgenError as exc:
         interrupt.check()  # the error is the interrupt's doing (a half import)
         err.error(exc)

@@ -32,21 +32,23 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid, parseaddr
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from reportgen import interrupt
 from reportgen.archive import DELIVERIES, Entry, check_intact, find, read_json, report_lock
-from reportgen.config import Audience, Config, EmailSettings, header_text
+from reportgen.config import Audience, Config, EmailSettings
+from reportgen.config_checks import header_text
 from reportgen.errors import ConfigError, DeliveryError, ReportgenError, SnapshotError
 from reportgen.findings import Findings, load_findings
 from reportgen.formatting import Formatter
 from reportgen.fsutil import read_small, write_bytes
-from reportgen.personas import sandbox
 from reportgen.plain import plain
 from reportgen.profile import highlights
 from reportgen.records import from_plain, to_plain
-from reportgen.render import environment, title_for, wording_for
+from reportgen.render import title_for, wording_for
+from reportgen.templating import environment, render_user, sandbox
 from reportgen.wording import ENGLISH, N_, Wording
 
 LOG = "log.json"
@@ -58,7 +60,7 @@ class AlreadySent(ReportgenError):
     """Every recipient already has this period's brief (exit code 2; --resend to repeat)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Delivery:
     """One message handed to the server, for one audience."""
 
@@ -137,19 +139,19 @@ def _context(
     entry: Entry, findings: Findings, config: Config, language: Wording = ENGLISH
 ) -> dict[str, Any]:
     profiles = json.loads((entry.path / "profiles.json").read_text(encoding="utf-8"))
-    words = {int(s["id"]): s for s in profiles["segments"]}
+    personas = {int(s["id"]): s for s in profiles["segments"]}  # as named when archived
     marks = highlights(findings.profiles)
     segments = [
         {
             "id": s.id,
-            "name": words[s.id].get("persona")
+            "name": personas[s.id].get("persona")
             or language.gettext(N_("Segment %(id)s")) % {"id": s.id},
             "size": s.size,
             "share": s.share,
             "revenue_share": s.revenue_share,
             "change": findings.changes.get(s.id),
             "suppressed": s.suppressed,
-            "recommendation": (words[s.id].get("recommendations") or [""])[0],
+            "recommendation": (personas[s.id].get("recommendations") or [""])[0],
         }
         for s in findings.profiles.segments
     ]
@@ -189,17 +191,15 @@ def compose(
     formatter = Formatter.for_report(report)
     language = wording_for(config)
     context = plain(_context(entry, findings, config, language))
-    try:
-        subject = sandbox(formatter).from_string(settings.subject).render(context)
-    except Exception as exc:  # a template error in the user's config
-        raise ConfigError(f"[email] subject: {exc}") from None
+    subject = render_user(
+        partial(sandbox(formatter).from_string, settings.subject), context, "[email] subject"
+    )
     subject = header_text("[email] subject (as rendered)", " ".join(subject.split()))
     env = environment(config, formatter, language)
-    try:
-        text = env.get_template(TEXT_TEMPLATE).render(context)
-        html = env.get_template(HTML_TEMPLATE).render(context)
-    except Exception as exc:  # whatever a user's template raises: range(10**9), 1/0, ...
-        raise ConfigError(f"email template: {type(exc).__name__}: {exc}") from None
+    text, html = (
+        render_user(partial(env.get_template, name), context, f"email template {name}")
+        for name in (TEXT_TEMPLATE, HTML_TEMPLATE)
+    )
     message = EmailMessage(policy=SMTP)
     message["Subject"] = subject
     message["From"] = settings.sender
@@ -302,43 +302,19 @@ def _transmit(
     recipients: list[str],
 ) -> tuple[list[str], dict[str, str], str]:
     """One attempt: accepted and refused recipients, and the reply to the data."""
-    sender = parseaddr(settings.sender or "")[1]
+    with _server_errors(settings), _connect(settings, credentials) as server:
+        accepted, refused = _envelope(server, parseaddr(settings.sender or "")[1], recipients)
+        if not accepted:
+            return [], refused, ""
+        return accepted, refused, _hand_over(server, message, accepted, refused)
+
+
+@contextmanager
+def _server_errors(settings: EmailSettings) -> Iterator[None]:
+    """The server's and the network's exceptions as this module's: a DeliveryError (a
+    permanent failure, in one line) or a _Temporary (worth another try)."""
     try:
-        with _connect(settings, credentials) as server:
-            code, text = server.mail(sender)
-            if code >= 400:
-                server.rset()
-                error = _reply(code, text)
-                if code < 500:
-                    raise _Temporary(f"the server answered MAIL FROM with {error}")
-                raise DeliveryError(f"the server refused the sender {sender}: {error}")
-            accepted, refused, later = [], {}, []
-            for address in recipients:
-                code, text = server.rcpt(address)
-                if code in _ACCEPTED:
-                    accepted.append(address)
-                elif code < 500:
-                    later.append(address)
-                    refused[address] = _reply(code, text)
-                else:
-                    refused[address] = _reply(code, text)
-            if not accepted:
-                server.rset()
-                if later:
-                    raise _Temporary(f"every recipient was deferred: {refused}")
-                return [], refused, ""
-            try:
-                code, text = server.data(message.as_bytes())
-            except (smtplib.SMTPServerDisconnected, OSError) as exc:
-                raise _Unknown(accepted, refused, f"{type(exc).__name__}: {exc}") from None
-            except KeyboardInterrupt:  # Ctrl-C or SIGTERM while the message was going out
-                raise _Unknown(accepted, refused, "interrupted while handing it over") from None
-            reply = _reply(code, text)
-            if code >= 500:
-                raise DeliveryError(f"the server refused the message: {reply}")
-            if code >= 400:
-                raise _Temporary(f"the server deferred the message: {reply}")
-            return accepted, refused, reply
+        yield
     except smtplib.SMTPAuthenticationError as exc:
         raise DeliveryError(
             f"{settings.host} refused the credentials from ${settings.username_env} and "
@@ -359,6 +335,54 @@ def _transmit(
         raise _Temporary(f"{type(exc).__name__}: {exc}") from None
     except smtplib.SMTPException as exc:  # e.g. credentials set but the server has no AUTH
         raise DeliveryError(f"{settings.host}: {exc}") from None
+
+
+def _envelope(
+    server: smtplib.SMTP, sender: str, recipients: list[str]
+) -> tuple[list[str], dict[str, str]]:
+    """MAIL FROM and RCPT TO: the recipients the server accepted, and those it refused
+    with its reply. Nobody accepted and someone only deferred is worth another try."""
+    code, text = server.mail(sender)
+    if code >= 400:
+        server.rset()
+        error = _reply(code, text)
+        if code < 500:
+            raise _Temporary(f"the server answered MAIL FROM with {error}")
+        raise DeliveryError(f"the server refused the sender {sender}: {error}")
+    accepted: list[str] = []
+    refused: dict[str, str] = {}
+    deferred = False
+    for address in recipients:
+        code, text = server.rcpt(address)
+        if code in _ACCEPTED:
+            accepted.append(address)
+            continue
+        refused[address] = _reply(code, text)
+        deferred = deferred or code < 500
+    if not accepted:
+        server.rset()
+        if deferred:
+            raise _Temporary(f"every recipient was deferred: {refused}")
+    return accepted, refused
+
+
+def _hand_over(
+    server: smtplib.SMTP, message: EmailMessage, accepted: list[str], refused: dict[str, str]
+) -> str:
+    """DATA: the server's reply to the message. A connection lost (or the run stopped)
+    while the message goes out leaves it unknown whether it arrived."""
+    try:
+        code, text = server.data(message.as_bytes())
+    except (smtplib.SMTPServerDisconnected, OSError) as exc:
+        raise _Unknown(accepted, refused, f"{type(exc).__name__}: {exc}") from None
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM while the message was going out
+        raise _Unknown(accepted, refused, "interrupted while handing it over") from None
+    reply = _reply(code, text)
+    if code >= 500:
+        raise DeliveryError(f"the server refused the message: {reply}")
+    if code >= 400:
+        raise _Temporary(f"the server deferred the message: {reply}")
+    return reply
 
 
 def send_one(
@@ -420,13 +444,7 @@ def send(
     """Send the archived brief of `period` to every audience that does not have it yet."""
     settings = config.email
     with report_lock(out, slug):
-        entry = find(out, slug, period)
-        check_intact(entry, "the snapshot")
-        if (entry.path / DELIVERIES).is_symlink():  # the record is written, never through a link
-            raise SnapshotError(
-                f"{entry.path / DELIVERIES} is a link; the delivery record must be a folder of "
-                "the snapshot: replace the link with the folder it points to"
-            )
+        entry = _open_snapshot(out, slug, period)
         pdf = (entry.path / "report.pdf").read_bytes()
         _check_ready(settings, pdf)
         credentials = None if dry_run else _credentials(settings)
@@ -435,98 +453,164 @@ def send(
         plan = []
         for audience in settings.audiences:
             done = set() if resend or dry_run else reached(log, audience.name)
-            pending = [a for a in audience.recipients if a not in done]
-            plan.append((audience, pending))
+            plan.append((audience, [a for a in audience.recipients if a not in done]))
         if not any(pending for _, pending in plan):
-            last = max((d.at for d in log), default="")
-            unknown = sorted(
-                {a for d in log if d.status in ("unknown", "pending") for a in d.accepted}
-            )
-            doubt = (
-                f"; whether it reached {', '.join(unknown)} is unknown (the connection dropped),"
-                " so ask them first"
-                if unknown
-                else ""
-            )
-            raise AlreadySent(
-                f"{entry.path} was already sent to every recipient (last on {last}){doubt}; "
-                "pass --resend to send it again"
-            )
-        sha = hashlib.sha256(pdf).hexdigest()
+            raise _already_sent(entry, log)
+        mailing = _Mailing(
+            entry=entry,
+            findings=findings,
+            config=config,
+            pdf=pdf,
+            pdf_sha256=hashlib.sha256(pdf).hexdigest(),
+            credentials=credentials,
+            resend=resend,
+        )
         deliveries, skipped, drafts, failures = [], [], [], []
         for audience, pending in plan:
             interrupt.check()  # an interrupt during the last message stops here, recorded
             if not pending:
                 skipped.append(audience.name)
-                continue
-            moment = datetime.now(UTC)
-            message = compose(entry, findings, config, audience, pdf, moment)
-            if dry_run:
-                stamp = moment.strftime("%Y%m%dT%H%M%SZ")
-                path = entry.path / DELIVERIES / f"{stamp}-{audience.name}.eml"
-                write_bytes(path, message.as_bytes())
-                drafts.append(path)
-                continue
-            status = "sent"
-            # The intent is recorded before the message is handed over, so a record that
-            # cannot be written stops the send before anything leaves, and a crash or a
-            # failed write afterwards leaves a record the next send will not repeat.
-            intent = Delivery(
-                audience=audience.name,
-                at=moment.isoformat(timespec="seconds"),
-                message_id=str(message["Message-ID"]),
-                subject=str(message["Subject"]),
-                accepted=tuple(pending),
-                refused={},
-                reply="",
-                attempts=0,
-                pdf_sha256=sha,
-                resend=resend,
-                status="pending",
-            )
-            _record(entry.path, [*log, intent], "nothing was sent")
-            try:
-                accepted, refused, reply, attempts = send_one(
-                    settings, credentials, message, pending
-                )
-            except DeliveryError as exc:
-                _record(entry.path, log, "the message was not sent")
-                failures.append(f"{audience.name}: {exc}")
-                continue
-            except KeyboardInterrupt:  # before the data: nothing left, so no intent stays
-                _record(entry.path, log, "the message was not sent")
-                raise
-            except _Unknown as lost:
-                accepted, refused, status = lost.accepted, lost.refused, "unknown"
-                attempts = lost.attempt
-                reply = f"connection lost after the message was sent ({lost})"
-                failures.append(
-                    f"{audience.name}: the connection dropped after the message was handed to "
-                    f"the server ({lost}), so it may or may not have reached "
-                    f"{', '.join(accepted)}. It is recorded as unknown and will not be sent "
-                    "again automatically: ask the recipients, and if it did not arrive run "
-                    "`reportgen send --resend`"
-                )
-            delivery = replace(
-                intent,
-                accepted=tuple(accepted),
-                refused=refused,
-                reply=reply,
-                attempts=attempts,
-                status=status,
-            )
-            log.append(delivery)
-            _record(  # after every message: a crash loses no record
-                entry.path,
-                log,
-                f"the message was handed to the server for {', '.join(accepted) or 'nobody'}; "
-                "it stays recorded as pending, so it is not sent again automatically",
-            )
-            deliveries.append(delivery)
-            if refused and status == "sent":
-                failures.append(
-                    f"{audience.name}: refused "
-                    + "; ".join(f"{a} ({why})" for a, why in refused.items())
-                    + ". The next `reportgen send` goes only to them"
-                )
+            elif dry_run:
+                drafts.append(_draft(mailing, audience))
+            else:
+                delivery, failure = _deliver(mailing, audience, pending, log)
+                deliveries += [delivery] if delivery is not None else []
+                failures += [failure] if failure is not None else []
     return Outcome(tuple(deliveries), tuple(skipped), tuple(drafts), tuple(failures))
+
+
+def _open_snapshot(out: Path, slug: str, period: str) -> Entry:
+    """The snapshot to send, intact, with a delivery record that can be written."""
+    entry = find(out, slug, period)
+    check_intact(entry, "the snapshot")
+    if (entry.path / DELIVERIES).is_symlink():  # the record is written, never through a link
+        raise SnapshotError(
+            f"{entry.path / DELIVERIES} is a link; the delivery record must be a folder of "
+            "the snapshot: replace the link with the folder it points to"
+        )
+    return entry
+
+
+def _already_sent(entry: Entry, log: list[Delivery]) -> AlreadySent:
+    """The refusal to send again, naming those for whom it is unknown whether it arrived."""
+    last = max((d.at for d in log), default="")
+    unknown = sorted({a for d in log if d.status in ("unknown", "pending") for a in d.accepted})
+    doubt = (
+        f"; whether it reached {', '.join(unknown)} is unknown (the connection dropped),"
+        " so ask them first"
+        if unknown
+        else ""
+    )
+    return AlreadySent(
+        f"{entry.path} was already sent to every recipient (last on {last}){doubt}; "
+        "pass --resend to send it again"
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Mailing:
+    """What every message of one `send` shares."""
+
+    entry: Entry
+    findings: Findings
+    config: Config
+    pdf: bytes
+    pdf_sha256: str
+    credentials: tuple[str, str] | None
+    resend: bool
+
+    def compose(self, audience: Audience, now: datetime) -> EmailMessage:
+        """`audience`'s message, dated `now`: the same moment its record gives."""
+        return compose(self.entry, self.findings, self.config, audience, self.pdf, now)
+
+    def intent(
+        self, audience: Audience, message: EmailMessage, now: datetime, pending: list[str]
+    ) -> Delivery:
+        """The record of a message about to be handed over: status pending."""
+        return Delivery(
+            audience=audience.name,
+            at=now.isoformat(timespec="seconds"),
+            message_id=str(message["Message-ID"]),
+            subject=str(message["Subject"]),
+            accepted=tuple(pending),
+            refused={},
+            reply="",
+            attempts=0,
+            pdf_sha256=self.pdf_sha256,
+            resend=self.resend,
+            status="pending",
+        )
+
+
+def _draft(mailing: _Mailing, audience: Audience) -> Path:
+    """A dry run's message for `audience`, written as .eml into the snapshot's deliveries/."""
+    moment = datetime.now(UTC)
+    message = mailing.compose(audience, moment)
+    stamp = moment.strftime("%Y%m%dT%H%M%SZ")
+    path = mailing.entry.path / DELIVERIES / f"{stamp}-{audience.name}.eml"
+    write_bytes(path, message.as_bytes())
+    return path
+
+
+def _deliver(
+    mailing: _Mailing, audience: Audience, pending: list[str], log: list[Delivery]
+) -> tuple[Delivery | None, str | None]:
+    """Send `audience` its message, recorded in `log` (and its file) before and after: the
+    delivery (None when nothing was handed over) and the failure line, if any."""
+    folder = mailing.entry.path
+    moment = datetime.now(UTC)
+    message = mailing.compose(audience, moment)
+    # The intent is recorded before the message is handed over, so a record that cannot
+    # be written stops the send before anything leaves, and a crash or a failed write
+    # afterwards leaves a record the next send will not repeat.
+    intent = mailing.intent(audience, message, moment, pending)
+    _record(folder, [*log, intent], "nothing was sent")
+    try:
+        accepted, refused, reply, attempts = send_one(
+            mailing.config.email, mailing.credentials, message, pending
+        )
+        status, failure = "sent", _refusals(audience, refused)
+    except DeliveryError as exc:
+        _record(folder, log, "the message was not sent")
+        return None, f"{audience.name}: {exc}"
+    except KeyboardInterrupt:  # before the data: nothing left, so no intent stays
+        _record(folder, log, "the message was not sent")
+        raise
+    except _Unknown as lost:
+        accepted, refused, status = lost.accepted, lost.refused, "unknown"
+        attempts = lost.attempt
+        reply = f"connection lost after the message was sent ({lost})"
+        failure = (
+            f"{audience.name}: the connection dropped after the message was handed to "
+            f"the server ({lost}), so it may or may not have reached "
+            f"{', '.join(accepted)}. It is recorded as unknown and will not be sent "
+            "again automatically: ask the recipients, and if it did not arrive run "
+            "`reportgen send --resend`"
+        )
+    delivery = replace(
+        intent,
+        accepted=tuple(accepted),
+        refused=refused,
+        reply=reply,
+        attempts=attempts,
+        status=status,
+    )
+    log.append(delivery)
+    _record(  # after every message: a crash loses no record
+        folder,
+        log,
+        f"the message was handed to the server for {', '.join(accepted) or 'nobody'}; "
+        "it stays recorded as pending, so it is not sent again automatically",
+    )
+    return delivery, failure
+
+
+def _refusals(audience: Audience, refused: Mapping[str, str]) -> str | None:
+    """The failure line for recipients the server refused, who the next send goes to."""
+    if not refused:
+        return None
+    return (
+        f"{audience.name}: refused "
+        + "; ".join(f"{a} ({why})" for a, why in refused.items())
+        + ". The next `reportgen send` goes only to them"
+    )

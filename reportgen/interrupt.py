@@ -20,9 +20,11 @@ from __future__ import annotations
 import signal
 import sys
 
+MESSAGE = "reportgen: interrupted; nothing was written"
+"""The one line an interrupted command ends with (__main__), whatever it was doing."""
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _received: list[int] = []
-_raising = True
+_raising = False
 
 
 def _on_interrupt(signum: int, frame: object) -> None:
@@ -37,23 +39,29 @@ def _quiet_unraisable(event: sys.UnraisableHookArgs) -> None:
         sys.__unraisablehook__(event)
 
 
-def install(raising: bool = True) -> None:
+def install() -> None:
     """Route Ctrl-C and SIGTERM through the recording handler (main thread only, as
     signals are).
 
-    With `raising=False` the handler only records: for code that could not catch the
-    KeyboardInterrupt, such as a module's top level while it is imported, where it
-    would escape as a traceback. `check()` raises what was recorded once the caller
-    can catch it, and `install()` makes the handler raise again.
+    At first the handler only records: the command installs it before its own imports,
+    while a KeyboardInterrupt could not be caught and would escape as a traceback.
+    `check()` raises what was recorded once the caller can catch it, and
+    `start_raising()` makes the handler raise from then on.
     """
-    global _raising
-    _raising = raising
     try:
         for signum in _SIGNALS:
             signal.signal(signum, _on_interrupt)
     except ValueError:  # not the main thread: signals are only delivered to that one
         return
     sys.unraisablehook = _quiet_unraisable
+
+
+def start_raising() -> None:
+    """Make the handler raise KeyboardInterrupt as well as record it: for a caller that
+    catches it (inside __main__'s `try`), so a stage is stopped at once, not at the
+    start of the next one."""
+    global _raising
+    _raising = True
 
 
 def requested() -> bool:

@@ -10,12 +10,14 @@ from __future__ import annotations
 import math
 import os
 import platform
+import re
 import time
+import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
-from importlib.metadata import PackageNotFoundError, version
+from importlib.metadata import PackageNotFoundError, requires, version
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -52,27 +54,16 @@ from reportgen.history import (
 )
 from reportgen.ingest import Dataset
 from reportgen.inputs import read_input
+from reportgen.model_file import MODEL_FILE, model_record
 from reportgen.personas import Personas, assign_personas, load_library
 from reportgen.profile import Profiles, build_profiles
+from reportgen.records import to_plain
 from reportgen.render import Report, render_report, wording_for
 from reportgen.resources import find_template, fingerprint
-from reportgen.segment import ArchivedModel, Segmentation, model_record, score, segment
+from reportgen.segment import ArchivedModel, Segmentation, apply_model, segment
 from reportgen.spreadsheet import csv_bytes
 from reportgen.validate import CleanData
 
-_PACKAGES = (
-    "numpy",
-    "pandas",
-    "pyarrow",
-    "scikit-learn",
-    "scipy",
-    "jinja2",
-    "openpyxl",
-    "matplotlib",
-    "weasyprint",
-    "pyyaml",
-    "duckdb",
-)
 T = TypeVar("T")
 
 
@@ -88,7 +79,7 @@ class _Silent:
         yield
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Analysis:
     dataset: Dataset
     clean: CleanData
@@ -166,7 +157,7 @@ def analyse(
         lambda: (
             segment(features, config.segmentation, k, spend, minimum)
             if model is None
-            else score(features, model, config.segmentation)
+            else apply_model(features, model, config.segmentation)
         ),
     )
 
@@ -188,15 +179,15 @@ def analyse(
     )
     changes = compare(previous, identity, profiles) if previous and identity else {}
     return Analysis(
-        dataset,
-        clean,
-        features,
-        segmentation,
-        identity,
-        migration,
-        profiles,
-        changes,
-        timer.timings,
+        dataset=dataset,
+        clean=clean,
+        features=features,
+        segmentation=segmentation,
+        identity=identity,
+        migration=migration,
+        profiles=profiles,
+        changes=changes,
+        timings=timer.timings,
     )
 
 
@@ -236,7 +227,7 @@ def gather(analysis: Analysis, period: str, generated: date) -> Findings:
         columns=analysis.clean.roles.columns,
         drivers=analysis.clean.drivers,
         dropped=analysis.features.dropped_constant,
-        transformed=analysis.features.log1p,
+        transformed=analysis.features.scaling.log1p,
         unseen=analysis.features.unseen,
         migration=analysis.migration,
         identity=analysis.identity,
@@ -271,18 +262,43 @@ def write_brief(findings: Findings, config: Config, reporter: Reporter | None = 
             findings, personas, find_template("charts.yaml", report.templates), formatter, words
         ),
     )
-    rendered = timer("render", lambda: render_report(config, findings, personas, charts, words))
+    rendered = timer(
+        "render",
+        lambda: render_report(config, findings, personas, charts, words, formatter=formatter),
+    )
     return Brief(personas, charts, rendered, timer.timings)
 
 
 def _versions() -> dict[str, str]:
+    """Python's version and that of every package reportgen needs, as installed."""
     found = {"python": platform.python_version(), "reportgen": __version__}
-    for name in _PACKAGES:
+    for name in _requirements():
         try:
             found[name] = version(name)
         except PackageNotFoundError:
             found[name] = "not installed"
     return found
+
+
+def _requirements() -> list[str]:
+    """The names of the packages reportgen needs to run (its requirements outside any
+    extra), so a dependency added to pyproject.toml is recorded with the others: from the
+    pyproject.toml of the source tree this code runs from (a checkout, installed or not),
+    else from the installed package's metadata (a wheel)."""
+    project = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    if project.is_file():
+        declared = tomllib.loads(project.read_text(encoding="utf-8")).get("project", {})
+        found = declared.get("dependencies", []) if declared.get("name") == "reportgen" else []
+    else:
+        try:
+            found = requires("reportgen") or []
+        except PackageNotFoundError:
+            found = []
+    return [
+        re.split(r"[^A-Za-z0-9._-]", requirement, maxsplit=1)[0]
+        for requirement, _, marker in (text.partition(";") for text in found)
+        if "extra" not in marker
+    ]
 
 
 def _threads() -> dict[str, Any]:
@@ -343,7 +359,7 @@ def _manifest(
             "fixes": [{**asdict(fix), "text": fix.text} for fix in clean.quality.fixes],
             "number_formats": [asdict(found) for found in clean.quality.number_formats],
         },
-        "config": config.as_dict(),
+        "config": to_plain(config),
         "seed": analysis.segmentation.seed,
         "n_init": analysis.segmentation.n_init,
         "k": analysis.segmentation.k,
@@ -379,26 +395,35 @@ def _brief_files(findings: Findings, brief: Brief, slug: str) -> dict[str, bytes
     }
 
 
+@dataclass(frozen=True)
+class Destination:
+    """Where `run` writes its snapshot: `<out>/<slug>/<period>/`, replacing one already
+    there only with `force`."""
+
+    out: Path
+    period: str
+    force: bool = False
+
+
 def run(
     path: Path,
     config: Config,
-    out: Path,
-    period: str,
+    destination: Destination,
     k: int | None = None,
-    force: bool = False,
     reporter: Reporter | None = None,
     generated: date | None = None,
 ) -> RunResult:
-    """Analyse `path` and write the snapshot `<out>/<slug>/<period>/`.
+    """Analyse `path` and write its snapshot to `destination`.
 
     The whole run holds the report's lock, so a second run of the same report fails
     at once instead of racing this one; leftovers of crashed runs are cleaned first.
     """
     reporter = reporter or _Silent()
     slug = config.report.slug
+    out, period = destination.out, destination.period
     check_period(period)
     with report_lock(out, slug) as repaired:
-        target = check_target(out, slug, period, force)
+        target = check_target(out, slug, period, destination.force)
         previous = load_previous(out, slug, period)
         analysis = analyse(path, config, k, reporter, previous)
         timer = _Timer(reporter)
@@ -408,7 +433,7 @@ def run(
             **_brief_files(findings, brief, slug),
             BRIEF_FILE: findings_bytes(findings),
             "assignments.csv": _assignments_csv(analysis),
-            "model.json": to_json(
+            MODEL_FILE: to_json(
                 model_record(
                     analysis.features,
                     analysis.segmentation,
@@ -427,7 +452,9 @@ def run(
             # The delivery record survives --force: who has had this period's brief does
             # not change because the brief was rebuilt, and a forced run with --send must
             # not send it to them again.
-            snapshot = write_snapshot(target, files, manifest, force, carry=target / DELIVERIES)
+            snapshot = write_snapshot(
+                target, files, manifest, destination.force, carry=target / DELIVERIES
+            )
     return RunResult(analysis, brief, snapshot, timings, tuple(repaired))
 
 
@@ -462,7 +489,7 @@ def rerender(
                 rerendered={
                     "at": datetime.now(UTC).isoformat(timespec="seconds"),
                     "reportgen_version": __version__,
-                    "report_config": config.as_dict()["report"],
+                    "report_config": to_plain(config.report),
                     "timings": brief.timings,
                 },
             )

@@ -7,7 +7,7 @@ import tomllib
 
 from packaging.version import Version
 
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 
 def lower_bounds() -> dict[str, Version]:

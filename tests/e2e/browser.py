@@ -17,14 +17,26 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
+IN_CI = bool(os.environ.get("CI"))
+"""In CI (.ci/run installs Chromium and axe-core) a missing tool fails the tests that need
+it; elsewhere they are skipped, so the suite runs on a machine without them."""
+
+
+def unavailable(message: str) -> NoReturn:
+    """Skip the test for want of `message`'s tool, or fail it in CI (see IN_CI)."""
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None, reason="Chromium is not installed (.ci/run installs it)"
-)
+_NO_CHROMIUM = "Chromium is not installed (.ci/run installs it)"
+needs_chromium = pytest.mark.skipif(CHROMIUM is None and not IN_CI, reason=_NO_CHROMIUM)
+"""Skips a test without Chromium before it starts; in CI the test runs and `probe` fails it."""
 
 AXE_VERSION = "4.14.1"
 """The axe-core release .ci/run installs from the npm registry (REPORTGEN_AXE_JS may name
@@ -38,16 +50,12 @@ AXE_JS = Path(
 
 
 def axe_source() -> str:
-    """axe-core's script; a test that needs it is skipped without it, except in CI, where
-    .ci/run installs it and its absence is a failure."""
+    """axe-core's script; without it a test that needs it is skipped, or fails in CI."""
     if not AXE_JS.is_file():
-        message = (
+        unavailable(
             f"axe-core is not installed at {AXE_JS}: run "
             f"`npm install --prefix .ci/axe axe-core@{AXE_VERSION}` (as .ci/run does)"
         )
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
     return AXE_JS.read_text()
 
 
@@ -58,7 +66,10 @@ def probe(
     page: Path, script: str, work: Path, width: int = 1280, height: int = 900, prelude: str = ""
 ) -> Any:
     """Open a copy of `page` at `width` × `height` CSS pixels, run `prelude` (a library)
-    and then `script` (an expression) once it has loaded, and return the expression's value."""
+    and then `script` (an expression) once it has loaded, and return the expression's value.
+    Without Chromium the test is skipped, or fails in CI."""
+    if CHROMIUM is None:
+        unavailable(_NO_CHROMIUM)
     prelude = prelude.replace("</", "<\\/")  # a "</script>" in a string would end the tag
     runner = f"""<script>{prelude}</script><script>
 addEventListener("load", async () => {{
@@ -77,7 +88,7 @@ addEventListener("load", async () => {{
     )
     dom = subprocess.run(
         [
-            str(CHROMIUM),
+            CHROMIUM,
             "--headless",
             "--no-sandbox",
             "--disable-gpu",

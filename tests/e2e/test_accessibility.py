@@ -23,8 +23,8 @@ import pytest
 from pypdf import PdfReader
 from pypdf.generic import ContentStream, IndirectObject
 
-from tests.conftest import pdf_words, run_cli
 from tests.e2e.browser import AXE_JS, axe_source, needs_chromium, probe
+from tests.helpers import pdf_words, run_cli
 
 KINDS = ("customers", "orders", "previous")
 PHONE, DESKTOP = 390, 1280

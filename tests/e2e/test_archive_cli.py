@@ -5,12 +5,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from reportgen import interrupt
 from reportgen.archive import write_snapshot
-from tests.conftest import MANIFEST, assert_user_error, run_cli
+from tests.helpers import MANIFEST, assert_user_error, run_cli
 
 
 def make(tmp_path, period, *extra):
@@ -66,7 +68,7 @@ def test_list_show_verify_and_prune(tmp_path):
 
 
 def test_show_of_a_missing_period_is_a_clear_error(tmp_path):
-    make(tmp_path, "2026-11")
+    _archived(tmp_path / "output", "2026-11")
     result = run_cli("archive", "show", "2026-01", cwd=tmp_path)
     assert_user_error(result, "periods archived for 'customer-segments': 2026-11")
 
@@ -79,30 +81,58 @@ def snapshot_state(root):
     )
 
 
+def start(folder: Path, *args: str | Path) -> subprocess.Popen[bytes]:
+    """`reportgen run ARGS` as a real process, to be signalled."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "reportgen", "run", *map(str, args)],
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def wait_for(condition: Callable[[], bool], process: subprocess.Popen[bytes]) -> bool:
+    """Poll `condition` every millisecond: True once it holds, False if `process` ended
+    first."""
+    deadline = time.monotonic() + 300
+    while not condition():
+        if process.poll() is not None:
+            return False
+        assert time.monotonic() < deadline, "the run never got there"
+        time.sleep(0.001)
+    return True
+
+
+def working(folder: Path, process: subprocess.Popen[bytes]) -> Callable[[], bool]:
+    """The run has begun its stages: it holds the report's lock, whose file names its pid
+    (the lock is taken once the command has started and checked its arguments)."""
+    lock = folder / "output" / "customer-segments" / ".lock"
+    return lambda: lock.is_file() and lock.read_text().startswith(f"pid {process.pid}\n")
+
+
 def test_a_run_killed_at_any_moment_leaves_the_archive_as_it_was(tmp_path):
-    earlier = make(tmp_path, "2026-10")
+    # A first run, watched: how long its stages take once it holds the report's lock.
+    first = start(tmp_path, "--period", "2026-10", "--quiet", "--k", "3")
+    assert wait_for(working(tmp_path, first), first)
+    began = time.monotonic()
+    assert first.wait(timeout=300) == 0
+    work = time.monotonic() - began
+    earlier = tmp_path / "output" / "customer-segments" / "2026-10"
     before = snapshot_state(tmp_path / "output")
     mid_run = 0
-    for delay in (0.5, 1.5, 2.5, 3.5, 5.0):
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "reportgen",
-                "run",
-                "--period",
-                "2026-10",
-                "--force",
-                "--quiet",
-                "--k",
-                "4",
-            ],
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        time.sleep(delay)
-        process.send_signal(signal.SIGKILL)
+    # Killed as its stages begin, a quarter and half way through them, and the moment its
+    # temporary folder appears (writing the snapshot): the first three land mid-run unless
+    # the machine got twice as fast since the first run, the last one just before or
+    # just after the atomic rename.
+    for moment in (0.0, 0.25, 0.5, "writing"):
+        reports = tmp_path / "output" / "customer-segments"
+        stale = set(reports.glob(".tmp-*"))  # left by an earlier kill, removed by this run
+        process = start(tmp_path, "--period", "2026-10", "--force", "--quiet", "--k", "4")
+        if moment == "writing":
+            wait_for(lambda: bool(set(reports.glob(".tmp-*")) - stale), process)  # noqa: B023
+        elif wait_for(working(tmp_path, process), process):
+            time.sleep(moment * work)
+        process.kill()
         process.wait()
         left = snapshot_state(tmp_path / "output")
         leftovers = [name for name, _ in left if "/.tmp-" in f"/{name}" or "/.old-" in f"/{name}"]
@@ -112,14 +142,14 @@ def test_a_run_killed_at_any_moment_leaves_the_archive_as_it_was(tmp_path):
         if complete == before:  # the earlier snapshot, byte for byte
             mid_run += process.returncode == -signal.SIGKILL
         else:  # the kill came after the atomic rename (or never): the new one must be whole
-            assert run_cli("archive", "verify", cwd=tmp_path).returncode == 0, delay
+            assert run_cli("archive", "verify", cwd=tmp_path).returncode == 0, moment
             assert {name.rsplit("/", 1)[-1] for name, _ in complete} >= {
                 "manifest.json",
                 "report.pdf",
                 "assignments.csv",
             }
             before = complete
-    assert mid_run >= 3  # most kills landed mid-run, or this test proved little
+    assert mid_run >= 3  # the kills landed mid-run, or this test proved little
     assert run_cli("archive", "verify", cwd=tmp_path).returncode == 0
     # The next run cleans what the killed ones left behind.
     make(tmp_path, "2026-11")
@@ -128,33 +158,42 @@ def test_a_run_killed_at_any_moment_leaves_the_archive_as_it_was(tmp_path):
     assert (earlier / "manifest.json").is_file()
 
 
+@pytest.fixture(scope="module")
+def big(tmp_path_factory) -> Path:
+    """150,000 customers: they keep a run busy well past the moment of an interrupt."""
+    folder = tmp_path_factory.mktemp("big")
+    made = run_cli("sample", "--rows", "150000", "--out", "big.csv", cwd=folder)
+    assert made.returncode == 0, made.stderr
+    return folder / "big.csv"
+
+
 @pytest.mark.parametrize(
     ("delay", "signum"),
     [  # starting, importing, working; a scheduler's SIGTERM while importing and working
         (0.1, signal.SIGINT),
         (0.3, signal.SIGINT),
         (1.0, signal.SIGINT),
-        (3.0, signal.SIGINT),
+        ("working", signal.SIGINT),
         (0.3, signal.SIGTERM),
-        (3.0, signal.SIGTERM),
+        ("working", signal.SIGTERM),
     ],
 )
-def test_interrupt_with_ctrl_c_or_sigterm_writes_nothing(tmp_path, delay, signum):
-    # 150,000 customers keep the run busy well past the moment of the interrupt.
-    made = run_cli("sample", "--rows", "150000", "--out", "big.csv", cwd=tmp_path)
-    assert made.returncode == 0, made.stderr
+def test_interrupt_with_ctrl_c_or_sigterm_writes_nothing(tmp_path, big, delay, signum):
     process = subprocess.Popen(
-        [sys.executable, "-m", "reportgen", "run", "--period", "2026-10", "--data", "big.csv"],
+        [sys.executable, "-m", "reportgen", "run", "--period", "2026-10", "--data", big],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(delay)
+    if delay == "working":  # its stages have begun: the run holds the report's lock
+        assert wait_for(working(tmp_path, process), process)
+    else:
+        time.sleep(delay)
     process.send_signal(signum)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 128 + signum, stderr
-    assert stderr.strip().splitlines() == ["reportgen: interrupted; nothing was written"]
+    assert stderr.strip().splitlines() == [interrupt.MESSAGE]
     assert not (tmp_path / "output").exists()
 
 

@@ -1,7 +1,7 @@
 """The HTML report in a real browser: every chart decodes and nothing is fetched."""
 
-from tests.conftest import run_cli
 from tests.e2e.browser import needs_chromium, probe
+from tests.helpers import run_cli
 
 IMAGES_AND_FETCHES = """{
   images: [...document.images].map(i => [i.alt.length, i.naturalWidth]),

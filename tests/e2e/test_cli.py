@@ -1,4 +1,5 @@
-"""The CLI as a user runs it: real processes, real files, exit codes and messages."""
+"""The CLI as a user runs it: real files, exit codes and messages (in-process runs, and
+a real process where a terminal is the point)."""
 
 import json
 import re
@@ -8,7 +9,7 @@ import pandas as pd
 import pytest
 
 from reportgen.resources import sample_data_path
-from tests.conftest import REAL_DATA, assert_user_error, needs_real_data, run_cli
+from tests.helpers import REAL_DATA, assert_user_error, needs_real_data, run_cli, run_process
 
 PERIOD = "2026-11"
 STAGES = (
@@ -256,7 +257,7 @@ def test_progress_is_shown_on_a_terminal_only(tmp_path):
     shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", b"".join(chunks).decode(errors="replace"))
     for stage in STAGES:
         assert f"✓ {stage}" in shown, shown
-    piped = run_cli("run", "--period", "2026-10", cwd=tmp_path)  # stderr is a pipe here
+    piped = run_process("run", "--period", "2026-10", cwd=tmp_path)  # stderr: a pipe
     assert "✓" not in piped.stderr and "Columns matched by name" in piped.stderr
 
 

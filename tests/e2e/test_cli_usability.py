@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from reportgen import interrupt
 from reportgen.resources import sample_data_path
-from tests.conftest import REAL_DATA, assert_user_error, needs_real_data, run_cli
+from tests.helpers import REAL_DATA, assert_user_error, needs_real_data, run_cli
 
 PERIOD = "2026-11"
 CONSOLE_SCRIPT = Path(sys.executable).parent / "reportgen"
@@ -236,7 +237,7 @@ def test_ctrl_c_at_any_moment_of_start_up_is_one_line_and_130(tmp_path, command)
         process.send_signal(signal.SIGINT)
         stdout, stderr = process.communicate(timeout=60)
         outcomes[delay] = (process.returncode, stdout, stderr, sorted(folder.iterdir()))
-    interrupted = (130, "", "reportgen: interrupted; nothing was written\n", [])
+    interrupted = (130, "", interrupt.MESSAGE + "\n", [])
     assert {d: o for d, o in outcomes.items() if o != interrupted} == {}
 
 

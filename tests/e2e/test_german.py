@@ -16,7 +16,7 @@ from pypdf import PdfReader
 
 from reportgen.resources import sample_data_path, templates_dir
 from reportgen.wording import extract_messages
-from tests.conftest import run_cli, words_off_the_page
+from tests.helpers import run_cli, words_off_the_page
 
 PERIOD = "2026-11"
 

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from pypdf import PdfReader
 
-from tests.conftest import assert_user_error, run_cli
+from tests.helpers import assert_user_error, run_cli
 
 # Three behaviours far apart, so every customer's segment is unambiguous.
 GROUPS = {  # spend, items, days since last purchase

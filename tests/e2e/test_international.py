@@ -15,7 +15,7 @@ import pandas as pd
 from pypdf import PdfReader
 
 from reportgen import sample
-from tests.conftest import assert_user_error, run_cli
+from tests.helpers import assert_user_error, run_cli
 
 PERIOD = "2026-11"
 GERMAN = {

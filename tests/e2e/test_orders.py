@@ -7,7 +7,7 @@ import json
 import pyarrow.parquet as pq
 from pypdf import PdfReader
 
-from tests.conftest import run_cli
+from tests.helpers import run_cli
 
 RFM = {
     "Champions",

@@ -4,7 +4,7 @@ import subprocess
 import sys
 import zipfile
 
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 
 def test_wheel_ships_templates_and_sample_and_runs_from_an_empty_folder(tmp_path):

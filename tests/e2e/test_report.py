@@ -15,7 +15,7 @@ from pypdf import PdfReader
 
 from reportgen.formatting import Formatter
 from reportgen.resources import sample_data_path
-from tests.conftest import REAL_DATA, assert_user_error, needs_real_data, run_cli
+from tests.helpers import REAL_DATA, assert_user_error, needs_real_data, run_cli
 
 PERIOD = "2026-11"
 FMT = Formatter()

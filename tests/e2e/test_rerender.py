@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
+
+import pytest
 
 from reportgen.resources import sample_data_path
-from tests.conftest import assert_user_error, run_cli
 from tests.e2e.test_report import PERIOD, Snapshot, check_figures_match
+from tests.helpers import assert_user_error, run_cli
 
 CUSTOM = (
     '{% extends "default/report.html.j2" %}'
@@ -16,16 +19,30 @@ CUSTOM = (
 )
 
 
-def test_rerender_rebuilds_the_report_without_the_data(tmp_path):
-    data = tmp_path / "customers.csv"
+@pytest.fixture(scope="module")
+def archived(tmp_path_factory) -> Path:
+    """The output folder of one run whose input is gone since: only the snapshot remains.
+    Each test works on a copy of it (see `project`)."""
+    folder = tmp_path_factory.mktemp("archived")
+    data = folder / "customers.csv"
     shutil.copy(sample_data_path(), data)
-    result = run_cli("run", "--data", data, "--period", PERIOD, "--quiet", cwd=tmp_path)
+    result = run_cli("run", "--data", data, "--period", PERIOD, "--quiet", cwd=folder)
     assert result.returncode == 0, result.stderr
-    folder = tmp_path / result.stdout.strip()
-    before = Snapshot(folder)
-    data.unlink()  # the input is gone: only the snapshot remains
+    data.unlink()
+    return folder / "output"
 
-    again = run_cli("rerender", PERIOD, cwd=tmp_path)
+
+@pytest.fixture
+def project(tmp_path, archived) -> Path:
+    shutil.copytree(archived, tmp_path / "output")
+    return tmp_path
+
+
+def test_rerender_rebuilds_the_report_without_the_data(project):
+    folder = project / "output" / "customer-segments" / PERIOD
+    before = Snapshot(folder)
+
+    again = run_cli("rerender", PERIOD, cwd=project)
     assert again.returncode == 0, again.stderr
     after = Snapshot(folder)
     # Same templates: the same HTML byte for byte, the same PDF text, the same wording.
@@ -35,13 +52,13 @@ def test_rerender_rebuilds_the_report_without_the_data(tmp_path):
     assert after.manifest["templates"] == before.manifest["templates"]
     assert after.manifest["rerendered"]["report_config"]["title"] == "Customer segments"
     assert after.manifest["input"] == before.manifest["input"]
-    assert run_cli("archive", "verify", cwd=tmp_path).returncode == 0
+    assert run_cli("archive", "verify", cwd=project).returncode == 0
 
     # A template change reaches the archived period; the figures stay the computed ones.
-    (tmp_path / "mine").mkdir()
-    (tmp_path / "mine" / "report.html.j2").write_text(CUSTOM)
-    (tmp_path / "reportgen.toml").write_text('[report]\ntemplates = "mine"\n')
-    assert run_cli("rerender", PERIOD, cwd=tmp_path).returncode == 0
+    (project / "mine").mkdir()
+    (project / "mine" / "report.html.j2").write_text(CUSTOM)
+    (project / "reportgen.toml").write_text('[report]\ntemplates = "mine"\n')
+    assert run_cli("rerender", PERIOD, cwd=project).returncode == 0
     changed = Snapshot(folder)
     assert "Reviewed by the pricing team." in changed.text
     assert "Reviewed by the pricing team." not in before.text
@@ -50,17 +67,16 @@ def test_rerender_rebuilds_the_report_without_the_data(tmp_path):
     templates = changed.manifest["templates"]
     assert templates["sha256"] != before.manifest["templates"]["sha256"]
     assert "custom/report.html.j2" in templates["files"]
-    assert run_cli("archive", "verify", cwd=tmp_path).returncode == 0
+    assert run_cli("archive", "verify", cwd=project).returncode == 0
 
 
-def test_rerender_refuses_what_it_cannot_rebuild_faithfully(tmp_path):
-    assert run_cli("run", "--period", PERIOD, "--quiet", cwd=tmp_path).returncode == 0
-    folder = tmp_path / "output" / "customer-segments" / PERIOD
-    missing = run_cli("rerender", "2026-01", cwd=tmp_path)
+def test_rerender_refuses_what_it_cannot_rebuild_faithfully(project):
+    folder = project / "output" / "customer-segments" / PERIOD
+    missing = run_cli("rerender", "2026-01", cwd=project)
     assert_user_error(missing, f"periods archived for 'customer-segments': {PERIOD}")
 
     (folder / "notes.txt").write_text("kept by hand")  # rewriting would drop it
-    added = run_cli("rerender", PERIOD, cwd=tmp_path)
+    added = run_cli("rerender", PERIOD, cwd=project)
     assert_user_error(added, "notes.txt changed, missing or added")
     assert (folder / "notes.txt").read_text() == "kept by hand"
     (folder / "notes.txt").unlink()
@@ -68,5 +84,5 @@ def test_rerender_refuses_what_it_cannot_rebuild_faithfully(tmp_path):
     record = json.loads((folder / "brief.json").read_text())
     record["findings"]["profiles"]["customers"] = 1  # tampered: verification catches it
     (folder / "brief.json").write_text(json.dumps(record))
-    tampered = run_cli("rerender", PERIOD, cwd=tmp_path)
+    tampered = run_cli("rerender", PERIOD, cwd=project)
     assert_user_error(tampered, "brief.json changed")

@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.conftest import assert_user_error, run_cli
+from tests.helpers import assert_user_error, run_cli
 
 PERIOD = "2026-11"
 SLUG = "customer-segments"
@@ -477,9 +477,12 @@ def test_stopped_before_the_server_greets_leaves_no_record_and_sends_later(proje
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(3)  # imported, connected, waiting for the greeting (timeout 5 s)
+    silent.settimeout(60)
+    connection, _ = silent.accept()  # imported, connected, waiting for the greeting
+    time.sleep(0.2)  # well inside its 5 s timeout
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=30)
+    connection.close()
     silent.close()
     assert process.returncode == 143, stderr
     assert log(project) == []  # no "pending": the message never left

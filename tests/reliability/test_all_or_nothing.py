@@ -17,8 +17,8 @@ import pytest
 from reportgen import archive
 from reportgen.config import parse
 from reportgen.errors import ConfigError, SnapshotError
-from tests.conftest import MANIFEST
-from tests.reliability.conftest import run_in_process, sample_table
+from tests.helpers import MANIFEST
+from tests.reliability.helpers import run_in_process, sample_table
 
 
 def tree(folder: Path) -> dict[str, str]:

@@ -23,8 +23,8 @@ from reportgen.config import parse
 from reportgen.errors import ReportgenError
 from reportgen.pipeline import analyse
 from reportgen.resources import templates_dir
-from tests.conftest import assert_user_error, run_cli
-from tests.reliability.conftest import sample_table
+from tests.helpers import assert_user_error, run_cli
+from tests.reliability.helpers import sample_table
 
 BASE = sample_table(60)
 
@@ -272,7 +272,10 @@ def test_a_pipe_or_device_as_data_is_refused_at_once(tmp_path, kind, table_kind)
     [
         ("report", "{{ range(10**9) | list | length }}", "OverflowError"),
         ("report", "{{ 1 / 0 }}", "ZeroDivisionError"),
+        ("report", "{{ 1 | dictsort }}", "AttributeError"),  # Jinja's filter, wrong value
+        ("report", "{{ 1 | figures }}", "AttributeError"),  # reportgen's own filter
         ("persona", "{{ range(10**9) | list | length }}", "OverflowError"),
+        ("persona", "{{ 1 | dictsort }}", "AttributeError"),
     ],
 )
 def test_whatever_a_users_template_raises_is_one_line(tmp_path, where, payload, error):

@@ -28,8 +28,8 @@ from reportgen.archive import find
 from reportgen.config import parse
 from reportgen.findings import load_findings
 from reportgen.formatting import TEXT_WIDTH, clip
-from tests.conftest import pdf_words, words_off_the_page
-from tests.reliability.conftest import PERIOD, run_in_process, sample_table
+from tests.helpers import pdf_words, words_off_the_page
+from tests.reliability.helpers import PERIOD, run_in_process, sample_table
 
 LONG_VALUE = "Sankt-" + "Ö" * 1494 + "x" * 1500
 """3,000 characters and no space to break the line at: the worst case for a table."""

@@ -38,8 +38,8 @@ from reportgen.orders import read_orders
 from reportgen.resources import templates_dir
 from reportgen.spreadsheet import restore
 from reportgen.validate import validate
-from tests.conftest import assert_user_error, run_cli
-from tests.reliability.conftest import GENERATED, PERIOD, sample_table
+from tests.helpers import assert_user_error, run_cli
+from tests.reliability.helpers import GENERATED, PERIOD, sample_table
 
 # Each with what a snapshot stores for it as a customer id (line breaks and tabs are a
 # counted fix: one space; ends trimmed) and the cell the CSV export holds for that
@@ -126,7 +126,10 @@ def archived(tmp_path_factory) -> tuple[Path, pipeline.RunResult, dict[str, str]
     table.to_csv(folder / "data.csv", index=False, lineterminator="\r\n")
     config = load(configure(folder))
     result = pipeline.run(
-        folder / "data.csv", config, folder / "output", PERIOD, force=True, generated=GENERATED
+        folder / "data.csv",
+        config,
+        pipeline.Destination(folder / "output", PERIOD, force=True),
+        generated=GENERATED,
     )
     return folder, result, named
 

@@ -19,8 +19,8 @@ from pypdf import PdfReader
 from reportgen.config import parse
 from reportgen.formatting import Formatter
 from reportgen.resources import templates_dir
-from tests.conftest import clean
-from tests.reliability.conftest import run_in_process, sample_table
+from tests.helpers import clean
+from tests.reliability.helpers import run_in_process, sample_table
 
 # Every C0 and C1 control but the line feed, every bidirectional formatting character
 # and mark, and the Unicode line and paragraph separators.

@@ -10,12 +10,12 @@ import pytest
 from packaging.version import Version
 from pypdf import PdfReader
 
-from reportgen import render
+from reportgen import render, templating
 from reportgen.config import parse
 from reportgen.formatting import Formatter
 from reportgen.resources import templates_dir
 from reportgen.spreadsheet import restore
-from tests.reliability.conftest import run_in_process, sample_table
+from tests.reliability.helpers import run_in_process, sample_table
 from tests.test_dependencies import lower_bounds
 
 HOSTILE_TEXT = [
@@ -41,7 +41,7 @@ class _Tags(HTMLParser):
 
 
 def test_the_template_environment_escapes_html_and_only_text_templates_are_raw():
-    env = render.environment(parse({}), Formatter())
+    env = templating.environment(parse({}), Formatter())
     assert env.autoescape("report.html.j2") and env.autoescape("email.html.j2")
     assert env.autoescape("my-own.j2") and env.autoescape(None)  # unknown: escaped
     assert not env.autoescape("email.txt.j2")

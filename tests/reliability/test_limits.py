@@ -22,13 +22,13 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from reportgen import config, fsutil, render, resources, yamlfile
+from reportgen import config, fsutil, render, resources, templating, yamlfile
 from reportgen.charts import _Wording
 from reportgen.errors import ConfigError, InputError
 from reportgen.formatting import Formatter
 from reportgen.ingest import read_table
 from reportgen.personas import load_library
-from tests.conftest import REPO, assert_user_error, run_cli, unreadable
+from tests.helpers import REPO, assert_user_error, run_cli, unreadable
 
 _MEASURE = """
 import json, resource, sys, time
@@ -393,4 +393,4 @@ def test_a_template_that_is_not_a_regular_file_is_refused_not_passed_over(tmp_pa
     unreadable(folder / "report.html.j2", kind)
     settings = config.parse({"report": {"templates": str(folder)}})
     with pytest.raises(ConfigError, match=r"report\.html\.j2 is not a regular file"):
-        render.environment(settings, Formatter())
+        templating.environment(settings, Formatter())

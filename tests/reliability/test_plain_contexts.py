@@ -18,7 +18,7 @@ from reportgen import deliver, pipeline
 from reportgen.config import parse
 from reportgen.errors import ConfigError
 from reportgen.plain import is_plain, plain
-from tests.reliability.conftest import GENERATED, PERIOD, run_in_process, sample_table
+from tests.reliability.helpers import GENERATED, PERIOD, run_in_process, sample_table
 
 EMAIL = {
     "from": "reports@example.com",
@@ -99,6 +99,9 @@ def test_a_custom_report_template_cannot_reach_the_file_system(tmp_path, payload
     table.to_csv(tmp_path / "data.csv", index=False)
     with pytest.raises(ConfigError, match="report template"):
         pipeline.run(
-            tmp_path / "data.csv", config, tmp_path / "output", PERIOD, generated=GENERATED
+            tmp_path / "data.csv",
+            config,
+            pipeline.Destination(tmp_path / "output", PERIOD),
+            generated=GENERATED,
         )
     assert not (tmp_path / "x").exists() and not (tmp_path / "output" / "brief").exists()

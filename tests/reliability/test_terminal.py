@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reportgen import cli, terminal
-from tests.conftest import assert_user_error, run_cli
+from tests.helpers import assert_user_error, run_cli
 
 PERIOD = date.today().strftime("%Y-%m")
 HOSTILE = [

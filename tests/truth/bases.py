@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from reportgen.resources import sample_data_path
-from reportgen.sample_orders import generate_orders
+from reportgen.sample import generate_orders
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from reportgen.personas import assign_personas, load_library
 from reportgen.pipeline import analyse
 from reportgen.profile import highlights
 from reportgen.resources import templates_dir
-from tests.conftest import REAL_DATA, needs_real_data
+from tests.helpers import REAL_DATA, needs_real_data
 from tests.truth.bases import GENERATORS, Base
 
 LIBRARY = load_library(templates_dir() / "personas.yaml", Formatter())

@@ -26,5 +26,8 @@ def run_in_process(
     path = folder / name
     table.to_csv(path, index=False)
     return pipeline.run(
-        path, config or parse({}), folder / "output", PERIOD, force=True, generated=GENERATED
+        path,
+        config or parse({}),
+        pipeline.Destination(folder / "output", PERIOD, force=True),
+        generated=GENERATED,
     )

@@ -3,6 +3,7 @@
 from datetime import date
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -264,3 +265,54 @@ def test_two_columns_of_one_name_in_a_log_are_refused(tmp_path, suffix):
         pq.write_table(pa.table([["A"], ["2026-10-01"], ["10"], ["INV-9"]], names=columns), path)
     with pytest.raises(InputError, match=r"columns 'CustomerID' and 'CustomerID' have the same"):
         read_orders(path, OrderSettings(), DataSettings(), today=TODAY)
+
+
+def _shuffled_logs(tmp_path, rows: int = 20_000) -> list:
+    """One log of many small amounts whose float sum depends on the order of addition,
+    written in three line orders."""
+    rng = np.random.default_rng(7)
+    log = pd.DataFrame(
+        {
+            "InvoiceNo": [f"O{i // 3}" for i in range(rows)],
+            "CustomerID": [f"C{i // 30}" for i in range(rows)],
+            "InvoiceDate": [f"2026-{1 + (i // 3) % 10:02d}-{1 + i % 28:02d}" for i in range(rows)],
+            "Quantity": rng.integers(1, 5, rows),
+            "UnitPrice": rng.uniform(0.01, 99.99, rows).round(2) + 0.1,
+        }
+    )
+    paths = []
+    for seed in (0, 1, 2):
+        path = tmp_path / f"log{seed}.csv"
+        shuffled = log if seed == 0 else log.sample(frac=1, random_state=seed)
+        shuffled.to_csv(path, index=False)
+        paths.append(path)
+    return paths
+
+
+def test_the_order_of_a_logs_lines_never_changes_a_figure_by_one_bit(tmp_path):
+    """Promise 4 for order logs: sums of floats depend on the order they are added in, and
+    DuckDB adds in whatever order its threads meet the lines; reportgen adds each sum in
+    the order of its values, so a reordered log (or another number of cores) gives the
+    same bits, not figures that differ in their last digit."""
+    frames = [
+        read_orders(path, OrderSettings(), DataSettings(), today=TODAY).dataset.frame
+        for path in _shuffled_logs(tmp_path)
+    ]
+    for frame in frames[1:]:
+        pd.testing.assert_frame_equal(frame, frames[0], check_exact=True)
+
+
+@pytest.mark.parametrize("sentinel", ["1e300", "inf", "-inf", "nan", "1e16"])
+def test_an_amount_beyond_any_real_one_is_an_unreadable_line_not_an_infinite_spend(
+    tmp_path, sentinel
+):
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "InvoiceNo,CustomerID,InvoiceDate,Amount\n"
+        "O1,A,2026-10-01,10.5\nO2,A,2026-10-02,20\nO3,B,2026-10-03,5\n"
+        f"O4,B,2026-10-04,{sentinel}\n"
+    )
+    log = read_orders(path, OrderSettings(), DataSettings(), today=TODAY)
+    spend = log.dataset.frame.set_index("customer_id")["spend"]
+    assert spend.to_dict() == {"A": 30.5, "B": 5.0}
+    assert [(fix.code, fix.count) for fix in log.fixes] == [("unreadable", 1)]

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 
@@ -37,7 +37,6 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import text_to_path
 from matplotlib.transforms import offset_copy
-from matplotlib.typing import RcKeyType
 
 from reportgen import yamlfile
 from reportgen.errors import ConfigError
@@ -51,6 +50,9 @@ from reportgen.roles import ROLE_BY_NAME, ROLES
 from reportgen.segment import SegmentationSummary
 from reportgen.templating import render_user, sandbox
 from reportgen.wording import ENGLISH, Wording
+
+if TYPE_CHECKING:  # matplotlib 3.10.0, the oldest supported, does not have it
+    from matplotlib.typing import RcKeyType
 
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000")
 MIX_ROLES = ("tier", "satisfaction")

@@ -637,13 +637,20 @@ def _load_lines(
     identical line once unless [orders] duplicates = "keep"; the lines read, and the
     unique ones."""
     base = f"(SELECT DISTINCT * FROM {log.reader})" if settings.duplicates == "drop" else log.reader
-    con.execute(f"CREATE TEMP TABLE lines AS SELECT {values} FROM {base}")
     # A figure beyond ±MAX_MAGNITUDE (a sentinel such as 1e308, infinity, NaN) is an
     # unreadable one, as in a customer table: its line's amount is missing (counted and
     # dropped with the other unreadable amounts), never a sum of inf or NaN.
-    limit = f"{MAX_MAGNITUDE:.0f}"
-    con.execute(f"UPDATE lines SET quantity = NULL WHERE NOT ABS(quantity) <= {limit}")
-    con.execute(f"UPDATE lines SET amount = NULL WHERE NOT ABS(amount) <= {limit}")
+    limit = f"CAST({MAX_MAGNITUDE!r} AS DOUBLE)"
+    con.execute(
+        f"""
+        CREATE TEMP TABLE lines AS
+        SELECT customer_id, day, order_id,
+            CASE WHEN ABS(amount) <= {limit} THEN amount END AS amount,
+            CASE WHEN ABS(quantity) <= {limit} THEN quantity END AS quantity,
+            is_return
+        FROM (SELECT {values} FROM {base})
+        """
+    )
     lines = _count(con, f"SELECT COUNT(*) FROM {log.reader}")
     if lines == 0:
         raise DataError(f"{log.source}: the order log has a header but no lines")

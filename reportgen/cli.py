@@ -66,11 +66,8 @@ class _Console(Console):
     def __init__(self, stderr: bool) -> None:
         super().__init__(stderr=stderr, highlight=False, soft_wrap=True, markup=False, emoji=False)
 
-    def print(self, *objects: object, **options: object) -> None:
-        super().print(
-            *(terminal.safe(o) if isinstance(o, str) else o for o in objects),
-            **options,  # type: ignore[arg-type]
-        )
+    def print(self, *objects: object, **options: Any) -> None:
+        super().print(*(terminal.safe(o) if isinstance(o, str) else o for o in objects), **options)
 
     def error(self, message: object) -> None:
         """The one line every failure prints: `reportgen: error: ...`."""
@@ -109,7 +106,7 @@ class _Parser(argparse.ArgumentParser):
             f"reportgen: error: {terminal.one_line(message)} (see: {self.prog} --help)\n",
         )
 
-    def parse_known_args(  # type: ignore[override]
+    def parse_known_args(  # type: ignore[override]  # typeshed's overloads, one behaviour
         self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
     ) -> tuple[argparse.Namespace, list[str]]:
         """Every argument, or a usage error from the (sub)command that met the unknown

@@ -193,6 +193,7 @@ def _translate(env: jinja2.Environment, words: Wording) -> None:
     `_()`, `{% trans %}` (trimmed, as extracted), a `level` filter for profile levels, a
     `phrases` filter for sentences stored as message ids (a segmentation's reason), and
     a `clip` that shows the "Other (N values)" bucket in the reader's language."""
+    # The i18n extension adds install_gettext_translations to the environment at run time.
     env.install_gettext_translations(words.translations, newstyle=True)  # type: ignore[attr-defined]
     env.policies["ext.i18n.trimmed"] = True
     clip = env.filters["clip"]

@@ -61,18 +61,14 @@ def setting(default: T, check: Check, doc: str, **more: Any) -> T:
     return result
 
 
-def declared(cls: type) -> dict[str, tuple[str, Key]]:
-    """A settings class's TOML keys, in order: key -> (field name, declaration)."""
-    return {
-        (spec.toml or each.name): (each.name, spec)
-        for each in fields(cls)
-        if (spec := key_of(each)) is not None
-    }
-
-
-def key_of(each: Field[Any]) -> Key | None:
-    spec = each.metadata.get("key")
-    return spec if isinstance(spec, Key) else None
+def declared(cls: type) -> dict[str, tuple[Field[Any], Key]]:
+    """A settings class's TOML keys, in order: key -> (its field, its declaration)."""
+    found = {}
+    for each in fields(cls):
+        spec = each.metadata.get("key")
+        if isinstance(spec, Key):
+            found[spec.toml or each.name] = (each, spec)
+    return found
 
 
 @dataclass(frozen=True)
@@ -516,8 +512,8 @@ def _table(name: str, raw: Any) -> dict[str, Any]:
         if key not in keys:
             allowed = ", ".join([*keys, *extra])
             raise fail(where, f"unknown key; allowed keys are {allowed}")
-        field_name, spec = keys[key]
-        values[field_name] = None if spec.auto and value == "auto" else spec.check(where, value)
+        each, spec = keys[key]
+        values[each.name] = None if spec.auto and value == "auto" else spec.check(where, value)
     return values
 
 
@@ -527,9 +523,8 @@ def _relative(settings: S, folder: Path | None) -> S:
         return settings
     moved = {
         each.name: folder / value
-        for each in fields(settings)
-        if (spec := key_of(each)) is not None
-        and spec.relative
+        for each, spec in declared(type(settings)).values()
+        if spec.relative
         and isinstance(value := getattr(settings, each.name), Path)
         and not value.is_absolute()
     }

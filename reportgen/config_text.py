@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
-from reportgen.config import AUDIENCE_KEYS, ORDER_COLUMNS, TABLES, Key, key_of
+from reportgen.config import AUDIENCE_KEYS, ORDER_COLUMNS, TABLES, Key, declared
 from reportgen.terminal import BIDI_CONTROLS
 
 COMMENT_COLUMN = 32
@@ -89,12 +89,8 @@ def settings_lines(
     cls = TABLES[name]
     assert cls is not None
     found = []
-    for each in fields(cls):
-        spec = key_of(each)
-        if spec is None:
-            continue
-        key = spec.toml or each.name
-        value, off = _value(spec, None if each.default is MISSING else each.default)
+    for key, (each, spec) in declared(cls).items():
+        value, off = _value(spec, each.default)
         off = off or commented
         if key in given:
             value, off = given[key], False

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import fields
 
 import pytest
 
 from reportgen import config_text
-from reportgen.config import AUDIENCE_KEYS, ORDER_ROLES, TABLES, Config, declared, key_of, parse
+from reportgen.config import AUDIENCE_KEYS, ORDER_ROLES, TABLES, Config, declared, parse
 from tests.helpers import REPO
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -49,12 +48,9 @@ def test_every_key_is_declared_with_a_check_and_one_line_of_documentation():
     for name, cls in TABLES.items():
         if cls is None:
             continue
-        for each in fields(cls):
-            key = key_of(each)
-            if key is None:
-                continue
-            assert key.doc and "\n" not in key.doc, (name, each.name)
-            assert key.doc in config_text.reference(), (name, each.name)
+        for key, (_, spec) in declared(cls).items():
+            assert spec.doc and "\n" not in spec.doc, (name, key)
+            assert spec.doc in config_text.reference(), (name, key)
 
 
 @pytest.mark.parametrize("block", _BLOCK.findall(README), ids=lambda b: b.split("\n")[0])

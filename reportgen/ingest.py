@@ -39,7 +39,8 @@ class Dataset:
     """A table as read, plus the facts about its source that the manifest records."""
 
     frame: pd.DataFrame
-    path: Path
+    path: Path | str
+    """A local path, or (read by Spark) a URI or a catalog table's name."""
     sha256: str
     format: str
     encoding: str | None = None

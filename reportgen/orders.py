@@ -32,6 +32,7 @@ import pyarrow as pa
 
 from reportgen import column_names, numbers
 from reportgen.config import ORDER_ROLES, DataSettings, OrderSettings
+from reportgen.engines import LOG, DuckDBEngine
 from reportgen.errors import ConfigError, DataError, InputError
 from reportgen.ingest import (
     CSV_SUFFIXES,
@@ -47,6 +48,8 @@ from reportgen.wording import N_
 
 if TYPE_CHECKING:
     import duckdb
+
+    from reportgen.engines import SqlEngine
 
 CUSTOMER_ROLES = (
     "customer_id",
@@ -296,9 +299,7 @@ def _quartiles(days: list[tuple[date, int]]) -> tuple[date, date]:
     return found[0], found[1]
 
 
-def _date_bounds(
-    con: duckdb.DuckDBPyConnection, limit: date, settings: OrderSettings
-) -> tuple[date, date]:
+def _date_bounds(engine: SqlEngine, limit: date, settings: OrderSettings) -> tuple[date, date]:
     """The earliest and latest day an order line may have.
 
     Far before or after the bulk of the log (its quartile days) a line is a stray: a
@@ -308,13 +309,13 @@ def _date_bounds(
     """
     # Lines per day (a few thousand days, however many lines) give exact quartiles
     # without sorting the lines themselves.
-    days = con.execute(
+    days = engine.rows(
         f"""
         SELECT day, COUNT(*) FROM lines WHERE customer_id IS NOT NULL
         AND day <= {_day(limit)} AND day NOT IN ({_PLACEHOLDER_SQL})
         GROUP BY day ORDER BY day
         """
-    ).fetchall()
+    )
     earliest = date(1, 1, 2)
     if not days:
         return settings.min_date or earliest, limit
@@ -337,9 +338,8 @@ _NUMBER_ROLES = ("amount", "quantity", "unit_price")
 class _Log:
     """The order log as the SQL reads it."""
 
-    source: Path
-    reader: str
-    """The SQL that reads its files (_reader)."""
+    source: str
+    """The log's path or URI, as messages name it."""
     delimiter: str | None
     """The delimiter the CSV files share, if they share one."""
     types: Mapping[str, str]
@@ -348,21 +348,20 @@ class _Log:
     """Order-log role -> column."""
 
 
-def _row(con: duckdb.DuckDBPyConnection, query: str) -> tuple[Any, ...]:
+def _row(engine: SqlEngine, query: str) -> tuple[Any, ...]:
     """The one row of an aggregate query without GROUP BY (it always has one)."""
-    row = con.execute(query).fetchone()
-    assert row is not None, query
+    (row,) = engine.rows(query)
     return row
 
 
-def _count(con: duckdb.DuckDBPyConnection, query: str) -> int:
+def _count(engine: SqlEngine, query: str) -> int:
     """The number a COUNT(*) query gives."""
-    count: int = _row(con, query)[0]
+    count: int = _row(engine, query)[0]
     return count
 
 
 def _numbers(
-    con: duckdb.DuckDBPyConnection, log: _Log, settings: numbers.Settings
+    engine: SqlEngine, log: _Log, settings: numbers.Settings
 ) -> tuple[dict[str, str], tuple[numbers.NumberFormat, ...]]:
     """The SQL of each number role's value, and how its text was read.
 
@@ -382,7 +381,7 @@ def _numbers(
             expressions[role] = f"CAST({_quote(column)} AS DOUBLE)"
         else:
             texts.append(role)
-    shapes = _text_shapes(con, log, texts)
+    shapes = _text_shapes(engine, log, texts)
 
     def file_mark() -> str | None:
         marks = {numbers.evidence(column.counts()) for column in shapes.values()} - {None}
@@ -398,13 +397,11 @@ def _numbers(
             raise DataError(f"{log.source}: {exc}") from None
         if column_shapes.separated:
             formats.append(number_format)
-        expressions[role] = _number_lookup(con, role, column, column_shapes, number_format)
+        expressions[role] = _number_lookup(engine, role, column, column_shapes, number_format)
     return expressions, tuple(formats)
 
 
-def _text_shapes(
-    con: duckdb.DuckDBPyConnection, log: _Log, roles: list[str]
-) -> dict[str, numbers.Shapes]:
+def _text_shapes(engine: SqlEngine, log: _Log, roles: list[str]) -> dict[str, numbers.Shapes]:
     """Each text number role's distinct values, all of them in one pass over the log."""
     if not roles:
         return {}
@@ -412,11 +409,11 @@ def _text_shapes(
         f"CAST({_quote(log.roles[role])} AS VARCHAR) AS v{i}" for i, role in enumerate(roles)
     )
     names = [f"v{i}" for i in range(len(roles))]
-    distinct = con.execute(
+    distinct = engine.frame(
         f"SELECT {', '.join(names)}, {', '.join(f'GROUPING({n})' for n in names)} "
-        f"FROM (SELECT {picked} FROM {log.reader}) "
+        f"FROM (SELECT {picked} FROM {LOG}) "
         f"GROUP BY GROUPING SETS ({', '.join(f'({n})' for n in names)})"
-    ).fetchdf()
+    )
     shapes = {}
     for i, role in enumerate(roles):
         values = distinct.iloc[:, i][
@@ -427,7 +424,7 @@ def _text_shapes(
 
 
 def _number_lookup(
-    con: duckdb.DuckDBPyConnection,
+    engine: SqlEngine,
     role: str,
     column: str,
     shapes: numbers.Shapes,
@@ -443,16 +440,15 @@ def _number_lookup(
             "value": pa.array(shapes.parse(numbers.convention_of(number_format)), pa.float64()),
         }
     )
-    con.register(f"{table}_source", values)
-    con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {table}_source")
-    con.unregister(f"{table}_source")
-    return f"(SELECT value FROM {table} WHERE raw = CAST({_quote(column)} AS VARCHAR))"
+    engine.register(table, values)
+    # MAX of the one value: Spark takes a correlated subquery only when it aggregates.
+    return f"(SELECT MAX(value) FROM {table} WHERE raw = CAST({_quote(column)} AS VARCHAR))"
 
 
 def read_orders(
     source: Path, settings: OrderSettings, data: DataSettings, today: date | None = None
 ) -> OrderLog:
-    """Read and check the order log at `source` and aggregate it per customer."""
+    """Read and check the order log at `source` and aggregate it per customer, in DuckDB."""
     import duckdb  # here, not at the top: customer-table runs need not pay its import
 
     files = files_of(source)
@@ -461,38 +457,65 @@ def read_orders(
     reader, delimiter = _reader(source, files, data.max_columns)
     con = duckdb.connect(":memory:")
     try:
-        described = con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()
-        types = {row[0]: str(row[1]) for row in described}
-        log = _Log(
-            source=source,
-            reader=reader,
-            delimiter=delimiter,
-            types=types,
-            roles=_infer(list(types), settings.columns),
-        )
-        number, formats = _numbers(con, log, data.numbers)
-        customers = _aggregate(con, log, number, settings, data.date_format, today)
+        built = aggregate(DuckDBEngine(con, reader), str(source), delimiter, settings, data, today)
     except duckdb.InterruptException:
         raise  # Ctrl-C, not the data
     except duckdb.Error as exc:  # bad bytes, dates or types found late, deep in the log
         raise _engine_error(source, exc) from None
     finally:
         con.close()
-    dataset = Dataset(
-        frame=customers.frame,
-        path=source,
-        sha256=_sha256(files),
-        format="parquet" if parquet else "csv",
-        order_columns=log.roles,
+    return built.order_log(source, _sha256(files), "parquet" if parquet else "csv")
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """What an engine made of an order log: the customer table, the roles of the log's
+    columns, and how its numbers were read."""
+
+    customers: _Customers
+    roles: Mapping[str, str]
+    formats: tuple[numbers.NumberFormat, ...]
+
+    def order_log(self, path: Path | str, sha256: str, file_format: str) -> OrderLog:
+        """The log as the pipeline takes it, with where it was read from."""
+        dataset = Dataset(
+            frame=self.customers.frame,
+            path=path,
+            sha256=sha256,
+            format=file_format,
+            order_columns=self.roles,
+        )
+        return OrderLog(
+            dataset=dataset,
+            lines=self.customers.lines,
+            fixes=self.customers.fixes,
+            as_of=self.customers.as_of,
+            columns=self.roles,
+            number_formats=self.formats,
+        )
+
+
+def aggregate(
+    engine: SqlEngine,
+    source: str,
+    delimiter: str | None,
+    settings: OrderSettings,
+    data: DataSettings,
+    today: date | None = None,
+) -> Aggregate:
+    """Check the log the engine reads as `log` and build its customer table: the one
+    definition of the order-log features, whichever engine runs it. `source` names the
+    log in messages; `delimiter` is the CSV files' (numbers.py may read it)."""
+    types = engine.types()
+    log = _Log(
+        source=source,
+        delimiter=delimiter,
+        types=types,
+        roles=_infer(list(types), settings.columns),
     )
-    return OrderLog(
-        dataset=dataset,
-        lines=customers.lines,
-        fixes=customers.fixes,
-        as_of=customers.as_of,
-        columns=log.roles,
-        number_formats=formats,
-    )
+    number, formats = _numbers(engine, log, data.numbers)
+    customers = _aggregate(engine, log, number, settings, data.date_format, today)
+    return Aggregate(customers, log.roles, formats)
 
 
 @dataclass(frozen=True)
@@ -545,7 +568,7 @@ class _Dropped:
 
 
 def _aggregate(
-    con: duckdb.DuckDBPyConnection,
+    engine: SqlEngine,
     log: _Log,
     number: Mapping[str, str],
     settings: OrderSettings,
@@ -555,15 +578,15 @@ def _aggregate(
     """Count the log's problems and build the customer table from its valid lines
     (`number`: each number role's SQL, from _numbers)."""
     lines, unique = _load_lines(
-        con, log, _line_values(log, number, settings, date_format), settings
+        engine, log, _line_values(log, number, settings, date_format), settings
     )
     limit = today or date.today()
-    days = _Days(limit, *_date_bounds(con, limit, settings))
-    dropped, last_day = _count_lines(con, days)
+    days = _Days(limit, *_date_bounds(engine, limit, settings))
+    dropped, last_day = _count_lines(engine, days)
     as_of = _as_of(log.source, dropped, last_day, days, settings)
     keep_non_positive = settings.invalid_amounts == "keep"
     after_as_of = _count(
-        con,
+        engine,
         f"SELECT COUNT(*) FROM lines WHERE customer_id IS NOT NULL AND day >= {_day(as_of)} "
         f"AND day <= {_day(days.ceiling)}",
     )
@@ -572,13 +595,13 @@ def _aggregate(
         AND day < {_day(as_of)}
         {"" if keep_non_positive else "AND (is_return OR amount > 0)"}
     """
-    _create_customers(con, valid, as_of)
+    _create_customers(engine, valid, as_of)
     returns_only, negative = _row(
-        con,
+        engine,
         "SELECT COUNT(*) FILTER (WHERE frequency = 0), "
         "COUNT(*) FILTER (WHERE frequency > 0 AND spend < 0) FROM customers",
     )
-    frame = _customer_frame(con, "quantity" in log.roles)
+    frame = _customer_frame(engine, "quantity" in log.roles)
     dropped = replace(
         dropped,
         duplicates=lines - unique,
@@ -631,35 +654,35 @@ def _line_values(
 
 
 def _load_lines(
-    con: duckdb.DuckDBPyConnection, log: _Log, values: str, settings: OrderSettings
+    engine: SqlEngine, log: _Log, values: str, settings: OrderSettings
 ) -> tuple[int, int]:
     """Read the log's lines into the table `lines` (`values`: their SELECT list), each
     identical line once unless [orders] duplicates = "keep"; the lines read, and the
     unique ones."""
-    base = f"(SELECT DISTINCT * FROM {log.reader})" if settings.duplicates == "drop" else log.reader
+    base = f"(SELECT DISTINCT * FROM {LOG})" if settings.duplicates == "drop" else LOG
     # A figure beyond ±MAX_MAGNITUDE (a sentinel such as 1e308, infinity, NaN) is an
     # unreadable one, as in a customer table: its line's amount is missing (counted and
     # dropped with the other unreadable amounts), never a sum of inf or NaN.
     limit = f"CAST({MAX_MAGNITUDE!r} AS DOUBLE)"
-    con.execute(
+    engine.materialize(
+        "lines",
         f"""
-        CREATE TEMP TABLE lines AS
         SELECT customer_id, day, order_id,
             CASE WHEN ABS(amount) <= {limit} THEN amount END AS amount,
             CASE WHEN ABS(quantity) <= {limit} THEN quantity END AS quantity,
             is_return
         FROM (SELECT {values} FROM {base})
-        """
+        """,
     )
-    lines = _count(con, f"SELECT COUNT(*) FROM {log.reader}")
+    lines = _count(engine, f"SELECT COUNT(*) FROM {LOG}")
     if lines == 0:
         raise DataError(f"{log.source}: the order log has a header but no lines")
     if settings.duplicates == "keep":
         return lines, lines
-    return lines, _count(con, "SELECT COUNT(*) FROM lines")
+    return lines, _count(engine, "SELECT COUNT(*) FROM lines")
 
 
-def _count_lines(con: duckdb.DuckDBPyConnection, days: _Days) -> tuple[_Dropped, date | None]:
+def _count_lines(engine: SqlEngine, days: _Days) -> tuple[_Dropped, date | None]:
     """The lines each check of ids, dates and amounts drops, and the last day of a line
     with an id and an accepted day (None when no line has both)."""
     has_id = "customer_id IS NOT NULL"
@@ -675,7 +698,7 @@ def _count_lines(con: duckdb.DuckDBPyConnection, days: _Days) -> tuple[_Dropped,
         non_positive,
         last_day,
     ) = _row(
-        con,
+        engine,
         f"""
         SELECT
             COUNT(*) FILTER (WHERE customer_id IS NULL),
@@ -705,7 +728,7 @@ def _count_lines(con: duckdb.DuckDBPyConnection, days: _Days) -> tuple[_Dropped,
 
 
 def _as_of(
-    source: Path, dropped: _Dropped, last_day: date | None, days: _Days, settings: OrderSettings
+    source: str, dropped: _Dropped, last_day: date | None, days: _Days, settings: OrderSettings
 ) -> date:
     """The day recency and tenure are counted to: [orders] as_of, else the day after the
     last accepted line. A DataError when lines after today are an error
@@ -738,7 +761,7 @@ def _sum(expression: str) -> str:
     return f"SUM(CAST({expression} AS DECIMAL(38, {SUM_DECIMALS})))"
 
 
-def _create_customers(con: duckdb.DuckDBPyConnection, valid: str, as_of: date) -> None:
+def _create_customers(engine: SqlEngine, valid: str, as_of: date) -> None:
     """The table `customers`: one row per customer from the lines that are `valid`.
 
     Lines to orders first, then orders to customers: no COUNT(DISTINCT) over lines. An
@@ -748,9 +771,9 @@ def _create_customers(con: duckdb.DuckDBPyConnection, valid: str, as_of: date) -
     differ in their last digit with the number of cores or the order of the log's lines
     (and brief.json with them).
     """
-    con.execute(
+    engine.materialize(
+        "customers",
         f"""
-        CREATE TEMP TABLE customers AS
         WITH orders AS (
             SELECT
                 customer_id,
@@ -775,18 +798,18 @@ def _create_customers(con: duckdb.DuckDBPyConnection, valid: str, as_of: date) -
             COUNT(*) FILTER (WHERE returned) / COUNT(*) AS return_rate
         FROM orders
         GROUP BY customer_id
-        """
+        """,
     )
 
 
-def _customer_frame(con: duckdb.DuckDBPyConnection, has_quantity: bool) -> pd.DataFrame:
+def _customer_frame(engine: SqlEngine, has_quantity: bool) -> pd.DataFrame:
     """The customers who bought and did not return more than they bought, columns named
     by role (items_per_order only when the log has a quantity)."""
     columns = [c for c in CUSTOMER_ROLES if has_quantity or c != "items_per_order"]
-    frame = con.execute(
+    frame = engine.frame(
         f"SELECT {', '.join(columns)} FROM customers WHERE frequency > 0 AND spend >= 0 "
         "ORDER BY customer_id"
-    ).df()
+    )
     frame["customer_id"] = frame["customer_id"].astype("string")
     return frame
 

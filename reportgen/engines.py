@@ -1,0 +1,70 @@
+"""Where an order log's SQL runs: DuckDB on this machine, or Apache Spark (spark.py).
+
+The order log's checks and features are written once, as SQL in DuckDB's dialect
+(orders.py). An engine runs that SQL: DuckDB as written, Spark after SQLGlot has
+transpiled it to Spark SQL. The SQL reads the log from a relation named `log`, which
+each engine sets up from its own reader, and keeps its intermediate tables by name
+(`materialize`), so no copy of the logic exists per engine.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import duckdb
+    import pandas as pd
+    import pyarrow as pa
+
+LOG = "log"
+"""The relation the order log's SQL reads the log's lines from."""
+
+
+class SqlEngine(Protocol):
+    """What orders.py needs of an engine: run a query, keep a result by name."""
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        """The rows of a query whose result is small."""
+        ...
+
+    def frame(self, sql: str) -> pd.DataFrame:
+        """The result of a query as a DataFrame (one row per customer at most)."""
+        ...
+
+    def materialize(self, name: str, sql: str) -> None:
+        """Keep the result of a query as the table `name`, for the queries after it."""
+        ...
+
+    def register(self, name: str, table: pa.Table) -> None:
+        """A small table from the driver (a lookup of parsed numbers) as the table `name`."""
+        ...
+
+    def types(self) -> dict[str, str]:
+        """The log's columns and their types, in DuckDB's names ("VARCHAR", "BIGINT")."""
+        ...
+
+
+class DuckDBEngine:
+    """DuckDB in this process: the SQL as written."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, reader: str) -> None:
+        self._con = con
+        con.execute(f"CREATE TEMP VIEW {LOG} AS SELECT * FROM {reader}")
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        return self._con.execute(sql).fetchall()
+
+    def frame(self, sql: str) -> pd.DataFrame:
+        return self._con.execute(sql).df()
+
+    def materialize(self, name: str, sql: str) -> None:
+        self._con.execute(f"CREATE TEMP TABLE {name} AS {sql}")
+
+    def register(self, name: str, table: pa.Table) -> None:
+        self._con.register(f"{name}_source", table)
+        self._con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {name}_source")
+        self._con.unregister(f"{name}_source")
+
+    def types(self) -> dict[str, str]:
+        described = self._con.execute(f"DESCRIBE SELECT * FROM {LOG}").fetchall()
+        return {row[0]: str(row[1]) for row in described}

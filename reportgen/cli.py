@@ -32,6 +32,7 @@ from reportgen import (
     __version__,
     column_names,
     config,
+    config_checks,
     config_text,
     inputs,
     interrupt,
@@ -194,6 +195,18 @@ def _day(text: str) -> date:
         ) from None
 
 
+def _source(text: str) -> Path | str:
+    """--data: a local path, or a URI for Spark (kept as text, as [data] path is)."""
+    return config_checks.location("--data", text)
+
+
+def _with_engine(cfg: config.Config, engine: str | None) -> config.Config:
+    """The config with --engine, when given, in place of [engine] name."""
+    if engine is None:
+        return cfg
+    return replace(cfg, engine=replace(cfg.engine, name=engine))
+
+
 def _segments(text: str) -> int:
     value = _positive(text)
     if value < 2:
@@ -267,10 +280,11 @@ def _add_run(commands: _Commands) -> None:
     command.set_defaults(handler=_run)
     command.add_argument(
         "--data",
-        type=Path,
+        type=_source,
         help="customer table (CSV, Parquet, .xlsx); default: [data] path, else the bundled sample",
     )
     _add_config(command)
+    _add_engine(command)
     command.add_argument("--k", type=_segments, help="number of segments, instead of choosing it")
     command.add_argument(
         "--as-of",
@@ -308,8 +322,17 @@ def _add_init(commands: _Commands) -> None:
 def _add_validate(commands: _Commands) -> None:
     command = commands.add_parser("validate", help="check the data and print the quality summary")
     command.set_defaults(handler=_validate)
-    command.add_argument("--data", type=Path, help="customer table (default: as for run)")
+    command.add_argument("--data", type=_source, help="customer table (default: as for run)")
     command.add_argument("--config", type=Path, help="config file (default: ./reportgen.toml)")
+    _add_engine(command)
+
+
+def _add_engine(command: _Parser) -> None:
+    command.add_argument(
+        "--engine",
+        choices=("local", "spark"),
+        help="where an order log is aggregated (default: [engine] name, else local)",
+    )
 
 
 def _add_archive(commands: _Commands, snapshot: _Parser) -> None:
@@ -462,7 +485,7 @@ def _describe_run(result: pipeline.RunResult, currency: str, err: _Console) -> N
 
 
 def _run(args: argparse.Namespace, err: _Console) -> int:
-    cfg = config.load(args.config)
+    cfg = _with_engine(config.load(args.config), args.engine)
     if args.as_of:
         cfg = replace(cfg, orders=replace(cfg.orders, as_of=args.as_of))
     path = inputs.data_path(cfg, args.data, sample_data_path())
@@ -578,7 +601,7 @@ def _init(args: argparse.Namespace, err: _Console) -> int:
 
 
 def _validate(args: argparse.Namespace, err: _Console) -> int:
-    cfg = config.load(args.config)
+    cfg = _with_engine(config.load(args.config), args.engine)
     path = inputs.data_path(cfg, args.data, sample_data_path())
     clean = inputs.check(path, cfg)
     _describe_roles(clean.roles, err)

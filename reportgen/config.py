@@ -128,12 +128,18 @@ class ReportSettings:
 
 @dataclass(frozen=True)
 class DataSettings:
-    path: Path | None = setting(
+    path: Path | str | None = setting(
         None,
-        checks.path,
-        "relative to this config file; --data overrides it",
+        checks.location,
+        "relative to this config file; --data overrides it; Spark: any URI (s3a://...)",
         example="exports/customers.csv",
         relative=True,
+    )
+    table: str | None = setting(
+        None,
+        checks.table_name,
+        "Spark: a table of the session's catalog, instead of a path",
+        example="catalog.schema.orders",
     )
     kind: str = setting(
         "customers",
@@ -462,6 +468,31 @@ class EmailSettings:
 
 
 @dataclass(frozen=True)
+class EngineSettings:
+    name: str = setting(
+        "local",
+        checks.choice("local", "spark"),
+        'where an order log is aggregated: "local" (DuckDB) or "spark" (see Spark)',
+    )
+
+
+@dataclass(frozen=True)
+class SparkSettings:
+    """The Spark session of `[engine] name = "spark"` (spark.py)."""
+
+    master: str = setting("local[*]", checks.string, "the cluster manager; unused with remote")
+    remote: str | None = setting(
+        None,
+        checks.spark_remote,
+        "Spark Connect: the address of a Connect server",
+        example="sc://spark.example.com:15002",
+    )
+    app_name: str = setting("reportgen", checks.string, "the application's name in the cluster")
+    conf: Mapping[str, str] = field(default_factory=dict)
+    """[spark.conf]: any Spark setting, as text; credentials are refused."""
+
+
+@dataclass(frozen=True)
 class Config:
     report: ReportSettings = field(default_factory=ReportSettings)
     data: DataSettings = field(default_factory=DataSettings)
@@ -474,6 +505,8 @@ class Config:
     email: EmailSettings = field(default_factory=EmailSettings)
     orders: OrderSettings = field(default_factory=OrderSettings)
     levels: LevelSettings = field(default_factory=LevelSettings)
+    engine: EngineSettings = field(default_factory=EngineSettings)
+    spark: SparkSettings = field(default_factory=SparkSettings)
     source: Path | None = None
     """The file this config was read from, if any."""
 
@@ -489,12 +522,15 @@ TABLES: Mapping[str, type | None] = {
     "archive": ArchiveSettings,
     "orders": OrderSettings,
     "email": EmailSettings,
+    "engine": EngineSettings,
+    "spark": SparkSettings,
 }
 """Every table, in the order the reference lists them; [columns] is a map of roles."""
 AUDIENCE_KEYS = ("to", "cc", "bcc")
 _EXTRA_KEYS: Mapping[str, tuple[str, ...]] = {
     "orders": ORDER_ROLES,
     "email": (*AUDIENCE_KEYS, "audiences"),
+    "spark": ("conf",),
 }
 """Keys of a table that are not settings: the order log's columns, the audiences."""
 
@@ -633,6 +669,10 @@ def _check_across(config: Config) -> None:
         )
     if levels.new_days >= levels.established_days:
         raise fail("[levels] new_days", "must be smaller than established_days")
+    if data.table is not None and config.engine.name != "spark":
+        raise fail("[data] table", 'a table is read by Spark: set [engine] name = "spark"')
+    if data.table is not None and data.path is not None:
+        raise fail("[data] table", "give a table or a path, not both")
     if segmentation.k_min > segmentation.k_max:
         raise fail(
             "[segmentation] k_min",
@@ -640,7 +680,12 @@ def _check_across(config: Config) -> None:
         )
 
 
-_READERS = {"columns": _columns, "orders": _orders, "email": _email}
+def _spark(raw: Mapping[str, Any]) -> SparkSettings:
+    conf = checks.spark_conf("[spark.conf]", raw["conf"]) if "conf" in raw else {}
+    return SparkSettings(**_table("spark", raw), conf=conf)
+
+
+_READERS = {"columns": _columns, "orders": _orders, "email": _email, "spark": _spark}
 
 
 def parse(raw: Mapping[str, Any], source: Path | None = None) -> Config:

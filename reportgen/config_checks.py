@@ -149,6 +149,55 @@ def path(where: str, value: Any) -> Path:
     return Path(string(where, value))
 
 
+URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+"""A location with a scheme (s3a://, hdfs://, file://): Spark reads it; never a local path."""
+
+
+def location(where: str, value: Any) -> Path | str:
+    """A local path, or a URI (kept as text: a Path would fold its "//")."""
+    text = string(where, value)
+    return text if URI.match(text) else Path(text)
+
+
+def spark_remote(where: str, value: Any) -> str:
+    text = string(where, value)
+    if not re.fullmatch(r"sc://[^\s/]+(/.*)?", text):
+        raise fail(where, f"expected a Spark Connect address such as sc://host:15002, got {text!r}")
+    return text
+
+
+def table_name(where: str, value: Any) -> str:
+    text = string(where, value)
+    if not re.fullmatch(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*){0,2}|`[^`]+`", text):
+        raise fail(where, f"expected a table name such as catalog.schema.orders, got {text!r}")
+    return text
+
+
+_SECRET_CONF = re.compile(r"secret|password|token|credential|keytab|\.key$", re.IGNORECASE)
+
+
+def spark_conf(where: str, value: Any) -> dict[str, str]:
+    """Spark settings as text, as Spark takes them; credentials are refused (they belong
+    in the environment or the cluster's own configuration, never in this file)."""
+    if not isinstance(value, dict):
+        raise fail(where, 'expected a table such as { "spark.sql.shuffle.partitions" = 64 }')
+    found = {}
+    for key, item in value.items():
+        if _SECRET_CONF.search(key):
+            raise fail(
+                f"{where} {key}",
+                "looks like a credential, which never goes in the config; set it in the "
+                "environment or in the cluster's spark-defaults.conf",
+            )
+        if isinstance(item, bool):
+            found[key] = "true" if item else "false"
+        elif isinstance(item, str | int | float):
+            found[key] = str(item)
+        else:
+            raise fail(f"{where} {key}", f"expected text, a number or true/false, got {item!r}")
+    return found
+
+
 def rating_scale(where: str, value: Any) -> tuple[float, float]:
     ok = (
         isinstance(value, list)

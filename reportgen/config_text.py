@@ -18,7 +18,7 @@ from reportgen.terminal import BIDI_CONTROLS
 
 COMMENT_COLUMN = 32
 """Where a line's comment starts, so the comments of a table line up."""
-OPTIONAL_TABLES = ("orders", "email")
+OPTIONAL_TABLES = ("orders", "email", "spark")
 """Tables `init` writes commented out: they matter only for order logs and sending."""
 COLUMN_EXAMPLES = {"customer_id": "Customer ID", "spend": "Total Spend"}
 """The required roles, with a column name as exports write it."""
@@ -117,6 +117,14 @@ def _audiences() -> list[str]:
     ]
 
 
+def _spark_conf() -> list[str]:
+    """[spark.conf], as a commented example."""
+    return [
+        _with_doc("# [spark.conf]", "any Spark setting; never a credential"),
+        line('"spark.sql.shuffle.partitions"', 64, commented=True),
+    ]
+
+
 def _columns() -> list[str]:
     header = "[columns]"
     return [
@@ -136,7 +144,7 @@ def reference() -> str:
             parts.append(_columns())
             continue
         before = _order_columns() if name == "orders" else []
-        after = _audiences() if name == "email" else []
+        after = {"email": _audiences, "spark": _spark_conf}.get(name, list)()
         parts.append([f"[{name}]", *before, *settings_lines(name, {}, {}, False), *after])
     return "\n\n".join("\n".join(part) for part in parts) + "\n"
 
@@ -156,7 +164,7 @@ def init_tables(
             continue
         optional = name in OPTIONAL_TABLES
         before = _order_columns() if name == "orders" else []
-        after = _audiences() if name == "email" else []
+        after = {"email": _audiences, "spark": _spark_conf}.get(name, list)()
         lines = settings_lines(name, given.get(name, {}), shown.get(name, {}), True)
         header = f"# [{name}]" if optional else f"[{name}]"
         tables.append(Table(name, header, (*before, *lines, *after)))

@@ -37,3 +37,9 @@ class DeliveryError(ReportgenError):
     """The mail server could not be reached or did not take the message (exit code 3)."""
 
     exit_code = 3
+
+
+class EngineError(ReportgenError):
+    """The Spark cluster could not be started or reached (exit code 3, as for mail)."""
+
+    exit_code = 3

@@ -24,11 +24,14 @@ from reportgen.ingest import (
     check_size,
     read_table,
 )
-from reportgen.orders import files_of, read_orders
+from reportgen.orders import OrderLog, files_of, read_orders
 from reportgen.resources import check_user_templates
 from reportgen.validate import CleanData, validate
 
 T = TypeVar("T")
+Source = Path | str
+"""Where the data is: a local path; or, read by Spark, a URI (s3a://...) or the name of a
+table of the Spark session's catalog (never a Path: a Path folds a URI's "//")."""
 
 
 class Timer(Protocol):
@@ -37,9 +40,20 @@ class Timer(Protocol):
     def __call__(self, name: str, work: Callable[[], T]) -> T: ...
 
 
-def data_path(config: Config, given: Path | None, default: Path) -> Path:
-    """--data wins over [data] path, which wins over the bundled sample (a customer table)."""
-    chosen = given or config.data.path
+def data_path(config: Config, given: Source | None, default: Path) -> Source:
+    """--data wins over [data] path or table, which win over the bundled sample (a
+    customer table). A URI or table needs the Spark engine, and an order log."""
+    chosen = given or config.data.path or config.data.table
+    if isinstance(chosen, str) and config.engine.name != "spark":
+        raise ConfigError(
+            f'{chosen}: a URI is read by the Spark engine; set [engine] name = "spark" '
+            "(or pass --engine spark), or give a local path"
+        )
+    if isinstance(chosen, str) and config.data.kind != "transactions":
+        raise ConfigError(
+            f'{chosen}: Spark reads order logs ([data] kind = "transactions"); a customer '
+            "table is read from a local file"
+        )
     if chosen is not None:
         return chosen
     if config.data.kind == "transactions":
@@ -68,12 +82,13 @@ def check_data(path: Path, settings: DataSettings) -> None:
         read_table(path, settings.max_file_mb, settings.max_columns)
 
 
-def check_sources(path: Path, config: Config) -> None:
+def check_sources(path: Source, config: Config) -> None:
     """Everything a run reads, checked before the output folder is looked at: the data
     (check_data), and the logo, persona library and template folder the config names,
     refused as their readers refuse them. A user who mistyped a path hears about that
     path, not that this month's snapshot already exists, and before the analysis."""
-    check_data(path, config.data)
+    if isinstance(path, Path):  # Spark checks what it reads itself
+        check_data(path, config.data)
     report = config.report
     if report.logo is not None:
         read_small(report.logo, "[report] logo:")
@@ -87,13 +102,15 @@ def _untimed(name: str, work: Callable[[], T]) -> T:
     return work()
 
 
-def read_input(path: Path, config: Config, timer: Timer = _untimed) -> tuple[Dataset, CleanData]:
-    """The customer table, read directly or built from an order log, and validated."""
+def read_input(path: Source, config: Config, timer: Timer = _untimed) -> tuple[Dataset, CleanData]:
+    """The customer table, read directly or built from an order log (by DuckDB, or by
+    Spark with [engine] name = "spark"), and validated."""
     if config.data.kind != "transactions":
+        assert isinstance(path, Path), path  # data_path refuses the rest
         limits = (config.data.max_file_mb, config.data.max_columns)
         dataset = timer("ingest", lambda: read_table(path, *limits))
         return dataset, timer("validate", lambda: validate(dataset, config))
-    log = timer("orders", lambda: read_orders(path, config.orders, config.data))
+    log = timer("orders", lambda: _read_orders(path, config))
     # The table's columns are named by role, so the mapping is the identity.
     by_role = replace(config, columns={c: c for c in log.dataset.frame.columns})
     clean = timer("validate", lambda: validate(log.dataset, by_role))
@@ -107,6 +124,15 @@ def read_input(path: Path, config: Config, timer: Timer = _untimed) -> tuple[Dat
     return log.dataset, replace(clean, quality=quality)
 
 
-def check(path: Path, config: Config) -> CleanData:
+def _read_orders(path: Source, config: Config) -> OrderLog:
+    if config.engine.name == "spark":
+        from reportgen import spark  # PySpark is optional: imported only when asked for
+
+        return spark.read_orders(path, config)
+    assert isinstance(path, Path), path  # data_path refuses the rest
+    return read_orders(path, config.orders, config.data)
+
+
+def check(path: Source, config: Config) -> CleanData:
     """Read and validate only (the `validate` command)."""
     return read_input(path, config)[1]

@@ -53,7 +53,7 @@ from reportgen.history import (
     migrate,
 )
 from reportgen.ingest import Dataset
-from reportgen.inputs import read_input
+from reportgen.inputs import Source, read_input
 from reportgen.model_file import MODEL_FILE, model_record
 from reportgen.personas import Personas, assign_personas, load_library
 from reportgen.profile import Profiles, build_profiles
@@ -130,7 +130,7 @@ class _Timer:
 
 
 def analyse(
-    path: Path,
+    path: Source,
     config: Config,
     k: int | None = None,
     reporter: Reporter | None = None,
@@ -338,7 +338,7 @@ def _manifest(
         "period": period,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "input": {
-            "path": str(dataset.path.resolve()),
+            "path": str(dataset.path.resolve() if isinstance(dataset.path, Path) else dataset.path),
             "sha256": dataset.sha256,
             "format": dataset.format,
             "encoding": dataset.encoding,
@@ -406,7 +406,7 @@ class Destination:
 
 
 def run(
-    path: Path,
+    path: Source,
     config: Config,
     destination: Destination,
     k: int | None = None,

@@ -1,0 +1,331 @@
+"""The Spark engine: an order log that lives in a cluster, aggregated there.
+
+With `[engine] name = "spark"` an order log is read by Spark (a path or any URI Spark
+reads, or a table of the session's catalog) and checked and aggregated per customer
+by Spark, running the same SQL as the local engine (orders.py, DuckDB's dialect)
+after SQLGlot has transpiled it to Spark SQL. Only what is small reaches this
+process: the counts of the checks, lines per day, the distinct texts of number
+columns written as text, and the customer table.
+
+The session is built from [spark]: `master` (a cluster manager, `local[*]` by
+default) or `remote` (a Spark Connect server). PySpark is an optional dependency
+(`pip install 'reportgen[spark]'`), imported only here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import socket
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from io import BytesIO
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import sqlglot
+from sqlglot import exp
+from sqlglot.dialects.spark import Spark
+
+from reportgen.config import Config, SparkSettings
+from reportgen.config_checks import URI
+from reportgen.engines import LOG
+from reportgen.errors import ConfigError, EngineError, InputError
+from reportgen.ingest import CSV_SUFFIXES, PARQUET_SUFFIXES, check_unique, csv_header
+from reportgen.orders import OrderLog, aggregate
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+INSTALL = "pip install 'reportgen[spark]'"
+DEFAULT_CONF = {
+    # Days are counted in UTC, as DuckDB counts them; epoch numbers and timestamps
+    # would otherwise fall on the cluster's local day.
+    "spark.sql.session.timeZone": "UTC",
+    "spark.ui.showConsoleProgress": "false",
+}
+"""Settings every session gets unless [spark.conf] gives its own."""
+
+_HEAD_LINES = 64
+"""Lines of a CSV log read to find its delimiter and header."""
+
+
+def session(settings: SparkSettings) -> SparkSession:
+    """The Spark session [spark] describes (the active one, if it is already running).
+
+    A ConfigError (exit 2) when PySpark or Java is missing, an EngineError (exit 3)
+    when the cluster cannot be reached."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise ConfigError(
+            f'[engine] name = "spark" needs PySpark 4 and Java 17 or later: {INSTALL}'
+        ) from None
+    if settings.remote is None and not (os.environ.get("JAVA_HOME") or shutil.which("java")):
+        raise ConfigError(
+            '[engine] name = "spark" runs Spark on this machine, which needs Java 17 or '
+            "later: install a JDK (Debian: apt-get install openjdk-17-jre-headless) or set "
+            "JAVA_HOME"
+        )
+    builder = SparkSession.builder.appName(settings.app_name)
+    if settings.remote is not None:
+        _reach(settings.remote)
+        builder = builder.remote(settings.remote)
+    else:
+        builder = builder.master(settings.master)
+    local = {}
+    if settings.remote is None and settings.master.startswith("local"):
+        # Spark's 200 shuffle partitions suit a cluster; on one machine a run of a small
+        # log spent most of its time on empty tasks (32 s for 20,000 lines, 13 s with 4).
+        local["spark.sql.shuffle.partitions"] = str(2 * (os.cpu_count() or 1))
+    for key, value in {**DEFAULT_CONF, **local, **settings.conf}.items():
+        builder = builder.config(key, value)
+    where = settings.remote or settings.master
+    try:
+        with _quiet():
+            spark = builder.getOrCreate()
+            spark.version  # noqa: B018  (Spark Connect connects on first use)
+    except Exception as exc:  # the JVM's or gRPC's own errors, of many kinds
+        raise EngineError(
+            f"Spark at {where} could not be started or reached: {_said(exc)}"
+        ) from None
+    return spark
+
+
+CONNECT_TIMEOUT = 10.0
+"""Seconds to wait for a Spark Connect server to accept a connection."""
+
+
+def _reach(remote: str) -> None:
+    """Refuse, within CONNECT_TIMEOUT, a Connect server that does not answer: the client
+    itself retries for many minutes before it gives up."""
+    address = urlsplit(remote)
+    host, port = address.hostname or "localhost", address.port or 15002
+    try:
+        socket.create_connection((host, port), timeout=CONNECT_TIMEOUT).close()
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise EngineError(f"Spark Connect at {remote} cannot be reached: {reason}") from None
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """PySpark warns that it "does not yet fully support pandas >= 3"; reportgen hands
+    it Arrow tables, not pandas frames, so the warning does not apply."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
+        yield
+
+
+def _said(exc: BaseException) -> str:
+    """The first line of an engine's error, without the JVM's stack trace."""
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:500]
+
+
+def transpile(sql: str) -> str:
+    """orders.py's SQL (DuckDB's dialect) as Spark SQL. DuckDB's try_strptime has no
+    SQLGlot equivalent, so it becomes Spark's TRY_TO_TIMESTAMP with the pattern
+    rewritten (_java_pattern)."""
+    tree = sqlglot.parse_one(sql, read="duckdb")
+
+    def rewrite(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Anonymous) and node.name.lower() == "try_strptime":
+            value, pattern = node.expressions
+            java = exp.Literal.string(_java_pattern(pattern.name))
+            return exp.Anonymous(this="TRY_TO_TIMESTAMP", expressions=[value, java])
+        return node
+
+    return tree.transform(rewrite).sql(dialect="spark")
+
+
+_DIRECTIVE = re.compile(r"%-?[A-Za-z%]")
+
+
+def _java_pattern(strftime: str) -> str:
+    """A strftime format (as [data] date_format takes it) as a Java datetime pattern:
+    each directive by SQLGlot's table, letters between them quoted."""
+    parts, position = [], 0
+    for found in _DIRECTIVE.finditer(strftime):
+        parts.append(_java_literal(strftime[position : found.start()]))
+        directive = found.group().replace("-", "")
+        if directive == "%%":
+            parts.append("%")
+        else:
+            parts.append(Spark.INVERSE_TIME_MAPPING.get(directive, directive))
+        position = found.end()
+    parts.append(_java_literal(strftime[position:]))
+    return "".join(parts)
+
+
+def _java_literal(text: str) -> str:
+    """Literal text in a Java pattern: letters (which would be pattern letters) quoted."""
+    return re.sub(r"[A-Za-z']+", lambda found: "'" + found.group().replace("'", "''") + "'", text)
+
+
+_TYPES = {
+    "string": "VARCHAR",
+    "tinyint": "TINYINT",
+    "smallint": "SMALLINT",
+    "int": "INTEGER",
+    "bigint": "BIGINT",
+    "float": "FLOAT",
+    "double": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP WITH TIME ZONE",
+    "timestamp_ntz": "TIMESTAMP",
+}
+"""Spark's type names as DuckDB's (orders.py decides how to read a column by them)."""
+
+
+class SparkEngine:
+    """orders.py's SQL run by Spark; what it keeps by name is cached in the cluster."""
+
+    def __init__(self, spark: SparkSession, log: DataFrame) -> None:
+        self._spark = spark
+        self._log = log
+        self._kept: list[DataFrame] = []
+        log.createOrReplaceTempView(LOG)
+
+    def _sql(self, sql: str) -> DataFrame:
+        result: DataFrame = self._spark.sql(transpile(sql))
+        return result
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self._sql(sql).collect()]
+
+    def frame(self, sql: str) -> pd.DataFrame:
+        """The result through Arrow, with Spark's decimals as floats and its integers as
+        64-bit, as DuckDB gives them."""
+        table = self._sql(sql).toArrow()
+        columns = []
+        for column in table.columns:
+            if pa.types.is_decimal(column.type):
+                column = pc.cast(column, pa.float64())
+            elif pa.types.is_integer(column.type):
+                column = pc.cast(column, pa.int64())
+            columns.append(column)
+        frame: pd.DataFrame = pa.table(columns, names=table.column_names).to_pandas()
+        return frame
+
+    def materialize(self, name: str, sql: str) -> None:
+        kept = self._sql(sql).persist()
+        kept.createOrReplaceTempView(name)
+        self._kept.append(kept)
+
+    def register(self, name: str, table: pa.Table) -> None:
+        self._spark.createDataFrame(table).createOrReplaceTempView(name)
+
+    def types(self) -> dict[str, str]:
+        found = {}
+        for each in self._log.schema.fields:
+            kind = each.dataType.simpleString()
+            found[each.name] = (
+                kind.upper() if kind.startswith("decimal") else _TYPES.get(kind, kind)
+            )
+        return found
+
+    def close(self) -> None:
+        """Free what was cached; the session itself stays (it may serve another run)."""
+        for kept in self._kept:
+            kept.unpersist()
+
+
+@dataclass(frozen=True)
+class _Source:
+    """The log as Spark reads it, and what the manifest records of it."""
+
+    frame: DataFrame
+    label: str
+    """The path, URI or table, as messages name it."""
+    format: str
+    delimiter: str | None
+    files: tuple[str, ...]
+
+
+def _read(spark: SparkSession, source: Path | str, config: Config) -> _Source:
+    """The log's lines: a table of the catalog (a name, not a URI), or the CSV or Parquet
+    files at a path or URI (a file, a folder or a glob; CSV read as text, every column,
+    as the local engine reads it)."""
+    if isinstance(source, str) and not URI.match(source):
+        frame = spark.table(source)
+        return _Source(frame, source, "table", None, tuple(frame.inputFiles()))
+    location = str(source)
+    files = tuple(spark.read.text(location).inputFiles())
+    if not files:
+        raise InputError(f"{location}: no files there")
+    suffixes = {_suffix(name) for name in files}
+    if suffixes <= PARQUET_SUFFIXES:
+        frame = spark.read.option("mergeSchema", "true").parquet(location)
+        return _Source(frame, location, "parquet", None, files)
+    if not suffixes <= CSV_SUFFIXES:
+        shown = ", ".join(sorted(files)[:5])
+        raise InputError(f"{location}: an order log is CSV files or Parquet files ({shown})")
+    head = "\n".join(row.value for row in spark.read.text(location).limit(_HEAD_LINES).collect())
+    delimiter, header = csv_header(
+        BytesIO(head.encode()), "utf-8-sig", Path(location), config.data.max_columns
+    )
+    check_unique(Path(location), header)
+    frame = (
+        spark.read.option("header", "true")
+        .option("sep", delimiter)
+        .option("quote", '"')
+        .option("escape", '"')
+        .option("multiLine", "true")
+        .option("enforceSchema", "false")
+        .option("encoding", "UTF-8")
+        .csv(location)
+    )
+    return _Source(frame, location, "csv", delimiter, files)
+
+
+def _suffix(name: str) -> str:
+    return Path(name.rsplit("/", 1)[-1]).suffix.lower()
+
+
+def _digest(files: tuple[str, ...]) -> str:
+    """sha256 of the files' content when they are on this machine (as the local engine
+    records it), else of their names: reading a cluster's log twice to hash it would
+    double the run."""
+    local = [name.removeprefix("file://") for name in files if name.startswith("file:")]
+    digest = hashlib.sha256()
+    if len(local) == len(files) and files:
+        for name in sorted(local):
+            with Path(name.removeprefix("file:")).open("rb") as handle:
+                hashlib.file_digest(handle, lambda: digest)
+    else:
+        digest.update("\n".join(sorted(files)).encode())
+    return digest.hexdigest()
+
+
+def read_orders(source: Path | str, config: Config, today: date | None = None) -> OrderLog:
+    """Read, check and aggregate the order log at `source` (a path or URI, or the name of
+    a catalog table) in Spark; only the customer table comes back."""
+    spark = session(config.spark)
+    from pyspark.errors import PySparkException
+
+    label = str(source)
+    engine = None
+    try:
+        with _quiet():
+            read = _read(spark, source, config)
+            engine = SparkEngine(spark, read.frame)
+            built = aggregate(engine, read.label, read.delimiter, config.orders, config.data, today)
+    except PySparkException as exc:  # a path, a table, bad data found by the cluster
+        if type(exc).__name__ == "SparkConnectGrpcException":  # the server, not the data
+            raise EngineError(f"Spark at {config.spark.remote}: {_said(exc)}") from None
+        raise InputError(f"{label}: cannot be read as an order log: {_said(exc)}") from None
+    finally:
+        if engine is not None:
+            engine.close()
+    return built.order_log(source, _digest(read.files), read.format)

@@ -1,0 +1,183 @@
+"""`reportgen run --engine spark`: the same brief as the local engine, in Spark local
+mode and through Spark Connect; and the engine's own failures as one line and an exit
+status (PySpark or Java missing: 2, a cluster out of reach: 3)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+
+from tests.helpers import run_cli, run_process
+
+PERIOD = ("--period", "2026-11", "--as-of", "2026-11-01")
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled order sample as CSV, a config for it, and the local engine's brief."""
+    work = tmp_path_factory.mktemp("spark_run")
+    made = run_cli("sample", "--orders", "--rows", "3000", "--out", "orders.csv", cwd=work)
+    assert made.returncode == 0, made.stderr
+    (work / "reportgen.toml").write_text('[data]\nkind = "transactions"\npath = "orders.csv"\n')
+    local = run_cli("run", *PERIOD, "--out", "local", cwd=work)
+    assert local.returncode == 0, local.stderr
+    return work
+
+
+def _snapshot(work: Path, out: str) -> Path:
+    (found,) = (work / out).glob("*/2026-11")
+    return found
+
+
+def _close(spark: Any, local: Any, where: str = "") -> None:
+    """Counts and texts equal, figures within 1e-9 relative, all the way down."""
+    if isinstance(local, dict):
+        assert spark.keys() == local.keys(), where
+        for key in local:
+            _close(spark[key], local[key], f"{where}.{key}")
+    elif isinstance(local, list):
+        assert len(spark) == len(local), where
+        for i, (a, b) in enumerate(zip(spark, local, strict=True)):
+            _close(a, b, f"{where}[{i}]")
+    elif isinstance(local, float) and not isinstance(local, bool):
+        assert math.isclose(spark, local, rel_tol=1e-9, abs_tol=1e-12), (where, spark, local)
+    else:
+        assert spark == local, where
+
+
+def _pdf_text(snapshot: Path) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(snapshot / "report.pdf").pages)
+
+
+def _same_brief(work: Path, out: str) -> None:
+    spark, local = _snapshot(work, out), _snapshot(work, "local")
+    for name in ("profiles.json", "brief.json"):
+        _close(json.loads((spark / name).read_text()), json.loads((local / name).read_text()))
+    assert (spark / "assignments.csv").read_bytes() == (local / "assignments.csv").read_bytes()
+    assert _pdf_text(spark) == _pdf_text(local)
+
+
+def test_spark_local_mode_writes_the_local_engines_brief(spark, folder):
+    result = run_cli("run", *PERIOD, "--out", "spark", "--engine", "spark", cwd=folder)
+    assert result.returncode == 0, result.stderr
+    _same_brief(folder, "spark")
+    manifest = json.loads((_snapshot(folder, "spark") / "manifest.json").read_text())
+    assert manifest["config"]["engine"] == {"name": "spark"}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def connect_server(spark: Any) -> Iterator[str]:
+    """A Spark Connect server on loopback (PySpark's own spark-submit starts Spark's
+    SparkConnectServer), in its own process, until the test ends."""
+    import pyspark
+
+    port = _free_port()
+    submit = Path(pyspark.__file__).parent / "bin" / "spark-submit"
+    server = subprocess.Popen(
+        [
+            str(submit),
+            "--class",
+            "org.apache.spark.sql.connect.service.SparkConnectServer",
+            "--master",
+            "local[2]",
+            "--conf",
+            f"spark.connect.grpc.binding.port={port}",
+            "--conf",
+            "spark.ui.enabled=false",
+            "spark-internal",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert server.poll() is None, "the Connect server stopped"
+                assert time.monotonic() < deadline, "the Connect server did not start"
+                time.sleep(0.5)
+        yield f"sc://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+
+def test_spark_connect_writes_the_local_engines_brief(connect_server, folder):
+    config = folder / "connect.toml"
+    config.write_text(
+        '[data]\nkind = "transactions"\npath = "orders.csv"\n[engine]\nname = "spark"\n'
+        f'[spark]\nremote = "{connect_server}"\n'
+    )
+    result = run_process("run", *PERIOD, "--out", "connect", "--config", config, cwd=folder)
+    assert result.returncode == 0, result.stderr
+    _same_brief(folder, "connect")
+
+
+def test_a_connect_server_out_of_reach_is_exit_3_in_one_line(folder):
+    config, away = folder / "away.toml", f"sc://127.0.0.1:{_free_port()}"
+    config.write_text(
+        '[data]\nkind = "transactions"\npath = "orders.csv"\n[engine]\nname = "spark"\n'
+        f'[spark]\nremote = "{away}"\n'
+    )
+    result = run_cli("run", *PERIOD, "--out", "away", "--config", config, cwd=folder)
+    assert result.returncode == 3
+    assert result.stderr.strip().splitlines() == [
+        f"reportgen: error: Spark Connect at {away} cannot be reached: Connection refused"
+    ]
+
+
+HIDDEN = (
+    "import sys; sys.modules['pyspark'] = None; from reportgen.__main__ import main; "
+    "sys.exit(main())"
+)
+
+
+def test_without_pyspark_the_spark_engine_is_exit_2_naming_the_install(folder):
+    """pyspark made unimportable, as in an environment without the extra."""
+    result = subprocess.run(
+        [sys.executable, "-c", HIDDEN, "run", *PERIOD, "--out", "none", "--engine", "spark"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "pip install 'reportgen[spark]'" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_without_java_the_local_spark_engine_is_exit_2_naming_the_install(folder):
+    environment = {k: v for k, v in os.environ.items() if k != "JAVA_HOME"}
+    environment["PATH"] = str(Path(sys.executable).parent)  # python, but no java
+    result = subprocess.run(
+        [sys.executable, "-m", "reportgen", "run", *PERIOD, "--out", "none", "--engine", "spark"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        env=environment,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "Java 17 or later" in result.stderr and "JAVA_HOME" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -17,6 +17,7 @@ from dataclasses import Field, dataclass, field, fields, replace
 from datetime import date
 from email.utils import parseaddr
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from babel.numbers import get_decimal_symbol, get_group_symbol
@@ -467,12 +468,21 @@ class EmailSettings:
         return self.port or _DEFAULT_PORTS[self.security]
 
 
+MEMORY_MB = 1500
+"""The local engine's default memory for an order log (engines.duckdb_connection)."""
+
+
 @dataclass(frozen=True)
 class EngineSettings:
     name: str = setting(
         "local",
         checks.choice("local", "spark"),
         'where an order log is aggregated: "local" (DuckDB) or "spark" (see Spark)',
+    )
+    memory_mb: int = setting(
+        MEMORY_MB,
+        checks.integer(100, 10_000_000),
+        "local: DuckDB's memory for an order log; beyond it, it spills to a temp folder",
     )
 
 
@@ -682,7 +692,7 @@ def _check_across(config: Config) -> None:
 
 def _spark(raw: Mapping[str, Any]) -> SparkSettings:
     conf = checks.spark_conf("[spark.conf]", raw["conf"]) if "conf" in raw else {}
-    return SparkSettings(**_table("spark", raw), conf=conf)
+    return SparkSettings(**_table("spark", raw), conf=MappingProxyType(conf))
 
 
 _READERS = {"columns": _columns, "orders": _orders, "email": _email, "spark": _spark}

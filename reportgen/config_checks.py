@@ -149,8 +149,9 @@ def path(where: str, value: Any) -> Path:
     return Path(string(where, value))
 
 
-URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
-"""A location with a scheme (s3a://, hdfs://, file://): Spark reads it; never a local path."""
+URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+:/")
+"""A location with a scheme (s3a://, hdfs://, file:/): Spark reads it; never a local path.
+(Two letters at least: "C:/data" is a Windows path.)"""
 
 
 def location(where: str, value: Any) -> Path | str:
@@ -161,7 +162,13 @@ def location(where: str, value: Any) -> Path | str:
 
 def spark_remote(where: str, value: Any) -> str:
     text = string(where, value)
-    if not re.fullmatch(r"sc://[^\s/]+(/.*)?", text):
+    if re.search(r";\s*token\s*=", text, re.IGNORECASE):
+        raise fail(
+            where,
+            "holds a token, which never goes in the config (nor is shown); PySpark reads it "
+            "from the environment variable SPARK_CONNECT_AUTHENTICATE_TOKEN",
+        )
+    if not re.fullmatch(r"sc://[^\s/;]+(/.*)?", text):
         raise fail(where, f"expected a Spark Connect address such as sc://host:15002, got {text!r}")
     return text
 
@@ -173,7 +180,9 @@ def table_name(where: str, value: Any) -> str:
     return text
 
 
-_SECRET_CONF = re.compile(r"secret|password|token|credential|keytab|\.key$", re.IGNORECASE)
+_SECRET_CONF = re.compile(
+    r"secret|password|token|credential|keytab|\.key(\.|$)|sas|signature", re.IGNORECASE
+)
 
 
 def spark_conf(where: str, value: Any) -> dict[str, str]:

@@ -140,7 +140,7 @@ def _text_blocks(stream: BinaryIO, encoding: str) -> Iterator[str]:
     yield decoder.decode(b"", final=True)
 
 
-def _first_record(blocks: Iterator[str], delimiter: str, path: Path, max_columns: int) -> str:
+def _first_record(blocks: Iterator[str], delimiter: str, path: Path | str, max_columns: int) -> str:
     """The text of the first record (the header), counted before it is kept whole.
 
     A header of a million names, or one name of a gigabyte, is refused once it passes
@@ -162,7 +162,7 @@ class _HeaderScan:
     """Where _first_record is in the header, carried from one block of text to the next.
     Offsets count from the start of the text kept (`kept`)."""
 
-    def __init__(self, delimiter: str, path: Path, max_columns: int) -> None:
+    def __init__(self, delimiter: str, path: Path | str, max_columns: int) -> None:
         self.delimiter, self.special = delimiter, _SPECIAL[delimiter]
         self.path, self.max_columns = path, max_columns
         self.kept: list[str] = []
@@ -238,7 +238,7 @@ class _HeaderScan:
         return False
 
 
-def _check_name(path: Path, length: int) -> None:
+def _check_name(path: Path | str, length: int) -> None:
     if length > _NAME_CHARS:
         raise InputError(
             f"{path}: a header name is longer than {_NAME_CHARS:,} characters; is this a "
@@ -247,7 +247,7 @@ def _check_name(path: Path, length: int) -> None:
 
 
 def csv_header(
-    stream: BinaryIO, encoding: str, path: Path, max_columns: int
+    stream: BinaryIO, encoding: str, path: Path | str, max_columns: int
 ) -> tuple[str, list[str]]:
     """The delimiter and the header names of a CSV table, refused past max_columns names.
 
@@ -501,7 +501,7 @@ def check_size(paths: list[Path], max_mb: float) -> None:
         )
 
 
-def _too_many(path: Path, count: str, max_columns: int) -> InputError:
+def _too_many(path: Path | str, count: str, max_columns: int) -> InputError:
     return InputError(
         f"{path}: {count} columns is over the limit of [data] max_columns = "
         f"{max_columns}; is this the right file? Raise the limit if it is"
@@ -565,7 +565,7 @@ def read_table(path: Path, max_mb: float = 2048, max_columns: int = 1000) -> Dat
     )
 
 
-def check_unique(path: Path, columns: Iterable[object]) -> None:
+def check_unique(path: Path | str, columns: Iterable[object]) -> None:
     """Refuse two columns of one name, as written or once the spaces at their ends are
     removed: which of them a role means is unknown, and pandas would silently call the
     second `City.1`, a name the file does not hold. Empty header cells are pandas'

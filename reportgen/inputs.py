@@ -87,7 +87,8 @@ def check_sources(path: Source, config: Config) -> None:
     (check_data), and the logo, persona library and template folder the config names,
     refused as their readers refuse them. A user who mistyped a path hears about that
     path, not that this month's snapshot already exists, and before the analysis."""
-    if isinstance(path, Path):  # Spark checks what it reads itself
+    if config.engine.name != "spark":  # Spark reads (and refuses) the data where it is
+        assert isinstance(path, Path), path  # data_path refuses the rest
         check_data(path, config.data)
     report = config.report
     if report.logo is not None:
@@ -130,7 +131,7 @@ def _read_orders(path: Source, config: Config) -> OrderLog:
 
         return spark.read_orders(path, config)
     assert isinstance(path, Path), path  # data_path refuses the rest
-    return read_orders(path, config.orders, config.data)
+    return read_orders(path, config.orders, config.data, memory_mb=config.engine.memory_mb)
 
 
 def check(path: Source, config: Config) -> CleanData:

@@ -31,8 +31,8 @@ import pandas as pd
 import pyarrow as pa
 
 from reportgen import column_names, numbers
-from reportgen.config import ORDER_ROLES, DataSettings, OrderSettings
-from reportgen.engines import LOG, DuckDBEngine
+from reportgen.config import MEMORY_MB, ORDER_ROLES, DataSettings, OrderSettings
+from reportgen.engines import LOG, DuckDBEngine, duckdb_connection
 from reportgen.errors import ConfigError, DataError, InputError
 from reportgen.ingest import (
     CSV_SUFFIXES,
@@ -107,7 +107,7 @@ def files_of(source: Path) -> list[Path]:
 _SUFFIXES = CSV_SUFFIXES | PARQUET_SUFFIXES
 
 
-def _sha256(files: list[Path]) -> str:
+def sha256_of(files: list[Path]) -> str:
     """One digest of the files read one after another (of a single file, its own sha256,
     as a customer table's)."""
     digest = hashlib.sha256()
@@ -266,7 +266,21 @@ def _day_expression(column: str, kind: str, date_format: str | None) -> str:
         value = f"CAST({col} AS DOUBLE)"
         seconds = f"CASE WHEN {value} > 1e11 THEN {value} / 1000 ELSE {value} END"
         return f"CAST(to_timestamp({seconds}) AS DATE)"
-    return f"CAST(TRY_CAST({col} AS TIMESTAMP) AS DATE)"
+    text = f"TRIM(CAST({col} AS VARCHAR))"
+    return (
+        f"CASE WHEN regexp_matches({text}, {_literal(ISO_TEXT)}) "
+        f"THEN CAST(TRY_CAST(replace({text}, '/', '-') AS TIMESTAMP) AS DATE) END"
+    )
+
+
+ISO_TEXT = (
+    "^[0-9]{4}[-/][0-9]{1,2}[-/][0-9]{1,2}"
+    "([ T][0-9]{1,2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,6})?( ?(Z|UTC|[+-][0-9]{2}(:?[0-9]{2})?))?)?)?$"
+)
+"""The dates read as text without [data] date_format: ISO days (with - or /), with or
+without a time (and with seconds, an offset), spaces around them ignored. Each engine's
+own cast reads more (Spark: "2026" and "2026-01"; DuckDB: a zone after hours and
+minutes), and differently; within this pattern both read the same day."""
 
 
 PLACEHOLDER_DAYS = (
@@ -446,25 +460,34 @@ def _number_lookup(
 
 
 def read_orders(
-    source: Path, settings: OrderSettings, data: DataSettings, today: date | None = None
+    source: Path,
+    settings: OrderSettings,
+    data: DataSettings,
+    today: date | None = None,
+    memory_mb: int = MEMORY_MB,
 ) -> OrderLog:
-    """Read and check the order log at `source` and aggregate it per customer, in DuckDB."""
-    import duckdb  # here, not at the top: customer-table runs need not pay its import
+    """Read and check the order log at `source` and aggregate it per customer, in DuckDB
+    (within `memory_mb`, [engine] memory_mb)."""
+    import duckdb
 
     files = files_of(source)
     check_size(files, data.max_file_mb)
     parquet = files[0].suffix.lower() in PARQUET_SUFFIXES
     reader, delimiter = _reader(source, files, data.max_columns)
-    con = duckdb.connect(":memory:")
     try:
-        built = aggregate(DuckDBEngine(con, reader), str(source), delimiter, settings, data, today)
+        with duckdb_connection(memory_mb) as con:
+            engine = DuckDBEngine(con, reader)
+            built = aggregate(engine, str(source), delimiter, settings, data, today)
     except duckdb.InterruptException:
         raise  # Ctrl-C, not the data
+    except duckdb.OutOfMemoryException:
+        raise InputError(
+            f"{source}: the order log needs more than [engine] memory_mb = {memory_mb:,} MB "
+            "(and the temporary disk space DuckDB spills to); raise it"
+        ) from None
     except duckdb.Error as exc:  # bad bytes, dates or types found late, deep in the log
         raise _engine_error(source, exc) from None
-    finally:
-        con.close()
-    return built.order_log(source, _sha256(files), "parquet" if parquet else "csv")
+    return built.order_log(source, sha256_of(files), "parquet" if parquet else "csv")
 
 
 @dataclass(frozen=True)
@@ -792,9 +815,10 @@ def _create_customers(engine: SqlEngine, valid: str, as_of: date) -> None:
             date_diff('day', MAX(bought_day), {_day(as_of)}) AS recency,
             date_diff('day', MIN(first_day), {_day(as_of)}) AS tenure,
             COUNT(*) FILTER (WHERE bought) AS frequency,
-            {_sum("net")} AS spend,
-            {_sum("value")} / NULLIF(COUNT(*) FILTER (WHERE bought), 0) AS aov,
-            {_sum("units")} / NULLIF(COUNT(*) FILTER (WHERE bought), 0) AS items_per_order,
+            CAST({_sum("net")} AS DOUBLE) AS spend,
+            CAST({_sum("value")} AS DOUBLE) / NULLIF(COUNT(*) FILTER (WHERE bought), 0) AS aov,
+            CAST({_sum("units")} AS DOUBLE) / NULLIF(COUNT(*) FILTER (WHERE bought), 0)
+                AS items_per_order,
             COUNT(*) FILTER (WHERE returned) / COUNT(*) AS return_rate
         FROM orders
         GROUP BY customer_id

@@ -27,21 +27,20 @@ from datetime import date
 from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import sqlglot
 from sqlglot import exp
-from sqlglot.dialects.spark import Spark
 
 from reportgen.config import Config, SparkSettings
 from reportgen.config_checks import URI
 from reportgen.engines import LOG
 from reportgen.errors import ConfigError, EngineError, InputError
 from reportgen.ingest import CSV_SUFFIXES, PARQUET_SUFFIXES, check_unique, csv_header
-from reportgen.orders import OrderLog, aggregate
+from reportgen.orders import OrderLog, aggregate, sha256_of
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -55,6 +54,7 @@ DEFAULT_CONF = {
 }
 """Settings every session gets unless [spark.conf] gives its own."""
 
+LOG_CONFIG = Path(__file__).with_name("spark_log4j2.properties")
 _HEAD_LINES = 64
 """Lines of a CSV log read to find its delimiter and header."""
 
@@ -83,6 +83,8 @@ def session(settings: SparkSettings) -> SparkSession:
     else:
         builder = builder.master(settings.master)
     local = {}
+    if settings.remote is None:  # a JVM on this machine: its log off (spark_log4j2.properties)
+        local["spark.driver.extraJavaOptions"] = f"-Dlog4j2.configurationFile={LOG_CONFIG.as_uri()}"
     if settings.remote is None and settings.master.startswith("local"):
         # Spark's 200 shuffle partitions suit a cluster; on one machine a run of a small
         # log spent most of its time on empty tasks (32 s for 20,000 lines, 13 s with 4).
@@ -126,10 +128,14 @@ def _quiet() -> Iterator[None]:
         yield
 
 
+_DATA_IN_ERROR = re.compile(r"(Malformed CSV record):.*?(?= SQLSTATE|$)|\s*SQLSTATE: \w+")
+
+
 def _said(exc: BaseException) -> str:
-    """The first line of an engine's error, without the JVM's stack trace."""
+    """The first line of an engine's error, without the JVM's stack trace, the line of
+    data it quotes (which may be long or hold anything) or its SQLSTATE."""
     text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:500]
+    return _DATA_IN_ERROR.sub(lambda found: found.group(1) or "", text.splitlines()[0])[:500]
 
 
 def transpile(sql: str) -> str:
@@ -149,27 +155,43 @@ def transpile(sql: str) -> str:
 
 
 _DIRECTIVE = re.compile(r"%-?[A-Za-z%]")
+_NUMBERS = {"d": "d", "m": "M", "H": "H", "M": "m", "S": "s", "I": "h"}
+"""strftime's number directives as Java pattern letters: one letter reads one or two
+digits, as DuckDB's strptime does; two letters read exactly two (for a directive right
+beside another, as in %Y%m%d, where Java needs fixed widths to tell them apart)."""
+_WORDS = {"Y": "yyyy", "b": "MMM", "B": "MMMM", "a": "EEE", "A": "EEEE", "p": "a", "%": "'%'"}
 
 
 def _java_pattern(strftime: str) -> str:
-    """A strftime format (as [data] date_format takes it) as a Java datetime pattern:
-    each directive by SQLGlot's table, letters between them quoted."""
+    """A [data] date_format as the Java pattern Spark's try_to_timestamp reads the same
+    days with; all text between directives quoted. A directive Spark would read
+    differently (%y: Java puts 99 in 2099, DuckDB in 1999; zones; fractions) is refused."""
+    found = list(_DIRECTIVE.finditer(strftime))
     parts, position = [], 0
-    for found in _DIRECTIVE.finditer(strftime):
-        parts.append(_java_literal(strftime[position : found.start()]))
-        directive = found.group().replace("-", "")
-        if directive == "%%":
-            parts.append("%")
+    for i, each in enumerate(found):
+        parts.append(_java_literal(strftime[position : each.start()]))
+        letter = each.group()[-1]
+        adjacent = (i + 1 < len(found) and found[i + 1].start() == each.end()) or (
+            i > 0 and found[i - 1].end() == each.start()
+        )
+        if letter in _NUMBERS:
+            parts.append(_NUMBERS[letter] * (2 if adjacent else 1))
+        elif letter in _WORDS:
+            parts.append(_WORDS[letter])
         else:
-            parts.append(Spark.INVERSE_TIME_MAPPING.get(directive, directive))
-        position = found.end()
+            raise ConfigError(
+                f"[data] date_format = {strftime!r}: {each.group()} is not read the same by "
+                "Spark; the Spark engine takes %Y %m %d %H %M %S %I %p %b %B %a %A"
+            )
+        position = each.end()
     parts.append(_java_literal(strftime[position:]))
     return "".join(parts)
 
 
 def _java_literal(text: str) -> str:
-    """Literal text in a Java pattern: letters (which would be pattern letters) quoted."""
-    return re.sub(r"[A-Za-z']+", lambda found: "'" + found.group().replace("'", "''") + "'", text)
+    """Text between directives, quoted whole: in a Java pattern letters, brackets and #
+    mean something."""
+    return "'" + text.replace("'", "''") + "'" if text else ""
 
 
 _TYPES = {
@@ -273,9 +295,9 @@ def _read(spark: SparkSession, source: Path | str, config: Config) -> _Source:
         raise InputError(f"{location}: an order log is CSV files or Parquet files ({shown})")
     head = "\n".join(row.value for row in spark.read.text(location).limit(_HEAD_LINES).collect())
     delimiter, header = csv_header(
-        BytesIO(head.encode()), "utf-8-sig", Path(location), config.data.max_columns
+        BytesIO(head.encode()), "utf-8-sig", location, config.data.max_columns
     )
-    check_unique(Path(location), header)
+    check_unique(location, header)
     frame = (
         spark.read.option("header", "true")
         .option("sep", delimiter)
@@ -283,6 +305,7 @@ def _read(spark: SparkSession, source: Path | str, config: Config) -> _Source:
         .option("escape", '"')
         .option("multiLine", "true")
         .option("enforceSchema", "false")
+        .option("mode", "FAILFAST")  # a line with more or fewer fields is an error, as in DuckDB
         .option("encoding", "UTF-8")
         .csv(location)
     )
@@ -293,25 +316,32 @@ def _suffix(name: str) -> str:
     return Path(name.rsplit("/", 1)[-1]).suffix.lower()
 
 
-def _digest(files: tuple[str, ...]) -> str:
+def _digest(files: tuple[str, ...], remote: bool) -> str:
     """sha256 of the files' content when they are on this machine (as the local engine
     records it), else of their names: reading a cluster's log twice to hash it would
-    double the run."""
-    local = [name.removeprefix("file://") for name in files if name.startswith("file:")]
-    digest = hashlib.sha256()
-    if len(local) == len(files) and files:
-        for name in sorted(local):
-            with Path(name.removeprefix("file:")).open("rb") as handle:
-                hashlib.file_digest(handle, lambda: digest)
-    else:
-        digest.update("\n".join(sorted(files)).encode())
-    return digest.hexdigest()
+    double the run. (With Spark Connect, a `file:` name is on the server's disk.)"""
+    local = [urlsplit(name) for name in files]
+    if files and not remote and all(part.scheme == "file" for part in local):
+        return sha256_of([Path(unquote(part.path)) for part in local])
+    return hashlib.sha256("\n".join(sorted(files)).encode()).hexdigest()
+
+
+def _failure(exc: Exception) -> str:
+    """What Spark says went wrong: a JVM error's own message, not its stack trace."""
+    java = getattr(exc, "java_exception", None)
+    if java is not None:
+        cause = java
+        while cause.getCause() is not None:  # the innermost cause names the real problem
+            cause = cause.getCause()
+        return _said(RuntimeError(cause.getMessage() or cause.getClass().getSimpleName()))
+    return _said(exc)
 
 
 def read_orders(source: Path | str, config: Config, today: date | None = None) -> OrderLog:
     """Read, check and aggregate the order log at `source` (a path or URI, or the name of
     a catalog table) in Spark; only the customer table comes back."""
     spark = session(config.spark)
+    from py4j.protocol import Py4JError
     from pyspark.errors import PySparkException
 
     label = str(source)
@@ -321,11 +351,12 @@ def read_orders(source: Path | str, config: Config, today: date | None = None) -
             read = _read(spark, source, config)
             engine = SparkEngine(spark, read.frame)
             built = aggregate(engine, read.label, read.delimiter, config.orders, config.data, today)
-    except PySparkException as exc:  # a path, a table, bad data found by the cluster
+    except (PySparkException, Py4JError) as exc:  # a path, a table, data the cluster refused
         if type(exc).__name__ == "SparkConnectGrpcException":  # the server, not the data
             raise EngineError(f"Spark at {config.spark.remote}: {_said(exc)}") from None
-        raise InputError(f"{label}: cannot be read as an order log: {_said(exc)}") from None
+        raise InputError(f"{label}: cannot be read as an order log: {_failure(exc)}") from None
     finally:
         if engine is not None:
             engine.close()
-    return built.order_log(source, _digest(read.files), read.format)
+    digest = _digest(read.files, remote=config.spark.remote is not None)
+    return built.order_log(source, digest, read.format)

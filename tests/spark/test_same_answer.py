@@ -8,6 +8,7 @@ count and as-of day, and on every figure to 1e-12 relative."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -32,6 +33,25 @@ class Case:
     name: str
     suffix: str
     config: dict[str, Any]
+    dates: Callable[[pd.Series], pd.Series] | None = None
+    """How a CSV writes its dates (default: in [data] date_format, else ISO)."""
+
+
+def _unpadded(days: pd.Series) -> pd.Series:
+    return days.map(lambda d: f"{d.day}/{d.month}/{d.year} {d.hour}:{d.minute:02d}")
+
+
+def _loose_iso(days: pd.Series) -> pd.Series:
+    """ISO days with slashes or unpadded, some with a time, a zone or spaces around."""
+    forms = [
+        lambda d: d.strftime("%Y/%m/%d"),
+        lambda d: f"{d.year}-{d.month}-{d.day}",
+        lambda d: f" {d:%Y-%m-%d} ",
+        lambda d: f"{d:%Y-%m-%dT%H:%M:%S}Z",
+        lambda d: f"{d:%Y-%m-%d %H:%M:%S}+00:00",
+        lambda d: f"{d:%Y-%m-%d %H:%M}+00:00",  # a zone without seconds: unreadable on both
+    ]
+    return pd.Series([forms[i % len(forms)](d) for i, d in enumerate(days)], index=days.index)
 
 
 def _faulty(seed: int) -> pd.DataFrame:
@@ -63,7 +83,8 @@ def _write(case: Case, seed: int, folder: Path) -> Path:
         return path
     text = log.astype("string")
     written = case.config.get("data", {}).get("date_format", "%Y-%m-%d")
-    text["InvoiceDate"] = log["InvoiceDate"].dt.strftime(written)
+    dates = case.dates or (lambda days: days.dt.strftime(written))
+    text["InvoiceDate"] = dates(log["InvoiceDate"])
     if case.name == "german":
         text["UnitPrice"] = (
             log["UnitPrice"].map(lambda v: f"{v:,.2f}").str.translate(str.maketrans(",.", ".,"))
@@ -91,6 +112,18 @@ CASES = [
         ".parquet",
         {"orders": {"future_dates": "drop", "invalid_amounts": "keep", "min_date": "2020-01-01"}},
     ),
+    Case(
+        "unpadded",
+        ".csv",
+        {"data": {"date_format": "%d/%m/%Y %H:%M"}, "orders": {"future_dates": "drop"}},
+        _unpadded,
+    ),
+    Case(
+        "bracketed",
+        ".csv",
+        {"data": {"date_format": "[%Y%m%d] T%H"}, "orders": {"future_dates": "drop"}},
+    ),
+    Case("loose_iso", ".csv", {"orders": {"future_dates": "drop"}}, _loose_iso),
 ]
 
 
@@ -116,7 +149,7 @@ def test_both_engines_build_the_same_customer_table(spark, tmp_path, case, seed)
     assert remote.columns == local.columns
     assert remote.dataset.sha256 == local.dataset.sha256
     pd.testing.assert_frame_equal(
-        remote.dataset.frame, local.dataset.frame, check_exact=False, rtol=1e-12
+        remote.dataset.frame, local.dataset.frame, check_exact=False, rtol=1e-12, atol=0
     )
 
 

@@ -181,3 +181,18 @@ def test_without_java_the_local_spark_engine_is_exit_2_naming_the_install(folder
     assert result.returncode == 2, result.stderr
     assert "Java 17 or later" in result.stderr and "JAVA_HOME" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_bad_log_through_a_new_spark_jvm_is_one_error_line_not_sparks_log(folder):
+    """Spark's log is off (spark_log4j2.properties): no start-up notes, no task stack
+    trace, and no line of the data; only the JVM's own note on its modules may precede
+    the error."""
+    bad = folder / "bad.csv"
+    bad.write_text("InvoiceNo,CustomerID,InvoiceDate,Quantity,UnitPrice\n1,7,2026-10-01,2,3.5,9\n")
+    result = run_process("validate", "--data", bad, "--engine", "spark", cwd=folder)
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if not line.startswith("WARNING: Using")]
+    assert lines == [
+        f"reportgen: error: {bad}: cannot be read as an order log: [MALFORMED_CSV_RECORD] "
+        "Malformed CSV record"
+    ]

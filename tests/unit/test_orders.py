@@ -316,3 +316,63 @@ def test_an_amount_beyond_any_real_one_is_an_unreadable_line_not_an_infinite_spe
     spend = log.dataset.frame.set_index("customer_id")["spend"]
     assert spend.to_dict() == {"A": 30.5, "B": 5.0}
     assert [(fix.code, fix.count) for fix in log.fixes] == [("unreadable", 1)]
+
+
+def test_a_small_memory_budget_gives_the_same_customers(tmp_path):
+    """[engine] memory_mb holds DuckDB to a budget; what does not fit is spilled, not
+    lost: at the smallest budget a log of 1.5 million lines gives the same table."""
+    from reportgen.sample import generate_orders, order_log_bytes
+
+    path = tmp_path / "orders.parquet"
+    path.write_bytes(order_log_bytes(generate_orders(150_000), ".parquet"))
+    roomy = read_orders(path, OrderSettings(), DataSettings(), today=TODAY)
+    tight = read_orders(path, OrderSettings(), DataSettings(), today=TODAY, memory_mb=100)
+    assert len(tight.dataset.frame) > 140_000
+    pd.testing.assert_frame_equal(tight.dataset.frame, roomy.dataset.frame, check_exact=True)
+    assert (tight.lines, tight.fixes, tight.as_of) == (roomy.lines, roomy.fixes, roomy.as_of)
+
+
+UTC_DAY = """
+import sys
+from datetime import date
+from pathlib import Path
+from reportgen.config import DataSettings, OrderSettings
+from reportgen.orders import read_orders
+log = read_orders(Path(sys.argv[1]), OrderSettings(), DataSettings(), today=date(2026, 2, 1))
+print(log.as_of)
+"""
+
+
+@pytest.mark.parametrize(
+    ("zone", "seconds", "as_of"),
+    [
+        ("America/New_York", 1_767_407_400, "2026-01-04"),  # 02:30 UTC on the 3rd: NY's 2nd
+        ("Asia/Tokyo", 1_767_384_000, "2026-01-03"),  # 20:00 UTC on the 2nd: Tokyo's 3rd
+    ],
+)
+def test_days_are_counted_in_utc_whatever_the_machines_zone(tmp_path, zone, seconds, as_of):
+    """A Unix time falls on its UTC day (and the as-of day is the day after), as Spark
+    counts it, not on the machine's local day."""
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "orders.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "CustomerID": ["A", "B"],
+                "InvoiceDate": [seconds, seconds - 86_400 * 30],
+                "LineTotal": [10.0, 20.0],
+            }
+        ),
+        path,
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", UTC_DAY, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "TZ": zone},
+    )
+    assert found.stdout.strip() == as_of

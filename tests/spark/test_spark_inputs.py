@@ -1,0 +1,78 @@
+"""What the Spark engine reads, and how it refuses what it cannot: every failure one line
+(a data error, not a JVM stack trace), the input's digest the local engine's."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from reportgen import orders
+from reportgen.config import Config, parse
+from reportgen.errors import ConfigError, InputError
+from reportgen.sample import generate_orders, order_log_bytes
+
+TODAY = date(2026, 12, 1)
+HEADER = "InvoiceNo,CustomerID,InvoiceDate,Quantity,UnitPrice\n"
+
+
+def _config(**data: str) -> Config:
+    return parse({"data": {"kind": "transactions", **data}, "engine": {"name": "spark"}})
+
+
+def _refusal(spark_source: Path | str, config: Config) -> str:
+    from reportgen import spark
+
+    with pytest.raises(InputError) as refused:
+        spark.read_orders(spark_source, config, today=TODAY)
+    message = str(refused.value)
+    assert "\n" not in message and len(message) < 800, message
+    return message
+
+
+def test_a_csv_line_with_a_field_too_many_is_an_error_on_both_engines(spark, tmp_path):
+    path = tmp_path / "orders.csv"
+    path.write_text(HEADER + "1,7,2026-10-01,2,3.5\n2,8,2026-10-02,1,2,99\n")
+    config = _config()
+    with pytest.raises(InputError):
+        orders.read_orders(path, config.orders, config.data, today=TODAY)
+    assert _refusal(path, config).startswith(f"{path}: cannot be read as an order log: ")
+
+
+def test_csv_files_with_different_headers_are_an_error_not_a_mix_up(spark, tmp_path):
+    (tmp_path / "a.csv").write_text(HEADER + "1,7,2026-10-01,2,3.5\n")
+    (tmp_path / "b.csv").write_text(
+        "CustomerID,InvoiceNo,InvoiceDate,Quantity,UnitPrice\n7,2,2026-10-02,1,2\n"
+    )
+    message = _refusal(tmp_path, _config())
+    assert message.startswith(f"{tmp_path}: cannot be read as an order log: ")
+
+
+def test_a_corrupt_parquet_file_is_one_line(spark, tmp_path):
+    path = tmp_path / "orders.parquet"
+    path.write_bytes(b"PAR1" + b"\x00" * 200 + b"PAR1")
+    assert _refusal(path, _config()).startswith(f"{path}: cannot be read as an order log: ")
+
+
+def test_a_two_digit_year_format_is_refused_rather_than_read_as_20xx(spark, tmp_path):
+    from reportgen import spark as engine
+
+    path = tmp_path / "orders.csv"
+    path.write_text(HEADER + "1,7,31/12/99,2,3.5\n")
+    with pytest.raises(ConfigError, match=r"%y is not read the same by Spark"):
+        engine.read_orders(path, _config(date_format="%d/%m/%y"), today=TODAY)
+
+
+def test_the_digest_of_a_log_in_a_folder_with_a_space_and_a_percent_is_its_content(spark, tmp_path):
+    from reportgen import spark as engine
+
+    folder = tmp_path / "my orders 100%"
+    folder.mkdir()
+    path = folder / "log #1.parquet"
+    path.write_bytes(order_log_bytes(generate_orders(200), ".parquet"))
+    config = _config()
+    local = orders.read_orders(path, config.orders, config.data, today=TODAY)
+    remote = engine.read_orders(path, config, today=TODAY)
+    assert remote.dataset.sha256 == local.dataset.sha256
+    assert remote.dataset.frame.equals(local.dataset.frame)

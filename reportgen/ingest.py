@@ -47,6 +47,9 @@ class Dataset:
     delimiter: str | None = None
     order_columns: Mapping[str, str] = field(default_factory=dict)
     """For a table built from an order log: order-log role -> the log's column."""
+    engine: Mapping[str, str] = field(default_factory=lambda: {"name": "local"})
+    """What read it: "local" (pandas, or DuckDB and its version for an order log), or
+    "spark" with Spark's version and the master or Connect server it ran on."""
     repaired_bytes: int = 0
     """Bytes of a UTF-8 file that were not UTF-8, each read as a Windows-1252 character
     (a value pasted from another program); validation reports them as a fix."""

@@ -487,7 +487,9 @@ def read_orders(
         ) from None
     except duckdb.Error as exc:  # bad bytes, dates or types found late, deep in the log
         raise _engine_error(source, exc) from None
-    return built.order_log(source, sha256_of(files), "parquet" if parquet else "csv")
+    file_format = "parquet" if parquet else "csv"
+    read_by = {"name": "local", "duckdb": duckdb.__version__}
+    return built.order_log(source, sha256_of(files), file_format, read_by)
 
 
 @dataclass(frozen=True)
@@ -499,14 +501,17 @@ class Aggregate:
     roles: Mapping[str, str]
     formats: tuple[numbers.NumberFormat, ...]
 
-    def order_log(self, path: Path | str, sha256: str, file_format: str) -> OrderLog:
-        """The log as the pipeline takes it, with where it was read from."""
+    def order_log(
+        self, path: Path | str, sha256: str, file_format: str, engine: Mapping[str, str]
+    ) -> OrderLog:
+        """The log as the pipeline takes it, with where and by what it was read."""
         dataset = Dataset(
             frame=self.customers.frame,
             path=path,
             sha256=sha256,
             format=file_format,
             order_columns=self.roles,
+            engine=engine,
         )
         return OrderLog(
             dataset=dataset,

@@ -350,6 +350,7 @@ def _manifest(
             "order_lines": clean.quality.order_lines,
             "as_of": clean.quality.as_of.isoformat() if clean.quality.as_of else None,
         },
+        "engine": dict(dataset.engine),
         "columns": dict(clean.roles.columns),
         "inferred_roles": list(clean.roles.inferred),
         "data_quality": {

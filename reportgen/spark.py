@@ -358,5 +358,9 @@ def read_orders(source: Path | str, config: Config, today: date | None = None) -
     finally:
         if engine is not None:
             engine.close()
-    digest = _digest(read.files, remote=config.spark.remote is not None)
-    return built.order_log(source, digest, read.format)
+    remote = config.spark.remote
+    digest = _digest(read.files, remote=remote is not None)
+    # The master the session runs on: an active session (a notebook's) may differ from [spark].
+    where = {"remote": remote} if remote else {"master": str(spark.sparkContext.master)}
+    read_by = {"name": "spark", "spark_version": str(spark.version), **where}
+    return built.order_log(source, digest, read.format, read_by)

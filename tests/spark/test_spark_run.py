@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 from pypdf import PdfReader
 
@@ -69,11 +70,21 @@ def _same_brief(work: Path, out: str) -> None:
 
 
 def test_spark_local_mode_writes_the_local_engines_brief(spark, folder):
+    import pyspark
+
     result = run_cli("run", *PERIOD, "--out", "spark", "--engine", "spark", cwd=folder)
     assert result.returncode == 0, result.stderr
     _same_brief(folder, "spark")
     manifest = json.loads((_snapshot(folder, "spark") / "manifest.json").read_text())
-    assert manifest["config"]["engine"] == {"name": "spark"}
+    assert manifest["config"]["engine"]["name"] == "spark"
+    assert manifest["engine"] == {
+        "name": "spark",
+        "spark_version": pyspark.__version__,
+        "master": "local[2]",  # the running session's (the fixture's), not [spark]'s default
+    }
+    assert set(manifest["timings"]) >= {"orders", "validate", "segment", "render"}
+    local = json.loads((_snapshot(folder, "local") / "manifest.json").read_text())
+    assert local["engine"] == {"name": "local", "duckdb": duckdb.__version__}
 
 
 def _free_port() -> int:
@@ -132,6 +143,8 @@ def test_spark_connect_writes_the_local_engines_brief(connect_server, folder):
     result = run_process("run", *PERIOD, "--out", "connect", "--config", config, cwd=folder)
     assert result.returncode == 0, result.stderr
     _same_brief(folder, "connect")
+    manifest = json.loads((_snapshot(folder, "connect") / "manifest.json").read_text())
+    assert manifest["engine"]["remote"] == connect_server
 
 
 def test_a_connect_server_out_of_reach_is_exit_3_in_one_line(folder):

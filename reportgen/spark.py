@@ -80,8 +80,8 @@ def session(settings: SparkSettings) -> SparkSession:
     if settings.remote is not None:
         _reach(settings.remote)
         builder = builder.remote(settings.remote)
-    else:
-        builder = builder.master(settings.master)
+    elif SUBMITTED not in os.environ:
+        builder = builder.master(settings.master)  # under spark-submit, its --master rules
     local = {}
     if settings.remote is None:  # a JVM on this machine: its log off (spark_log4j2.properties)
         local["spark.driver.extraJavaOptions"] = f"-Dlog4j2.configurationFile={LOG_CONFIG.as_uri()}"
@@ -103,6 +103,9 @@ def session(settings: SparkSettings) -> SparkSession:
     return spark
 
 
+SUBMITTED = "PYSPARK_GATEWAY_PORT"
+"""Set when spark-submit started this process (and its JVM, with the master it was
+given); [spark] master would otherwise replace that master with its own."""
 CONNECT_TIMEOUT = 10.0
 """Seconds to wait for a Spark Connect server to accept a connection."""
 

@@ -209,3 +209,32 @@ def test_a_bad_log_through_a_new_spark_jvm_is_one_error_line_not_sparks_log(fold
         f"reportgen: error: {bad}: cannot be read as an order log: [MALFORMED_CSV_RECORD] "
         "Malformed CSV record"
     ]
+
+
+LAUNCHER = "from reportgen.__main__ import main\n\nraise SystemExit(main())\n"
+"""The README's launcher for spark-submit, which runs a .py file (one inside the package
+would put the package's folder first on sys.path, where numbers.py hides the stdlib's)."""
+
+
+def test_under_spark_submit_its_master_is_the_one_used(spark, folder):
+    """`spark-submit --master local[1] run_reportgen.py run`: the session is
+    spark-submit's, not [spark] master's default local[*]."""
+    import pyspark
+
+    launcher = folder / "run_reportgen.py"
+    launcher.write_text(LAUNCHER)
+    submit = Path(pyspark.__file__).parent / "bin" / "spark-submit"
+    command = [str(submit), "--master", "local[1]", str(launcher), "run"]
+    result = subprocess.run(
+        [*command, *PERIOD, "--out", "submitted", "--engine", "spark", "--quiet"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+        env={**os.environ, "PYSPARK_PYTHON": sys.executable},  # this venv's Python
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    manifest = json.loads((_snapshot(folder, "submitted") / "manifest.json").read_text())
+    assert manifest["engine"]["master"] == "local[1]"
+    _same_brief(folder, "submitted")

@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import socket
+import subprocess
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -70,12 +71,8 @@ def session(settings: SparkSettings) -> SparkSession:
         raise ConfigError(
             f'[engine] name = "spark" needs PySpark 4 and Java 17 or later: {INSTALL}'
         ) from None
-    if settings.remote is None and not (os.environ.get("JAVA_HOME") or shutil.which("java")):
-        raise ConfigError(
-            '[engine] name = "spark" runs Spark on this machine, which needs Java 17 or '
-            "later: install a JDK (Debian: apt-get install openjdk-17-jre-headless) or set "
-            "JAVA_HOME"
-        )
+    if settings.remote is None and SUBMITTED not in os.environ:
+        _check_java()
     builder = SparkSession.builder.appName(settings.app_name)
     if settings.remote is not None:
         _reach(settings.remote)
@@ -106,6 +103,34 @@ def session(settings: SparkSettings) -> SparkSession:
 SUBMITTED = "PYSPARK_GATEWAY_PORT"
 """Set when spark-submit started this process (and its JVM, with the master it was
 given); [spark] master would otherwise replace that master with its own."""
+JAVA = (
+    '[engine] name = "spark" runs Spark on this machine, which needs Java 17 or later: '
+    "install a JDK (Debian: apt-get install openjdk-17-jre-headless) or set JAVA_HOME"
+)
+
+
+def _check_java() -> None:
+    """Refuse, in one line, a machine whose Java Spark cannot start: none, a JAVA_HOME
+    that holds none, or one older than 17 (PySpark itself says only that the Java
+    gateway exited)."""
+    home = os.environ.get("JAVA_HOME")
+    java = str(Path(home) / "bin" / "java") if home else shutil.which("java")
+    if java is None:
+        raise ConfigError(JAVA)
+    try:
+        said = subprocess.run(
+            [java, "-version"], capture_output=True, text=True, timeout=60, check=False
+        ).stderr
+    except (OSError, subprocess.TimeoutExpired):
+        raise ConfigError(f"{JAVA} ({java} does not run)") from None
+    found = re.search(r'version "(\d+)(?:\.(\d+))?', said)
+    major = int(found.group(1)) if found else 0
+    if major == 1 and found and found.group(2):  # "1.8.0": Java 8
+        major = int(found.group(2))
+    if major < 17:
+        raise ConfigError(f"{JAVA} (found {said.strip().splitlines()[0] if said else java})")
+
+
 CONNECT_TIMEOUT = 10.0
 """Seconds to wait for a Spark Connect server to accept a connection."""
 

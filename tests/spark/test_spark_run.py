@@ -180,9 +180,12 @@ def test_without_pyspark_the_spark_engine_is_exit_2_naming_the_install(folder):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_without_java_the_local_spark_engine_is_exit_2_naming_the_install(folder):
+@pytest.mark.parametrize("java", ["none on PATH", "JAVA_HOME without one"])
+def test_without_java_the_local_spark_engine_is_exit_2_naming_the_install(folder, java):
     environment = {k: v for k, v in os.environ.items() if k != "JAVA_HOME"}
     environment["PATH"] = str(Path(sys.executable).parent)  # python, but no java
+    if java == "JAVA_HOME without one":
+        environment["JAVA_HOME"] = str(folder / "no-jdk-here")
     result = subprocess.run(
         [sys.executable, "-m", "reportgen", "run", *PERIOD, "--out", "none", "--engine", "spark"],
         cwd=folder,

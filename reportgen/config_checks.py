@@ -181,8 +181,13 @@ def table_name(where: str, value: Any) -> str:
 
 
 _SECRET_CONF = re.compile(
-    r"secret|password|token|credential|keytab|\.key(\.|$)|sas|signature", re.IGNORECASE
+    r"secret|password|token|credentials?(?!\.provider)|keytab|\.key(\.|$)|sas|signature",
+    re.IGNORECASE,
 )
+"""A Spark setting that holds a credential (a credentials provider names a class that
+finds them elsewhere, which is the way to keep them out)."""
+_SECRET_VALUE = re.compile(r"-D\S*(secret|password|token|key)\S*=", re.IGNORECASE)
+"""A credential passed as a Java system property, as in extraJavaOptions."""
 
 
 def spark_conf(where: str, value: Any) -> dict[str, str]:
@@ -192,7 +197,7 @@ def spark_conf(where: str, value: Any) -> dict[str, str]:
         raise fail(where, 'expected a table such as { "spark.sql.shuffle.partitions" = 64 }')
     found = {}
     for key, item in value.items():
-        if _SECRET_CONF.search(key):
+        if _SECRET_CONF.search(key) or _SECRET_VALUE.search(str(item)):
             raise fail(
                 f"{where} {key}",
                 "looks like a credential, which never goes in the config; set it in the "

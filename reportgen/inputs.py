@@ -87,9 +87,9 @@ def check_sources(path: Source, config: Config) -> None:
     (check_data), and the logo, persona library and template folder the config names,
     refused as their readers refuse them. A user who mistyped a path hears about that
     path, not that this month's snapshot already exists, and before the analysis."""
-    if config.engine.name != "spark":  # Spark reads (and refuses) the data where it is
+    if config.engine.name != "spark" or config.data.kind != "transactions":
         assert isinstance(path, Path), path  # data_path refuses the rest
-        check_data(path, config.data)
+        check_data(path, config.data)  # (Spark reads, and refuses, an order log itself)
     report = config.report
     if report.logo is not None:
         read_small(report.logo, "[report] logo:")

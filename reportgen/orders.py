@@ -267,20 +267,23 @@ def _day_expression(column: str, kind: str, date_format: str | None) -> str:
         seconds = f"CASE WHEN {value} > 1e11 THEN {value} / 1000 ELSE {value} END"
         return f"CAST(to_timestamp({seconds}) AS DATE)"
     text = f"TRIM(CAST({col} AS VARCHAR))"
+    day = f"replace(regexp_extract({text}, {_literal(ISO_DAY)}, 0), '/', '-')"
     return (
         f"CASE WHEN regexp_matches({text}, {_literal(ISO_TEXT)}) "
-        f"THEN CAST(TRY_CAST(replace({text}, '/', '-') AS TIMESTAMP) AS DATE) END"
+        f"THEN CAST(TRY_CAST({day} AS TIMESTAMP) AS DATE) END"
     )
 
 
-ISO_TEXT = (
-    "^[0-9]{4}[-/][0-9]{1,2}[-/][0-9]{1,2}"
-    "([ T][0-9]{1,2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,6})?( ?(Z|UTC|[+-][0-9]{2}(:?[0-9]{2})?))?)?)?$"
-)
+ISO_DAY = "^[0-9]{4}[-/][0-9]{1,2}[-/][0-9]{1,2}([ T]([01]?[0-9]|2[0-3]):[0-9]{2}(:[0-9]{2})?)?"
+"""The part of a text date that is cast: the day and the time, without a fraction (it
+never changes the day) or a zone (the day is the one written: engines and their
+versions disagree on converting it; DuckDB 1.1 moved 23:30-02:00 to the next day, DuckDB
+2.0 and Spark did not)."""
+ISO_TEXT = ISO_DAY + "([.][0-9]+)?( ?(Z|UTC|GMT|[+-][0-9]{2}(:?[0-9]{2})?))?$"
 """The dates read as text without [data] date_format: ISO days (with - or /), with or
-without a time (and with seconds, an offset), spaces around them ignored. Each engine's
-own cast reads more (Spark: "2026" and "2026-01"; DuckDB: a zone after hours and
-minutes), and differently; within this pattern both read the same day."""
+without a time (hours 0-23), a fraction and a zone; spaces around them ignored. Each
+engine's own cast reads more (Spark: "2026" and "2026-01"; DuckDB: "24:00:00", named
+zones), and differently; within this pattern both read the same day."""
 
 
 PLACEHOLDER_DAYS = (

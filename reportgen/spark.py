@@ -80,11 +80,16 @@ def session(settings: SparkSettings) -> SparkSession:
     elif SUBMITTED not in os.environ:
         builder = builder.master(settings.master)  # under spark-submit, its --master rules
     local = {}
-    if settings.remote is None:  # a JVM on this machine: its log off (spark_log4j2.properties)
+    if (
+        settings.remote is None
+        and SUBMITTED not in os.environ
+        and settings.master.startswith("local")
+    ):
+        # Spark in this process's own JVM, on this machine only (a cluster keeps its own
+        # settings): its log off (spark_log4j2.properties), and fewer shuffle partitions:
+        # Spark's 200 suit a cluster, and a small log spent most of its time on empty
+        # tasks (32 s for 20,000 lines, 13 s with 4).
         local["spark.driver.extraJavaOptions"] = f"-Dlog4j2.configurationFile={LOG_CONFIG.as_uri()}"
-    if settings.remote is None and settings.master.startswith("local"):
-        # Spark's 200 shuffle partitions suit a cluster; on one machine a run of a small
-        # log spent most of its time on empty tasks (32 s for 20,000 lines, 13 s with 4).
         local["spark.sql.shuffle.partitions"] = str(2 * (os.cpu_count() or 1))
     for key, value in {**DEFAULT_CONF, **local, **settings.conf}.items():
         builder = builder.config(key, value)
@@ -182,43 +187,55 @@ def transpile(sql: str) -> str:
     return tree.transform(rewrite).sql(dialect="spark")
 
 
-_DIRECTIVE = re.compile(r"%-?[A-Za-z%]")
+_DIRECTIVE = re.compile(r"%-?[A-Za-z]")
 _NUMBERS = {"d": "d", "m": "M", "H": "H", "M": "m", "S": "s", "I": "h"}
 """strftime's number directives as Java pattern letters: one letter reads one or two
-digits, as DuckDB's strptime does; two letters read exactly two (for a directive right
-beside another, as in %Y%m%d, where Java needs fixed widths to tell them apart)."""
-_WORDS = {"Y": "yyyy", "b": "MMM", "B": "MMMM", "a": "EEE", "A": "EEEE", "p": "a", "%": "'%'"}
+digits, as DuckDB's strptime does; two letters read exactly two (for a number directive
+right beside another, as in %Y%m%d, where Java needs fixed widths to tell them apart)."""
+_WORDS = {"b": "MMM", "B": "MMMM", "p": "a"}
+_TAKEN = "%Y %m %d %H %M %S %I %p %b %B"
 
 
 def _java_pattern(strftime: str) -> str:
     """A [data] date_format as the Java pattern Spark's try_to_timestamp reads the same
-    days with; all text between directives quoted. A directive Spark would read
-    differently (%y: Java puts 99 in 2099, DuckDB in 1999; zones; fractions) is refused."""
-    found = list(_DIRECTIVE.finditer(strftime))
+    days with; all text between directives quoted ("%%" is text: a "%"). A directive
+    Spark would read differently is refused: %y (Java puts 99 in 2099, DuckDB in 1999),
+    weekday names (Spark 3+ does not parse them), zones and fractions."""
+    found = [each for each in _DIRECTIVE.finditer(strftime) if not _escaped(strftime, each)]
+    numeric = [each.group()[-1] in _NUMBERS or each.group()[-1] == "Y" for each in found]
     parts, position = [], 0
     for i, each in enumerate(found):
         parts.append(_java_literal(strftime[position : each.start()]))
         letter = each.group()[-1]
-        adjacent = (i + 1 < len(found) and found[i + 1].start() == each.end()) or (
-            i > 0 and found[i - 1].end() == each.start()
+        beside = (i + 1 < len(found) and numeric[i + 1] and found[i + 1].start() == each.end()) or (
+            i > 0 and numeric[i - 1] and found[i - 1].end() == each.start()
         )
         if letter in _NUMBERS:
-            parts.append(_NUMBERS[letter] * (2 if adjacent else 1))
+            parts.append(_NUMBERS[letter] * (2 if beside else 1))
+        elif letter == "Y":
+            parts.append("yyyy")
         elif letter in _WORDS:
             parts.append(_WORDS[letter])
         else:
             raise ConfigError(
                 f"[data] date_format = {strftime!r}: {each.group()} is not read the same by "
-                "Spark; the Spark engine takes %Y %m %d %H %M %S %I %p %b %B %a %A"
+                f"Spark; the Spark engine takes {_TAKEN} and %% for a %"
             )
         position = each.end()
     parts.append(_java_literal(strftime[position:]))
     return "".join(parts)
 
 
+def _escaped(strftime: str, found: re.Match[str]) -> bool:
+    """Whether a directive's % is the second of a "%%" (a literal %, then a letter)."""
+    before = strftime[: found.start()]
+    return (len(before) - len(before.rstrip("%"))) % 2 == 1
+
+
 def _java_literal(text: str) -> str:
-    """Text between directives, quoted whole: in a Java pattern letters, brackets and #
-    mean something."""
+    """Text between directives, quoted whole ("%%" is one "%"): in a Java pattern,
+    letters, brackets and # mean something."""
+    text = text.replace("%%", "%")
     return "'" + text.replace("'", "''") + "'" if text else ""
 
 
@@ -350,8 +367,17 @@ def _digest(files: tuple[str, ...], remote: bool) -> str:
     double the run. (With Spark Connect, a `file:` name is on the server's disk.)"""
     local = [urlsplit(name) for name in files]
     if files and not remote and all(part.scheme == "file" for part in local):
-        return sha256_of([Path(unquote(part.path)) for part in local])
+        # In the local engine's order (files_of sorts), not Spark's listing's.
+        return sha256_of(sorted(Path(unquote(part.path)) for part in local))
     return hashlib.sha256("\n".join(sorted(files)).encode()).hexdigest()
+
+
+_ENGINE_FAILURE = re.compile(
+    r"SparkConnectGrpcException|Py4JNetworkError|OutOfMemoryError|maxResultSize|"
+    r"SparkContext was shut down|Connection refused"
+)
+"""Failures of Spark itself (its server or JVM gone, out of memory, a result over
+spark.driver.maxResultSize): exit 3, as a cluster out of reach, not a fault of the data."""
 
 
 def _failure(exc: Exception) -> str:
@@ -380,9 +406,11 @@ def read_orders(source: Path | str, config: Config, today: date | None = None) -
             engine = SparkEngine(spark, read.frame)
             built = aggregate(engine, read.label, read.delimiter, config.orders, config.data, today)
     except (PySparkException, Py4JError) as exc:  # a path, a table, data the cluster refused
-        if type(exc).__name__ == "SparkConnectGrpcException":  # the server, not the data
-            raise EngineError(f"Spark at {config.spark.remote}: {_said(exc)}") from None
-        raise InputError(f"{label}: cannot be read as an order log: {_failure(exc)}") from None
+        said = _failure(exc)
+        if _ENGINE_FAILURE.search(f"{type(exc).__name__} {said}"):  # Spark, not the data
+            cluster = config.spark.remote or config.spark.master
+            raise EngineError(f"Spark at {cluster} failed: {said}") from None
+        raise InputError(f"{label}: cannot be read as an order log: {said}") from None
     finally:
         if engine is not None:
             engine.close()

@@ -48,8 +48,10 @@ def _loose_iso(days: pd.Series) -> pd.Series:
         lambda d: f"{d.year}-{d.month}-{d.day}",
         lambda d: f" {d:%Y-%m-%d} ",
         lambda d: f"{d:%Y-%m-%dT%H:%M:%S}Z",
-        lambda d: f"{d:%Y-%m-%d %H:%M:%S}+00:00",
-        lambda d: f"{d:%Y-%m-%d %H:%M}+00:00",  # a zone without seconds: unreadable on both
+        lambda d: f"{d:%Y-%m-%d}T23:30:00-02:00",  # the day written, not the UTC one
+        lambda d: f"{d:%Y-%m-%d} 00:15+01:00",
+        lambda d: f"{d:%Y-%m-%d %H:%M:%S}.1234567 UTC",  # a .NET fraction
+        lambda d: f"{d:%Y-%m-%d} 24:00:00",  # no hour 24: unreadable on both
     ]
     return pd.Series([forms[i % len(forms)](d) for i, d in enumerate(days)], index=days.index)
 
@@ -124,6 +126,16 @@ CASES = [
         {"data": {"date_format": "[%Y%m%d] T%H"}, "orders": {"future_dates": "drop"}},
     ),
     Case("loose_iso", ".csv", {"orders": {"future_dates": "drop"}}, _loose_iso),
+    Case(
+        "month_names",
+        ".csv",
+        {"data": {"date_format": "%d%b%Y"}, "orders": {"future_dates": "drop"}},
+    ),
+    Case(
+        "percent_signs",
+        ".csv",
+        {"data": {"date_format": "%d%%%m%%%Y"}, "orders": {"future_dates": "drop"}},
+    ),
 ]
 
 

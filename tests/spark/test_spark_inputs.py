@@ -37,7 +37,9 @@ def test_a_csv_line_with_a_field_too_many_is_an_error_on_both_engines(spark, tmp
     config = _config()
     with pytest.raises(InputError):
         orders.read_orders(path, config.orders, config.data, today=TODAY)
-    assert _refusal(path, config).startswith(f"{path}: cannot be read as an order log: ")
+    assert _refusal(path, config) == (
+        f"{path}: cannot be read as an order log: [MALFORMED_CSV_RECORD] Malformed CSV record"
+    )
 
 
 def test_csv_files_with_different_headers_are_an_error_not_a_mix_up(spark, tmp_path):
@@ -46,13 +48,32 @@ def test_csv_files_with_different_headers_are_an_error_not_a_mix_up(spark, tmp_p
         "CustomerID,InvoiceNo,InvoiceDate,Quantity,UnitPrice\n7,2,2026-10-02,1,2\n"
     )
     message = _refusal(tmp_path, _config())
-    assert message.startswith(f"{tmp_path}: cannot be read as an order log: ")
+    assert message == (
+        f"{tmp_path}: cannot be read as an order log: CSV header does not conform to the schema."
+    )
 
 
 def test_a_corrupt_parquet_file_is_one_line(spark, tmp_path):
     path = tmp_path / "orders.parquet"
     path.write_bytes(b"PAR1" + b"\x00" * 200 + b"PAR1")
-    assert _refusal(path, _config()).startswith(f"{path}: cannot be read as an order log: ")
+    message = _refusal(path, _config())
+    assert message.startswith(f"{path}: cannot be read as an order log: corrupted file")
+
+
+def test_a_folder_of_parts_has_the_local_engines_digest(spark, tmp_path):
+    """Spark lists a folder's files in an order of its own; the digest follows the local
+    engine's (sorted)."""
+    from reportgen import spark as engine
+
+    log = generate_orders(600)
+    for part in range(6):
+        chunk = log.slice(part * 1000, 1000)
+        (tmp_path / f"part-{part:05d}.parquet").write_bytes(order_log_bytes(chunk, ".parquet"))
+    config = _config()
+    local = orders.read_orders(tmp_path, config.orders, config.data, today=TODAY)
+    remote = engine.read_orders(tmp_path, config, today=TODAY)
+    assert remote.dataset.sha256 == local.dataset.sha256
+    assert remote.dataset.frame.equals(local.dataset.frame)
 
 
 def test_a_two_digit_year_format_is_refused_rather_than_read_as_20xx(spark, tmp_path):

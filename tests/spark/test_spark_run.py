@@ -241,3 +241,15 @@ def test_under_spark_submit_its_master_is_the_one_used(spark, folder):
     manifest = json.loads((_snapshot(folder, "submitted") / "manifest.json").read_text())
     assert manifest["engine"]["master"] == "local[1]"
     _same_brief(folder, "submitted")
+
+
+def test_a_mistyped_customer_table_is_refused_before_the_run_starts(folder):
+    """--engine spark changes how an order log is read; a customer table is still read,
+    and checked before the output folder is looked at, locally."""
+    from reportgen import inputs
+    from reportgen.config import parse
+    from reportgen.errors import InputError
+
+    config = parse({"data": {"kind": "customers"}, "engine": {"name": "spark"}})
+    with pytest.raises(InputError, match=r"no-such\.csv"):
+        inputs.check_sources(folder / "no-such.csv", config)

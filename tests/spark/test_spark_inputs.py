@@ -97,3 +97,39 @@ def test_the_digest_of_a_log_in_a_folder_with_a_space_and_a_percent_is_its_conte
     remote = engine.read_orders(path, config, today=TODAY)
     assert remote.dataset.sha256 == local.dataset.sha256
     assert remote.dataset.frame.equals(local.dataset.frame)
+
+
+def test_a_table_of_the_sessions_catalog_is_read_by_name(spark, tmp_path):
+    """[data] table: the log as a table (here a view) of the session's catalog gives the
+    customer table the same log gives from its file."""
+    from reportgen import spark as engine
+    from reportgen.inputs import data_path
+
+    path = tmp_path / "orders.parquet"
+    path.write_bytes(order_log_bytes(generate_orders(300), ".parquet"))
+    spark.read.parquet(str(path)).createOrReplaceTempView("shop_orders")
+    config = _config()
+    by_name = parse(
+        {"data": {"kind": "transactions", "table": "shop_orders"}, "engine": {"name": "spark"}}
+    )
+    source = data_path(by_name, None, tmp_path / "unused.csv")
+    assert source == "shop_orders"
+    local = orders.read_orders(path, config.orders, config.data, today=TODAY)
+    remote = engine.read_orders(source, by_name, today=TODAY)
+    assert remote.dataset.path == "shop_orders" and remote.dataset.format == "table"
+    assert remote.dataset.frame.equals(local.dataset.frame)
+    assert (remote.lines, remote.fixes, remote.as_of) == (local.lines, local.fixes, local.as_of)
+
+
+def test_a_uri_or_a_table_needs_the_spark_engine_and_keeps_its_slashes(tmp_path):
+    from reportgen.inputs import data_path
+
+    local = parse({"data": {"kind": "transactions", "path": "s3a://lake/orders/2026"}})
+    assert local.data.path == "s3a://lake/orders/2026"  # not a Path, which folds "//"
+    with pytest.raises(ConfigError, match=r"a URI is read by the Spark engine"):
+        data_path(local, None, tmp_path / "unused.csv")
+    with pytest.raises(ConfigError, match=r"\[data\] table: a table is read by Spark"):
+        parse({"data": {"kind": "transactions", "table": "shop.orders"}})
+    customers = parse({"data": {"path": "s3a://lake/customers.csv"}, "engine": {"name": "spark"}})
+    with pytest.raises(ConfigError, match=r"Spark reads order logs"):
+        data_path(customers, None, tmp_path / "unused.csv")

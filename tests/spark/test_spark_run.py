@@ -113,6 +113,8 @@ def connect_server(spark: Any) -> Iterator[str]:
             f"spark.connect.grpc.binding.port={port}",
             "--conf",
             "spark.ui.enabled=false",
+            "--conf",  # a cluster's setting; Spark's 200 partitions cost 20 s on this log
+            "spark.sql.shuffle.partitions=4",
             "spark-internal",
         ],
         stdout=subprocess.DEVNULL,
@@ -227,7 +229,8 @@ def test_under_spark_submit_its_master_is_the_one_used(spark, folder):
     launcher = folder / "run_reportgen.py"
     launcher.write_text(LAUNCHER)
     submit = Path(pyspark.__file__).parent / "bin" / "spark-submit"
-    command = [str(submit), "--master", "local[1]", str(launcher), "run"]
+    command = [str(submit), "--master", "local[1]", "--conf", "spark.sql.shuffle.partitions=2"]
+    command += [str(launcher), "run"]
     result = subprocess.run(
         [*command, *PERIOD, "--out", "submitted", "--engine", "spark", "--quiet"],
         cwd=folder,

@@ -79,19 +79,7 @@ def session(settings: SparkSettings) -> SparkSession:
         builder = builder.remote(settings.remote)
     elif SUBMITTED not in os.environ:
         builder = builder.master(settings.master)  # under spark-submit, its --master rules
-    local = {}
-    if (
-        settings.remote is None
-        and SUBMITTED not in os.environ
-        and settings.master.startswith("local")
-    ):
-        # Spark in this process's own JVM, on this machine only (a cluster keeps its own
-        # settings): its log off (spark_log4j2.properties), and fewer shuffle partitions:
-        # Spark's 200 suit a cluster, and a small log spent most of its time on empty
-        # tasks (32 s for 20,000 lines, 13 s with 4).
-        local["spark.driver.extraJavaOptions"] = f"-Dlog4j2.configurationFile={LOG_CONFIG.as_uri()}"
-        local["spark.sql.shuffle.partitions"] = str(2 * (os.cpu_count() or 1))
-    for key, value in {**DEFAULT_CONF, **local, **settings.conf}.items():
+    for key, value in {**DEFAULT_CONF, **_local_conf(settings), **settings.conf}.items():
         builder = builder.config(key, value)
     where = settings.remote or settings.master
     try:
@@ -103,6 +91,22 @@ def session(settings: SparkSettings) -> SparkSession:
             f"Spark at {where} could not be started or reached: {_said(exc)}"
         ) from None
     return spark
+
+
+def _local_conf(settings: SparkSettings) -> dict[str, str]:
+    """Settings for a Spark that this process starts on this machine (local mode; a
+    cluster, a Connect server and spark-submit keep their own): its log off
+    (spark_log4j2.properties), and fewer shuffle partitions: Spark's 200 suit a cluster,
+    and a small log spent most of its time on empty tasks (32 s for 20,000 lines, 13 s
+    with 4)."""
+    if settings.remote is not None or SUBMITTED in os.environ:
+        return {}
+    if not settings.master.startswith("local"):
+        return {}
+    return {
+        "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={LOG_CONFIG.as_uri()}",
+        "spark.sql.shuffle.partitions": str(2 * (os.cpu_count() or 1)),
+    }
 
 
 SUBMITTED = "PYSPARK_GATEWAY_PORT"

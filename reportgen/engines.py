@@ -61,14 +61,14 @@ def duckdb_connection(memory_mb: int) -> Iterator[duckdb.DuckDBPyConnection]:
             "temp_directory": spill,
         }
         con = duckdb.connect(":memory:", config=settings)
-        # Days in UTC, as Spark counts them (spark.DEFAULT_CONF), whatever the machine's
-        # zone: an epoch time or a zoned timestamp falls on one day. (A DuckDB without
-        # ICU has no time zones and counts in UTC already.)
-        with suppress(duckdb.Error):
-            con.execute("SET TimeZone = 'UTC'")
-        # DuckDB draws its own bar on stdout for a query over 2 s; the CLI shows progress.
-        con.execute("SET enable_progress_bar = false")
         try:
+            # Days in UTC, as Spark counts them (spark.DEFAULT_CONF), whatever the
+            # machine's zone: an epoch time or a zoned timestamp falls on one day. (A
+            # DuckDB without ICU has no time zones and counts in UTC already.)
+            with suppress(duckdb.Error):
+                con.execute("SET TimeZone = 'UTC'")
+            # DuckDB draws its own bar on stdout for a query over 2 s; the CLI has its own.
+            con.execute("SET enable_progress_bar = false")
             yield con
         finally:
             con.close()

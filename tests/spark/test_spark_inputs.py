@@ -31,6 +31,17 @@ def _refusal(spark_source: Path | str, config: Config) -> str:
     return message
 
 
+def _same_digest_and_customers(path: Path) -> None:
+    """Both engines read the log at `path` to the same customers and input digest."""
+    from reportgen import spark as engine
+
+    config = _config()
+    local = orders.read_orders(path, config.orders, config.data, today=TODAY)
+    remote = engine.read_orders(path, config, today=TODAY)
+    assert remote.dataset.sha256 == local.dataset.sha256
+    assert remote.dataset.frame.equals(local.dataset.frame)
+
+
 def test_a_csv_line_with_a_field_too_many_is_an_error_on_both_engines(spark, tmp_path):
     path = tmp_path / "orders.csv"
     path.write_text(HEADER + "1,7,2026-10-01,2,3.5\n2,8,2026-10-02,1,2,99\n")
@@ -63,17 +74,11 @@ def test_a_corrupt_parquet_file_is_one_line(spark, tmp_path):
 def test_a_folder_of_parts_has_the_local_engines_digest(spark, tmp_path):
     """Spark lists a folder's files in an order of its own; the digest follows the local
     engine's (sorted)."""
-    from reportgen import spark as engine
-
     log = generate_orders(600)
     for part in range(6):
         chunk = log.slice(part * 1000, 1000)
         (tmp_path / f"part-{part:05d}.parquet").write_bytes(order_log_bytes(chunk, ".parquet"))
-    config = _config()
-    local = orders.read_orders(tmp_path, config.orders, config.data, today=TODAY)
-    remote = engine.read_orders(tmp_path, config, today=TODAY)
-    assert remote.dataset.sha256 == local.dataset.sha256
-    assert remote.dataset.frame.equals(local.dataset.frame)
+    _same_digest_and_customers(tmp_path)
 
 
 def test_a_two_digit_year_format_is_refused_rather_than_read_as_20xx(spark, tmp_path):
@@ -86,17 +91,11 @@ def test_a_two_digit_year_format_is_refused_rather_than_read_as_20xx(spark, tmp_
 
 
 def test_the_digest_of_a_log_in_a_folder_with_a_space_and_a_percent_is_its_content(spark, tmp_path):
-    from reportgen import spark as engine
-
     folder = tmp_path / "my orders 100%"
     folder.mkdir()
     path = folder / "log #1.parquet"
     path.write_bytes(order_log_bytes(generate_orders(200), ".parquet"))
-    config = _config()
-    local = orders.read_orders(path, config.orders, config.data, today=TODAY)
-    remote = engine.read_orders(path, config, today=TODAY)
-    assert remote.dataset.sha256 == local.dataset.sha256
-    assert remote.dataset.frame.equals(local.dataset.frame)
+    _same_digest_and_customers(path)
 
 
 def test_a_table_of_the_sessions_catalog_is_read_by_name(spark, tmp_path):

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
-from typing import Any
+from dataclasses import dataclass, fields, replace
+from typing import Any, Protocol
 
 import numpy as np
 from sklearn.cluster import KMeans
@@ -21,6 +21,7 @@ from sklearn.metrics import (
     calinski_harabasz_score,
     davies_bouldin_score,
     pairwise_distances,
+    pairwise_distances_argmin,
     silhouette_score,
 )
 
@@ -295,57 +296,199 @@ def _stability(
     return float(np.mean(agreements))
 
 
-def _order(labels: np.ndarray, k: int, order_values: np.ndarray | None) -> np.ndarray:
+def _order(sizes: np.ndarray, means: np.ndarray) -> np.ndarray:
     """New id (0-based) for each K-Means label: by descending mean spend, then size."""
-    sizes = np.bincount(labels, minlength=k)
-    if order_values is None:
-        means = np.zeros(k)
-    else:
-        means = np.bincount(labels, weights=order_values, minlength=k) / np.maximum(sizes, 1)
+    k = len(sizes)
     ranking = sorted(range(k), key=lambda c: (-means[c], -sizes[c], c))
     new_id = np.empty(k, dtype=int)
     new_id[ranking] = np.arange(k)
     return new_id
 
 
+@dataclass(frozen=True)
+class Clustering:
+    """Clusters of some points, each point in the one with the nearest centre."""
+
+    centres: np.ndarray
+    sizes: np.ndarray
+    """Points per cluster."""
+    labels: Any
+    """Each point's cluster (0-based): an array for ArrayPoints, the engine's own handle
+    for points an engine holds."""
+    model: KMeans | None = None
+    """The fitted model, for points in memory (its predict places the customers set aside
+    exactly as K-Means would)."""
+
+
+@dataclass(frozen=True)
+class Placed:
+    """Every customer placed in a cluster: those fitted as the fit put them, those set
+    aside by their nearest centre."""
+
+    labels: Any
+    """Each customer's cluster (0-based), as Clustering.labels."""
+    sizes: np.ndarray
+    """Customers per cluster, all of them."""
+    means: np.ndarray
+    """Each cluster's mean spend (zeros without spend), which numbers the segments."""
+    outside: Any
+    """The customers set aside (rows for ArrayPoints, the engine's handle otherwise)."""
+    outliers: int
+
+
+class Points(Protocol):
+    """Every customer's scaled point, in memory (ArrayPoints) or held by an engine
+    (spark_points.SparkPoints): what fitting and assigning read of all customers. Choosing
+    k, the silhouette and stability only ever see a seeded sample, taken with `take`; one
+    code path decides for both, so both engines choose k and set customers aside alike."""
+
+    def __len__(self) -> int: ...
+
+    def take(self, rows: np.ndarray) -> np.ndarray:
+        """The points at these positions (sorted, in the customers' order)."""
+        ...
+
+    def adopt(self, model: KMeans) -> Clustering:
+        """The clustering of a model fitted on exactly these points."""
+        ...
+
+    def refine(self, centres: np.ndarray, seed: int) -> Clustering:
+        """K-Means over all these points from `centres` (Lloyd, as KMeans with init)."""
+        ...
+
+    def without(self, clustering: Clustering, clusters: np.ndarray) -> Points:
+        """These points less those in `clusters` (0-based) of `clustering`."""
+        ...
+
+    def distinct(self, at_most: int) -> int:
+        """How many distinct points there are, counted up to `at_most`."""
+        ...
+
+    def means(self, clustering: Clustering) -> np.ndarray:
+        """Each cluster's mean point."""
+        ...
+
+    def merged(self, rounds: list[tuple[Clustering, int]]) -> int:
+        """How many points were in cluster c of clustering r for any (r, c) of `rounds`."""
+        ...
+
+    def place(self, fitted: Points, clustering: Clustering) -> Placed:
+        """Every point (of all customers) in a cluster of `clustering`, which was fitted
+        on `fitted` (these points, less some set aside)."""
+        ...
+
+    def relabel(self, labels: Any, ids: np.ndarray) -> Any:
+        """`labels` (0-based clusters) as segment ids: cluster c becomes ids[c]."""
+        ...
+
+
+@dataclass(frozen=True)
+class ArrayPoints:
+    """Points in memory: `matrix` rows `rows` (all of them unless some were set aside)."""
+
+    matrix: np.ndarray
+    rows: np.ndarray
+    order_values: np.ndarray | None = None
+    """Spend of every row of `matrix`, which numbers the segments (see _order)."""
+
+    @classmethod
+    def of(cls, matrix: np.ndarray, order_values: np.ndarray | None = None) -> ArrayPoints:
+        return cls(matrix, np.arange(len(matrix)), order_values)
+
+    @property
+    def values(self) -> np.ndarray:
+        return self.matrix if len(self.rows) == len(self.matrix) else self.matrix[self.rows]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def take(self, rows: np.ndarray) -> np.ndarray:
+        taken: np.ndarray = self.matrix[self.rows[rows]]
+        return taken
+
+    def adopt(self, model: KMeans) -> Clustering:
+        k = len(model.cluster_centers_)
+        labels = model.labels_
+        return Clustering(model.cluster_centers_, np.bincount(labels, minlength=k), labels, model)
+
+    def refine(self, centres: np.ndarray, seed: int) -> Clustering:
+        model = KMeans(n_clusters=len(centres), init=centres, n_init=1, random_state=seed)
+        return self.adopt(model.fit(self.values))
+
+    def without(self, clustering: Clustering, clusters: np.ndarray) -> ArrayPoints:
+        return replace(self, rows=self.rows[~np.isin(clustering.labels, clusters)])
+
+    def distinct(self, at_most: int) -> int:
+        return min(len(np.unique(self.values, axis=0)), at_most)
+
+    def means(self, clustering: Clustering) -> np.ndarray:
+        return _means(self.values, clustering.labels, len(clustering.centres))
+
+    def merged(self, rounds: list[tuple[Clustering, int]]) -> int:
+        merged = np.zeros(len(self.rows), dtype=bool)
+        for clustering, cluster in rounds:
+            merged |= clustering.labels == cluster
+        return int(merged.sum())
+
+    def place(self, fitted: Points, clustering: Clustering) -> Placed:
+        assert isinstance(fitted, ArrayPoints)
+        k = len(clustering.centres)
+        raw = np.empty(len(self.matrix), dtype=np.int64)
+        raw[fitted.rows] = clustering.labels
+        set_aside = np.ones(len(self.matrix), dtype=bool)
+        set_aside[fitted.rows] = False
+        outside = np.flatnonzero(set_aside)
+        if len(outside):
+            assert clustering.model is not None  # adopt and refine keep it
+            raw[outside] = clustering.model.predict(self.matrix[outside])
+        sizes = np.bincount(raw, minlength=k)
+        if self.order_values is None:
+            means = np.zeros(k)
+        else:
+            means = np.bincount(raw, weights=self.order_values, minlength=k) / np.maximum(sizes, 1)
+        return Placed(raw, sizes, means, outside, len(outside))
+
+    def relabel(self, labels: Any, ids: np.ndarray) -> np.ndarray:
+        relabelled: np.ndarray = np.asarray(ids, dtype=np.int64)[labels]
+        return relabelled
+
+
 def _dissolve(
-    model: KMeans, points: np.ndarray, minimum: int, seed: int
-) -> tuple[KMeans, np.ndarray]:
+    points: Points, clustering: Clustering, minimum: int, seed: int
+) -> tuple[Clustering, int]:
     """Dissolve clusters smaller than `minimum`, smallest first, while two or more remain.
 
     The fallback when setting extreme customers aside did not suffice: the cluster's
     centre is dropped and K-Means is refitted from the others' centres, so its customers
-    join the nearest segment. Returns the model and the rows (of `points`) dissolved.
+    join the nearest segment. Returns the clustering and how many customers were dissolved.
     """
-    merged = np.zeros(len(points), dtype=bool)
+    rounds: list[tuple[Clustering, int]] = []
     while True:
-        sizes = np.bincount(model.labels_, minlength=len(model.cluster_centers_))
+        sizes = clustering.sizes
         if sizes.min() >= minimum or len(sizes) <= 2:
-            return model, np.flatnonzero(merged)
+            return clustering, points.merged(rounds) if rounds else 0
         smallest = int(np.argmin(sizes))
-        merged |= model.labels_ == smallest
-        centres = np.delete(model.cluster_centers_, smallest, axis=0)
-        model = KMeans(n_clusters=len(centres), init=centres, n_init=1, random_state=seed)
-        model.fit(points)
+        rounds.append((clustering, smallest))
+        clustering = points.refine(np.delete(clustering.centres, smallest, axis=0), seed)
 
 
 @dataclass(frozen=True)
 class _Fit:
-    """k chosen on a sample of some rows, and the model fitted on all of those rows."""
+    """k chosen on a sample of some points, and the clustering of all of those points."""
 
-    model: KMeans
+    clustering: Clustering
     chosen: int
     scores: list[KScore]
     votes: dict[str, int]
     reason: Parts
     sample: np.ndarray
-    """Indices of the sampled rows, among the rows fitted."""
+    """Positions of the sampled points, among the points fitted."""
 
 
-def _fit(points: np.ndarray, settings: SegmentationSettings, fixed_k: int | None) -> _Fit:
-    """Score every candidate k on a seeded sample, choose one, fit it on all the rows."""
+def _fit(points: Points, settings: SegmentationSettings, fixed_k: int | None) -> _Fit:
+    """Score every candidate k on a seeded sample, choose one, fit it on all the points."""
     sample = sample_rows(len(points), settings.sample_size, settings.seed)
-    points_sample = points[sample]
+    points_sample = points.take(sample)
     distinct = len(np.unique(points_sample, axis=0))
     k_high = max(2, min(settings.k_max, distinct - 1, len(points_sample) - 1))
     k_low = min(settings.k_min, k_high)
@@ -374,15 +517,10 @@ def _fit(points: np.ndarray, settings: SegmentationSettings, fixed_k: int | None
         chosen = auto_k
     sample_model = dict(zip(candidates, (m for _, m in scored), strict=True))[chosen]
     if len(sample) == len(points):
-        model = sample_model
+        clustering = points.adopt(sample_model)
     else:
-        model = KMeans(
-            n_clusters=chosen,
-            init=sample_model.cluster_centers_,
-            n_init=1,
-            random_state=settings.seed,
-        ).fit(points)
-    return _Fit(model, chosen, scores, votes, reason, sample)
+        clustering = points.refine(sample_model.cluster_centers_, settings.seed)
+    return _Fit(clustering, chosen, scores, votes, reason, sample)
 
 
 OUTLIER_ROUNDS = 5
@@ -392,33 +530,35 @@ small clusters are a structure of the data, not a handful of extremes."""
 
 
 def _set_aside(
-    points: np.ndarray, settings: SegmentationSettings, fixed_k: int | None, minimum: int
-) -> tuple[_Fit, np.ndarray]:
+    points: Points, settings: SegmentationSettings, fixed_k: int | None, minimum: int
+) -> tuple[_Fit, Points]:
     """Fit, and while the fit has clusters under `minimum` customers, set their customers
     aside and fit again without them: a few extreme customers would otherwise be "a
     segment" nobody can act on, and pull every other segment's scale. Returns the last
-    fit and the rows it was fitted on."""
-    active = np.arange(len(points))
+    fit and the points it was fitted on."""
+    active = points
     fit = _fit(points, settings, fixed_k)
     for _ in range(OUTLIER_ROUNDS):
-        sizes = np.bincount(fit.model.labels_, minlength=fit.chosen)
-        small = np.isin(fit.model.labels_, np.flatnonzero(sizes < minimum))
-        remaining = active[~small]
-        if not small.any() or len(points) - len(remaining) > OUTLIER_BUDGET * len(points):
+        small = np.flatnonzero(fit.clustering.sizes < minimum)
+        if not len(small):
             break
-        if len(np.unique(points[remaining], axis=0)) < 3:
+        remaining = active.without(fit.clustering, small)
+        if len(points) - len(remaining) > OUTLIER_BUDGET * len(points):
+            break
+        if remaining.distinct(3) < 3:
             break
         active = remaining
-        fit = _fit(points[active], settings, fixed_k)
+        fit = _fit(active, settings, fixed_k)
     return fit, active
 
 
-def _check_k(points: np.ndarray, settings: SegmentationSettings, fixed_k: int | None) -> None:
+def _check_k(points: Points, settings: SegmentationSettings, fixed_k: int | None) -> None:
     """Refuse, before any fit, a k the data cannot have and data too uniform to segment."""
     n = len(points)
     # Counted on the sample (all rows when small): sorting a million rows to count them
     # would cost seconds, and the sample is what k is chosen on.
-    distinct = len(np.unique(points[sample_rows(n, settings.sample_size, settings.seed)], axis=0))
+    sample = points.take(sample_rows(n, settings.sample_size, settings.seed))
+    distinct = len(np.unique(sample, axis=0))
     if fixed_k is not None and fixed_k >= n:
         raise SegmentationError(
             f"k = {fixed_k} is not smaller than the number of customers ({n}); choose a k of at "
@@ -434,42 +574,6 @@ def _check_k(points: np.ndarray, settings: SegmentationSettings, fixed_k: int | 
             f"only {distinct} distinct customer profile(s) among {n} customers: too few to "
             "segment (need at least 3)"
         )
-
-
-@dataclass(frozen=True)
-class _Assigned:
-    """Every customer's segment, and the segments' centres, in segment-id order."""
-
-    labels: np.ndarray
-    """Segment id (1..k) of every customer."""
-    centroids: np.ndarray
-    """Row i is segment i + 1: the mean of its customers that the model was fitted on."""
-    outside: np.ndarray
-    """Rows of the customers set aside, assigned by distance alone."""
-
-
-def _assign(
-    points: np.ndarray,
-    fitted: np.ndarray,
-    model: KMeans,
-    active: np.ndarray,
-    order_values: np.ndarray | None,
-) -> _Assigned:
-    """Every customer belongs to the nearest segment: those the model was fitted on
-    (`fitted`, the rows `active` of `points`) as it put them, those set aside by distance.
-    Segments are numbered by _order."""
-    chosen = len(model.cluster_centers_)
-    raw = np.empty(len(points), dtype=np.int64)
-    raw[active] = model.labels_
-    set_aside = np.ones(len(points), dtype=bool)
-    set_aside[active] = False
-    outside = np.flatnonzero(set_aside)
-    if len(outside):
-        raw[outside] = model.predict(points[outside])
-    new_id = _order(raw, chosen, order_values)
-    centroids = np.empty_like(model.cluster_centers_)
-    centroids[new_id] = _means(fitted, raw[active], chosen)
-    return _Assigned(labels=new_id[raw] + 1, centroids=centroids, outside=outside)
 
 
 def _reason(fit: _Fit, outliers: int, dissolved: int, chosen: int, minimum: int) -> Parts:
@@ -492,16 +596,24 @@ def _reason(fit: _Fit, outliers: int, dissolved: int, chosen: int, minimum: int)
     return reason
 
 
+def predict(clustering: Clustering, points: np.ndarray) -> np.ndarray:
+    """The nearest cluster (0-based) of each of some points held in memory."""
+    if clustering.model is not None:
+        labels: np.ndarray = clustering.model.predict(points)
+        return labels
+    nearest: np.ndarray = pairwise_distances_argmin(points, clustering.centres)
+    return nearest
+
+
 def _silhouette(
-    fit: _Fit, model: KMeans, sampled: np.ndarray, settings: SegmentationSettings
+    fit: _Fit, chosen: int, sampled: np.ndarray, labels: np.ndarray, settings: SegmentationSettings
 ) -> float:
-    """The final model's silhouette on the sample k was chosen on: the score already
-    measured for its k, unless dissolving clusters changed k since."""
-    chosen = len(model.cluster_centers_)
+    """The final model's silhouette on the sample k was chosen on (`labels`: its clusters):
+    the score already measured for its k, unless dissolving clusters changed k since."""
     if chosen == fit.chosen:
         return next(s.silhouette for s in fit.scores if s.k == chosen)
     subset = sample_rows(len(sampled), settings.silhouette_sample, settings.seed + 4)
-    on_subset = model.predict(sampled[subset])
+    on_subset = labels[subset]
     if len(np.unique(on_subset)) < 2:
         return float("nan")
     return _stable(silhouette_score(sampled[subset], on_subset))
@@ -523,34 +635,40 @@ def segment(
     k: int | None = None,
     order_values: np.ndarray | None = None,
     minimum: int = 1,
+    points: Points | None = None,
 ) -> Segmentation:
     """Fit the segmentation. `k` (from --k) overrides the config; `order_values` is spend.
+    `points` are the customers' points when an engine holds them (features.matrix is
+    then only the sample), with their spend.
 
     No segment has fewer than `minimum` customers while two segments remain: customers
     whose own cluster would be smaller are set aside while k is chosen and the model
     fitted, then assigned to the nearest segment and reported as outliers.
     """
-    points = features.matrix
+    points = points or ArrayPoints.of(features.matrix, order_values)
     fixed_k = k if k is not None else settings.k
     _check_k(points, settings, fixed_k)
     fit, active = _set_aside(points, settings, fixed_k, minimum)
-    fitted = points[active]
-    model, dissolved = _dissolve(fit.model, fitted, minimum, settings.seed)
-    chosen = len(model.cluster_centers_)
-    assigned = _assign(points, fitted, model, active, order_values)
-    reason = _reason(fit, len(assigned.outside), len(dissolved), chosen, minimum)
-    sampled = fitted[fit.sample]
-    silhouette = _silhouette(fit, model, sampled, settings)
-    stability = _stability(sampled, chosen, model.predict(sampled), settings)
+    clustering, dissolved = _dissolve(active, fit.clustering, minimum, settings.seed)
+    chosen = len(clustering.centres)
+    placed = points.place(active, clustering)
+    new_id = _order(placed.sizes, placed.means)
+    centroids = np.empty_like(clustering.centres)
+    centroids[new_id] = active.means(clustering)
+    reason = _reason(fit, placed.outliers, dissolved, chosen, minimum)
+    sampled = active.take(fit.sample)
+    on_sample = predict(clustering, sampled)
+    silhouette = _silhouette(fit, chosen, sampled, on_sample, settings)
+    stability = _stability(sampled, chosen, on_sample, settings)
     return Segmentation(
-        labels=assigned.labels.astype(np.int64),
+        labels=points.relabel(placed.labels, new_id + 1),
         k=chosen,
         fixed=fixed_k is not None,
         votes=fit.votes,
         reason=english(reason),
         reason_parts=reason,
         scores=tuple(fit.scores),
-        centroids=assigned.centroids,
+        centroids=centroids,
         silhouette=silhouette,
         stability=stability,
         stability_runs=settings.stability_runs,
@@ -558,7 +676,7 @@ def segment(
         n_init=N_INIT,
         seed=settings.seed,
         warnings=_warnings(silhouette, stability),
-        outlier_rows=tuple(assigned.outside.tolist()),
+        outlier_rows=tuple(np.asarray(placed.outside).tolist()),
     )
 
 

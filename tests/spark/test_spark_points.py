@@ -1,0 +1,75 @@
+"""Segment.py's fit on points Spark holds gives what it gives on points in memory."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from reportgen.config import SegmentationSettings
+from reportgen.features import Features, Scaling
+from reportgen.segment import Points, segment
+
+
+def _features(matrix: np.ndarray) -> Features:
+    names = tuple(f"x{j}" for j in range(matrix.shape[1]))
+    scaling = Scaling(
+        names=names,
+        roles=names,
+        kind="standard",
+        center=np.zeros(len(names)),
+        scale=np.ones(len(names)),
+        log1p=(),
+    )
+    return Features(matrix=matrix, scaling=scaling, dropped_constant=())
+
+
+def _points(spark, matrix: np.ndarray, spend: np.ndarray) -> Points:
+    from reportgen.spark_points import ROW, SPEND, SparkPoints
+
+    columns = {ROW: np.arange(len(matrix), dtype=np.int64)}
+    columns |= {f"_f{j}": matrix[:, j] for j in range(matrix.shape[1])}
+    table = pa.table({**columns, SPEND: spend})
+    return SparkPoints.of(spark.createDataFrame(table).repartition(3), matrix.shape[1])
+
+
+def _case(seed: int, extremes: int, small: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(-8, 8, size=(rng.integers(2, 6), 3))
+    sizes = rng.integers(60, 200, size=len(centres))
+    parts = [
+        rng.normal(c, rng.uniform(0.5, 2.0), size=(n, 3))
+        for c, n in zip(centres, sizes, strict=True)
+    ]
+    parts.append(rng.normal(40, 0.5, size=(extremes, 3)))  # too few, too far: set aside
+    parts.append(rng.normal(centres[0] + 4, 0.3, size=(small, 3)))
+    matrix = np.vstack(parts)[rng.permutation(sum(map(len, parts)))]
+    spend = np.exp(matrix[:, 0] / 4) * 100
+    return matrix, spend
+
+
+@pytest.mark.parametrize(
+    ("seed", "extremes", "small", "sample", "minimum", "path"),
+    [
+        (1, 8, 0, 200, 10, "set aside"),  # k on a sample, then Lloyd in Spark; 8 set aside
+        (1, 0, 30, 200, 40, "merged"),  # a cluster of 30 ordinary customers dissolved
+        (2, 6, 0, 20_000, 10, "set aside"),  # the sample is everyone: fitted in memory
+    ],
+)
+def test_spark_points_fit_as_points_in_memory(
+    spark, seed, extremes, small, sample, minimum, path
+) -> None:
+    matrix, spend = _case(seed, extremes, small)
+    settings = SegmentationSettings(k_min=2, k_max=6, stability_runs=2, sample_size=sample)
+    local = segment(_features(matrix), settings, order_values=spend, minimum=minimum)
+    assert path in local.reason  # the case still takes the path it is here for
+    remote = segment(
+        _features(matrix), settings, minimum=minimum, points=_points(spark, matrix, spend)
+    )
+    assert remote.k == local.k
+    assert remote.reason == local.reason
+    assert remote.outlier_rows == local.outlier_rows
+    assert remote.scores == local.scores and remote.votes == local.votes
+    assert remote.silhouette == local.silhouette and remote.stability == local.stability
+    assert np.array_equal(remote.labels, local.labels)
+    np.testing.assert_allclose(remote.centroids, local.centroids, rtol=1e-9, atol=1e-12)

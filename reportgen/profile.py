@@ -25,7 +25,7 @@ the thresholds) so any word in the brief can be traced. Thresholds come from
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -252,75 +252,93 @@ def day_thresholds(
     return {"recency": recency, "tenure": tenure}, sources
 
 
-def _spreads(numeric: pd.DataFrame) -> pd.Series:
-    """Each role's interquartile range, else its standard deviation, else 1: the unit in
-    which a difference from the base is measured (all roles in one pass over the rows)."""
+STATISTICS = ("mean", "median", "std", "q25", "q75")
+"""What Summary.base holds of each role: std is the population's (ddof 0), the quartiles
+interpolated linearly between the customers' values (as the median)."""
+
+
+def base_statistics(numeric: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """Each role's STATISTICS over all customers."""
     quartiles = numeric.quantile([0.25, 0.75])
-    spread = quartiles.iloc[1] - quartiles.iloc[0]
-    std = numeric.std(ddof=0)
-    return spread.where(spread > 0, std.where(std > 0, 1.0))
+    return {
+        role: {
+            "mean": float(numeric[role].mean()),
+            "median": float(numeric[role].median()),
+            "std": float(numeric[role].std(ddof=0)),
+            "q25": float(quartiles[role].iloc[0]),
+            "q75": float(quartiles[role].iloc[1]),
+        }
+        for role in numeric.columns
+    }
+
+
+def _spread(stats: Mapping[str, float]) -> float:
+    """A role's interquartile range, else its standard deviation, else 1: the unit in
+    which a difference from the base is measured."""
+    spread = stats["q75"] - stats["q25"]
+    if spread > 0:
+        return spread
+    return stats["std"] if stats["std"] > 0 else 1.0
 
 
 def scales(
-    numeric: pd.DataFrame,
+    base: Mapping[str, Mapping[str, float]],
     settings: LevelSettings,
     validation: ValidationSettings,
     counts: str | None,
     days: Mapping[str, Mapping[str, float]],
 ) -> dict[str, Scale]:
-    """How each role's level is decided in this base (see the module docstring); `days`
-    are the recency and tenure thresholds (day_thresholds)."""
+    """How each role's level is decided in this base (see the module docstring), from
+    each role's base_statistics; `days` are the recency and tenure thresholds
+    (day_thresholds)."""
     rating_points = settings.rating_points or (
         (validation.rating_scale[1] - validation.rating_scale[0]) / 10
     )
     found = {}
-    spreads = _spreads(numeric)
-    for role in numeric.columns:
-        values = numeric[role]
+    for role, stats in base.items():
         kind = ROLE_BY_NAME[role].kind
-        spread = float(spreads[role])
+        spread = _spread(stats)
         if role in DAY_ROLES:
-            found[role] = Scale("median", float(values.median()), spread, days[role])
+            found[role] = Scale("median", stats["median"], spread, days[role])
         elif kind is Kind.BOOLEAN or ROLE_BY_NAME[role].share:
-            base = float(values.mean())
+            mean = stats["mean"]
             points = settings.share_points
             found[role] = Scale(
                 "share",
-                base,
-                float(values.std(ddof=0)) or 1.0,
+                mean,
+                stats["std"] or 1.0,
                 {
-                    "high": max(base + points, base * settings.ratio),
-                    "low": min(base - points, base / settings.ratio),
+                    "high": max(mean + points, mean * settings.ratio),
+                    "low": min(mean - points, mean / settings.ratio),
                 },
             )
         elif kind is not Kind.NUMERIC:  # ordered labels, as positions 0, 1, ...
-            base = float(values.mean())
+            mean = stats["mean"]
             steps = settings.ordinal_steps
             found[role] = Scale(
                 "mean position",
-                base,
-                float(values.std(ddof=0)) or 1.0,
-                {"high": base + steps, "low": base - steps},
+                mean,
+                stats["std"] or 1.0,
+                {"high": mean + steps, "low": mean - steps},
             )
         elif role in POINT_ROLES:
-            base = float(values.median())
+            median = stats["median"]
             found[role] = Scale(
                 "median",
-                base,
+                median,
                 spread,
-                {"high": base + rating_points, "low": base - rating_points},
+                {"high": median + rating_points, "low": median - rating_points},
             )
         else:
-            found[role] = _ratio_scale(role, values, spread, settings, counts)
+            found[role] = _ratio_scale(role, stats["median"], spread, settings, counts)
     return found
 
 
 def _ratio_scale(
-    role: str, values: pd.Series, spread: float, settings: LevelSettings, counts: str | None
+    role: str, base: float, spread: float, settings: LevelSettings, counts: str | None
 ) -> Scale:
-    """A figure with a long tail (spend, counts): the median customer against the base's,
-    by [levels] ratio."""
-    base = float(values.median())
+    """A figure with a long tail (spend, counts): the median customer (`base`) against
+    the base's, by [levels] ratio."""
     high = base * settings.ratio if base > 0 else math.ulp(0.0)
     low = base / settings.ratio if base > 0 else -1.0
     if role == "frequency" and counts == "orders":
@@ -437,11 +455,12 @@ def _strength(level: str, value: float, scale: Scale) -> float:
     return abs(difference)
 
 
-def _bound(ratios: pd.Series) -> float:
+def _bound(median: float, low: float, high: float) -> float:
     """A round bound that every outlier passes: "at least 50×" (or "at most 0.02×"), two
-    significant digits, so the brief does not publish a small group's exact figure."""
-    up = ratios.median() >= 1
-    edge = float(ratios.min() if up else ratios.max())
+    significant digits, so the brief does not publish a small group's exact figure.
+    The arguments are the outliers' median, lowest and highest ratio to the base."""
+    up = median >= 1
+    edge = low if up else high
     if edge <= 0:
         return 0.0
     digits = 1 - math.floor(math.log10(edge))
@@ -449,126 +468,191 @@ def _bound(ratios: pd.Series) -> float:
     return (math.floor if up else math.ceil)(edge * scale) / scale
 
 
-def _outliers(
-    numeric: pd.DataFrame, segmentation: Segmentation, drivers: tuple[str, ...]
+def outliers_of(
+    customers: int,
+    theirs: Mapping[str, tuple[float, float, float, bool]] | None,
+    count: int,
+    base: Mapping[str, Mapping[str, float]],
 ) -> Outliers | None:
-    """Who the customers set aside were: the driver they stand out on most, as a bound."""
-    if not segmentation.outliers:
+    """Who the customers set aside were: the driver they stand out on most, as a bound.
+    `theirs`: numeric driver -> the set-aside customers' median, minimum and maximum, and
+    whether all of them are above zero."""
+    if not count or theirs is None:
         return None
-    rows = list(segmentation.outlier_rows)
     best: tuple[float, str, float] | None = None
-    for role in drivers:
-        if role not in numeric.columns or ROLE_BY_NAME[role].kind is not Kind.NUMERIC:
-            continue
-        base = float(numeric[role].median())
-        theirs = numeric[role].iloc[rows]
-        if base > 0 and (theirs > 0).all():
-            distance = abs(math.log(float(theirs.median()) / base))
+    for role, (median, low, high, positive) in theirs.items():
+        middle = base[role]["median"]
+        if middle > 0 and positive:
+            distance = abs(math.log(median / middle))
             if best is None or distance > best[0]:
-                best = (distance, role, _bound(theirs / base))
+                best = (distance, role, _bound(median / middle, low / middle, high / middle))
     return Outliers(
-        customers=len(rows),
-        share=len(rows) / len(numeric),
+        customers=count,
+        share=count / customers,
         role=best[1] if best else None,
         times=best[2] if best else None,
     )
 
 
-def _frequency_counts(clean: CleanData, numeric: pd.DataFrame, levels: LevelSettings) -> str | None:
+def _set_aside_values(
+    numeric: pd.DataFrame, segmentation: Segmentation, drivers: tuple[str, ...]
+) -> dict[str, tuple[float, float, float, bool]]:
+    """outliers_of's `theirs`, from the customers in memory."""
+    rows = list(segmentation.outlier_rows)
+    found = {}
+    for role in drivers:
+        if role in numeric.columns and ROLE_BY_NAME[role].kind is Kind.NUMERIC:
+            values = numeric[role].iloc[rows]
+            found[role] = (
+                float(values.median()),
+                float(values.min()),
+                float(values.max()),
+                bool((values > 0).all()),
+            )
+    return found
+
+
+def frequency_counts(clean: CleanData, roles: Iterable[str], levels: LevelSettings) -> str | None:
     """What frequency counts, "orders" or "items" (counts_of); None without frequency."""
-    if "frequency" not in numeric.columns:
+    if "frequency" not in roles:
         return None
     column = clean.roles.columns.get("frequency", "")
     return counts_of(column, levels, clean.quality.order_lines is not None)
 
 
 @dataclass(frozen=True)
-class _Figures:
-    """The whole base's figures and every segment's, each computed in one pass over the
-    rows, from which each segment's profile is read."""
+class Mix:
+    """One category as the brief shows it (see _named)."""
+
+    by_segment: pd.DataFrame
+    """Customers per value (rows) and segment id (columns)."""
+    counts: pd.Series
+    """Customers per value, all of them."""
+    order: list[str]
+    ordered: bool
+    """The values read lowest level first, not most common first."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Summary:
+    """What the profiles read of all customers, computed in one pass over them: here by
+    pandas (summarise), or by the engine that holds them (spark_customers). Everything
+    after it (levels, scales, personas' evidence) is one code path for both."""
 
     customers: int
+    base: Mapping[str, Mapping[str, float]]
+    """Role -> its base_statistics, in reading order."""
+    sizes: Mapping[int, int]
+    """Segment id -> customers."""
+    means: Mapping[int, Mapping[str, float]]
+    """Segment id -> role -> the segment's mean; medians alike."""
+    medians: Mapping[int, Mapping[str, float]]
     revenue: float | None
     """The base's total spend; None without spend."""
-    base: dict[str, dict[str, float]]
-    """Role -> the base's mean, median and standard deviation (Profiles.base)."""
-    scales: Mapping[str, Scale]
-    means: Mapping[Hashable, Mapping[Hashable, float]]
-    """Segment id -> role -> the segment's mean; medians alike."""
-    medians: Mapping[Hashable, Mapping[Hashable, float]]
-    revenues: pd.Series | None
-    """Segment id -> its total spend."""
-    per_month: pd.Series | None
+    revenues: Mapping[int, float] | None
+    per_month: Mapping[int, float] | None
     """Segment id -> its median customer's purchases per month, when tenure is known."""
-    mixes: Mapping[str, tuple[pd.DataFrame, list[str]]]
-    """Category -> customers per value (a column per segment id), and the values named."""
+    counts: str | None
+    """What frequency counts (frequency_counts)."""
+    rhythm: float | None
+    outliers: Outliers | None
+    mixes: Mapping[str, Mix]
+
+
+def _by_id(values: pd.Series) -> dict[int, float]:
+    return {int(str(i)): float(v) for i, v in values.items()}
+
+
+def _rows_by_id(table: pd.DataFrame) -> dict[int, dict[str, float]]:
+    return {int(str(i)): {str(c): float(v) for c, v in row.items()} for i, row in table.iterrows()}
+
+
+def summarise(
+    clean: CleanData,
+    segmentation: Segmentation,
+    levels: LevelSettings,
+    validation: ValidationSettings,
+    min_size: int,
+) -> Summary:
+    """The Summary of customers held in memory."""
+    labels = pd.Series(segmentation.labels, index=clean.frame.index, name="segment")
+    numeric = _numeric_view(clean.frame)
+    categorical = _categorical_view(clean.frame)
+    counts = frequency_counts(clean, numeric.columns, levels)
+    base = base_statistics(numeric)
+    grouped = numeric.groupby(labels)
+    per_month = None
+    if {"frequency", "tenure"} <= set(numeric.columns):
+        months = (numeric["tenure"] / DAYS_PER_MONTH).clip(lower=1.0)
+        per_month = _by_id((numeric["frequency"] / months).groupby(labels).median())
+    mixes = {}
+    for role in categorical.columns:
+        text, order, ordered = _named(role, categorical[role], min_size, validation.tier_levels)
+        table = text.groupby(labels).value_counts().unstack(fill_value=0).T
+        mixes[role] = Mix(table, text.value_counts(), order, ordered)
+    has_spend = "spend" in numeric.columns
+    return Summary(
+        customers=len(numeric),
+        base=base,
+        sizes={int(str(i)): int(n) for i, n in labels.value_counts().items()},
+        means=_rows_by_id(grouped.mean()),
+        medians=_rows_by_id(grouped.median()),
+        revenue=float(numeric["spend"].sum()) if has_spend else None,
+        revenues=_by_id(grouped["spend"].sum()) if has_spend else None,
+        per_month=per_month,
+        counts=counts,
+        rhythm=rhythm(numeric, counts),
+        outliers=outliers_of(
+            len(numeric),
+            _set_aside_values(numeric, segmentation, clean.drivers),
+            segmentation.outliers,
+            base,
+        ),
+        mixes=mixes,
+    )
+
+
+@dataclass(frozen=True)
+class _Figures:
+    """A Summary and the scales its levels are read by, from which each segment's
+    profile is read."""
+
+    summary: Summary
+    scales: Mapping[str, Scale]
 
     def profile(self, segment_id: int, size: int, shown: bool) -> SegmentProfile:
         """One segment against the base; only its size when it is not `shown`."""
-        share = size / self.customers
+        summary = self.summary
+        share = size / summary.customers
         if not shown:
             return SegmentProfile(segment_id, size, share, None, None, {}, {}, suppressed=True)
-        revenue = float(self.revenues[segment_id]) if self.revenues is not None else None
+        revenue = float(summary.revenues[segment_id]) if summary.revenues is not None else None
         return SegmentProfile(
             id=segment_id,
             size=size,
             share=share,
             revenue=revenue,
-            revenue_share=revenue / self.revenue if revenue is not None and self.revenue else None,
-            stats={role: self._stats(segment_id, role) for role in self.base},
+            revenue_share=(
+                revenue / summary.revenue if revenue is not None and summary.revenue else None
+            ),
+            stats={role: self._stats(segment_id, role) for role in summary.base},
             mix={
-                role: _shares(table[segment_id], order)
-                for role, (table, order) in self.mixes.items()
+                role: _shares(mix.by_segment[segment_id], mix.order)
+                for role, mix in summary.mixes.items()
             },
         )
 
     def _stats(self, segment_id: int, role: str) -> RoleStats:
-        per_month = self.per_month if role == "frequency" else None
+        summary = self.summary
+        per_month = summary.per_month if role == "frequency" else None
         return _role_stats(
             role,
-            float(self.means[segment_id][role]),
-            float(self.medians[segment_id][role]),
+            float(summary.means[segment_id][role]),
+            float(summary.medians[segment_id][role]),
             self.scales[role],
-            self.base[role],
+            summary.base[role],
             float(per_month[segment_id]) if per_month is not None else None,
         )
-
-
-def _figures(
-    numeric: pd.DataFrame,
-    labels: pd.Series,
-    scales_by_role: Mapping[str, Scale],
-    named: Mapping[str, tuple[pd.Series, list[str], bool]],
-) -> _Figures:
-    """The figures of the base and of every segment (labelled by `labels`); `named` are
-    the categories as _named gives them."""
-    has_spend = "spend" in numeric.columns
-    grouped = numeric.groupby(labels)
-    per_month = None
-    if {"frequency", "tenure"} <= set(numeric.columns):
-        months = (numeric["tenure"] / DAYS_PER_MONTH).clip(lower=1.0)
-        per_month = (numeric["frequency"] / months).groupby(labels).median()
-    return _Figures(
-        customers=len(numeric),
-        revenue=float(numeric["spend"].sum()) if has_spend else None,
-        base={
-            role: {
-                "mean": float(numeric[role].mean()),
-                "median": float(numeric[role].median()),
-                "std": float(numeric[role].std(ddof=0)),
-            }
-            for role in numeric.columns
-        },
-        scales=scales_by_role,
-        means=grouped.mean().to_dict("index"),
-        medians=grouped.median().to_dict("index"),
-        revenues=grouped["spend"].sum() if has_spend else None,
-        per_month=per_month,
-        mixes={
-            role: (text.groupby(labels).value_counts().unstack(fill_value=0).T, order)
-            for role, (text, order, _) in named.items()
-        },
-    )
 
 
 def build_profiles(
@@ -578,43 +662,46 @@ def build_profiles(
     validation: ValidationSettings | None = None,
     min_size: int = 1,
 ) -> Profiles:
-    """Summarise each segment against the whole base, on all rows.
+    """Summarise each segment against the whole base, on all rows (held in memory)."""
+    levels = levels or LevelSettings()
+    validation = validation or ValidationSettings()
+    summary = summarise(clean, segmentation, levels, validation, min_size)
+    return profiles_of(summary, segmentation.ids, levels, validation, min_size)
+
+
+def profiles_of(
+    summary: Summary,
+    ids: tuple[int, ...],
+    levels: LevelSettings,
+    validation: ValidationSettings,
+    min_size: int,
+) -> Profiles:
+    """Each segment (`ids`) against the whole base, from the Summary of all customers.
 
     A segment under `min_size` customers keeps only its size: its figures appear
     nowhere (no table, chart, alt text, email or archived brief). A category value held
     by fewer than `min_size` customers is named nowhere either (see base_mix).
     """
-    levels = levels or LevelSettings()
-    validation = validation or ValidationSettings()
-    labels = pd.Series(segmentation.labels, index=clean.frame.index, name="segment")
-    numeric = _numeric_view(clean.frame)
-    categorical = _categorical_view(clean.frame)
-    counts = _frequency_counts(clean, numeric, levels)
-    gap = rhythm(numeric, counts)
-    days, day_sources = day_thresholds(levels, gap)
-    named = {
-        role: _named(role, categorical[role], min_size, validation.tier_levels)
-        for role in categorical.columns
-    }
-    figures = _figures(numeric, labels, scales(numeric, levels, validation, counts, days), named)
-    sizes = labels.value_counts().reindex(segmentation.ids, fill_value=0)
+    days, day_sources = day_thresholds(levels, summary.rhythm)
+    figures = _Figures(summary, scales(summary.base, levels, validation, summary.counts, days))
+    sizes = {i: int(summary.sizes.get(i, 0)) for i in ids}
+    mixes = summary.mixes
     return Profiles(
-        customers=figures.customers,
-        revenue=figures.revenue,
-        segments=tuple(
-            figures.profile(i, int(sizes[i]), shown=sizes[i] >= min_size) for i in segmentation.ids
-        ),
-        base=figures.base,
-        base_mix={
-            role: _shares(text.value_counts(), order) for role, (text, order, _) in named.items()
+        customers=summary.customers,
+        revenue=summary.revenue,
+        segments=tuple(figures.profile(i, sizes[i], shown=sizes[i] >= min_size) for i in ids),
+        base={
+            role: {name: stats[name] for name in ("mean", "median", "std")}
+            for role, stats in summary.base.items()
         },
-        rhythm_days=gap,
-        frequency_counts=counts,
-        outliers=_outliers(numeric, segmentation, clean.drivers),
+        base_mix={role: _shares(mix.counts, mix.order) for role, mix in mixes.items()},
+        rhythm_days=summary.rhythm,
+        frequency_counts=summary.counts,
+        outliers=summary.outliers,
         repeat_orders=levels.repeat_orders,
         day_sources=day_sources,
-        level_order=tuple(role for role, (_, _, ordered) in named.items() if ordered),
-        share_order=tuple(role for role, (_, _, ordered) in named.items() if not ordered),
+        level_order=tuple(role for role, mix in mixes.items() if mix.ordered),
+        share_order=tuple(role for role, mix in mixes.items() if not mix.ordered),
     )
 
 

@@ -29,6 +29,9 @@ kind = "transactions"
 
 [spark]
 master = "local[*]"
+# Above [spark] local_assignments_max_rows (1,000,000) customers, Spark writes the
+# assignments here only (Parquet); below it, the snapshot also holds assignments.csv.
+assignments_path = "assignments"
 
 [spark.conf]
 "spark.driver.memory" = "{jvm}"

@@ -453,6 +453,12 @@ def remove(entry: Entry) -> None:
         ) from None
 
 
+def _assignments_csv(path: Path) -> pd.DataFrame:
+    found = pd.read_csv(path, dtype={"customer_id": "string"}, keep_default_na=False)
+    found["customer_id"] = restore(found["customer_id"])
+    return found[["customer_id", "segment"]]
+
+
 def load_previous(out: Path, slug: str, period: str) -> PreviousPeriod | None:
     """The latest snapshot of the report before `period`, as history needs it; None if none.
 
@@ -464,17 +470,19 @@ def load_previous(out: Path, slug: str, period: str) -> PreviousPeriod | None:
         return None
     entry = earlier[-1]
     check_intact(entry, "the previous snapshot")
-    assignments = pd.read_csv(
-        entry.path / "assignments.csv", dtype={"customer_id": "string"}, keep_default_na=False
-    )
-    assignments["customer_id"] = restore(assignments["customer_id"])
+    written = entry.manifest.get("assignments") or {}
+    if "assignments.csv" in entry.manifest["files"]:
+        assignments: pd.DataFrame | str = _assignments_csv(entry.path / "assignments.csv")
+    else:  # only in the Parquet Spark wrote (above [spark] local_assignments_max_rows)
+        assignments = str(written["path"])
     segments = json.loads((entry.path / "profiles.json").read_text(encoding="utf-8"))["segments"]
     stored = read_model(
         json.loads((entry.path / MODEL_FILE).read_text(encoding="utf-8")), entry.period
     )
     return PreviousPeriod(
         period=entry.period,
-        assignments=assignments[["customer_id", "segment"]],
+        assignments=assignments,
+        written_rows=int(written.get("rows", 0)),
         names={int(s["id"]): str(s.get("persona") or f"Segment {s['id']}") for s in segments},
         features=stored.model.scaling.names,
         centroids=stored.units,

@@ -486,6 +486,10 @@ class EngineSettings:
     )
 
 
+LOCAL_ASSIGNMENTS_MAX_ROWS = 1_000_000
+"""With Spark, the most customers whose assignments also go into the snapshot as CSV."""
+
+
 @dataclass(frozen=True)
 class SparkSettings:
     """The Spark session of `[engine] name = "spark"` (spark.py)."""
@@ -498,6 +502,18 @@ class SparkSettings:
         example="sc://spark.example.com:15002",
     )
     app_name: str = setting("reportgen", checks.string, "the application's name in the cluster")
+    assignments_path: Path | str | None = setting(
+        None,
+        checks.location,
+        "where Spark writes every customer's segment as Parquet (see Spark)",
+        example="s3a://bucket/reportgen/assignments",
+        relative=True,
+    )
+    local_assignments_max_rows: int = setting(
+        LOCAL_ASSIGNMENTS_MAX_ROWS,
+        checks.integer(0),
+        "up to this many customers, the snapshot also holds assignments.csv",
+    )
     conf: Mapping[str, str] = field(default_factory=dict)
     """[spark.conf]: any Spark setting, as text; credentials are refused."""
 

@@ -26,6 +26,9 @@ LOG = "log"
 class SqlEngine(Protocol):
     """What orders.py needs of an engine: run a query, keep a result by name."""
 
+    holds: bool
+    """The engine keeps the customer table (orders.customer_query) rather than give it."""
+
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
         """The rows of a query whose result is small."""
         ...
@@ -76,6 +79,8 @@ def duckdb_connection(memory_mb: int) -> Iterator[duckdb.DuckDBPyConnection]:
 
 class DuckDBEngine:
     """DuckDB in this process: the SQL as written."""
+
+    holds = False
 
     def __init__(self, con: duckdb.DuckDBPyConnection, reader: str) -> None:
         self._con = con

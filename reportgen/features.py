@@ -174,6 +174,15 @@ def _encode(
     return _Encoded(pd.DataFrame(columns), sources, logged, codes, unseen)
 
 
+def nothing_to_segment(drivers: tuple[str, ...]) -> DataError:
+    """The error when every driver has one value for all customers."""
+    return DataError(
+        "every driver column has the same value for all customers, so there is nothing "
+        f"to segment on (drivers: {', '.join(drivers)}); add varied columns to "
+        "[features] drivers"
+    )
+
+
 def build_features(clean: CleanData, settings: FeatureSettings, min_count: int = 1) -> Features:
     """Encode and scale the driver roles into the matrix K-Means is fitted on. A category
     level gets a one-hot column only when top_values names it: held by `min_count`
@@ -186,11 +195,7 @@ def build_features(clean: CleanData, settings: FeatureSettings, min_count: int =
     constant = [name for name in table.columns if table[name].nunique(dropna=False) <= 1]
     kept = [name for name in table.columns if name not in constant]
     if not kept:
-        raise DataError(
-            "every driver column has the same value for all customers, so there is nothing "
-            f"to segment on (drivers: {', '.join(clean.drivers)}); add varied columns to "
-            "[features] drivers"
-        )
+        raise nothing_to_segment(clean.drivers)
     values = table[kept].to_numpy(dtype="float64")
     if settings.scaling == "robust":
         center = np.median(values, axis=0)

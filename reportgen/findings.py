@@ -9,12 +9,13 @@ HTML and PDF after a template change without the input data.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from sklearn.decomposition import PCA
 
 from reportgen.errors import SnapshotError
@@ -54,50 +55,66 @@ class ChartData:
     """Role -> its value for each customer in the distribution sample."""
 
 
+Picker = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, pd.DataFrame]]
+"""The customers at some positions (sorted): their scaled points, segment ids, and the
+DISTRIBUTION_ROLES they have. In memory (in_memory), or from the engine that holds them."""
+
+
+def in_memory(clean: CleanData, features: Features, segmentation: Segmentation) -> Picker:
+    """The Picker of customers held in memory."""
+    labels = segmentation.labels
+    assert isinstance(labels, np.ndarray)
+    roles = [role for role in DISTRIBUTION_ROLES if role in clean.frame]
+
+    def pick(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+        return features.matrix[rows], labels[rows], clean.frame[roles].iloc[rows]
+
+    return pick
+
+
 def chart_data(
-    clean: CleanData,
-    features: Features,
+    customers: int,
+    pick: Picker,
     segmentation: Segmentation,
     hidden: frozenset[int] = frozenset(),
 ) -> ChartData:
-    """Draw the samples: a 2-D PCA projection and the values of the distribution roles.
+    """Draw the samples of `customers`: a 2-D PCA projection and the values of the
+    distribution roles.
 
     Customers of `hidden` (suppressed) segments are left out of every sample, and their
     segment's centre too: a segment too small to describe appears in no chart.
     """
-    shown = ~np.isin(segmentation.labels, list(hidden))
-    rows = sample_rows(len(features.matrix), SCATTER_POINTS, segmentation.seed)
-    components = min(2, features.matrix.shape[1])  # one driver: its axis, and a flat one
+    matrix, labels, _ = pick(sample_rows(customers, SCATTER_POINTS, segmentation.seed))
+    components = min(2, matrix.shape[1])  # one driver: its axis, and a flat one
     pca = PCA(n_components=components, random_state=segmentation.seed)
-    pca.fit(features.matrix[rows])
-    rows = rows[shown[rows]]
+    pca.fit(matrix)
+    shown = ~np.isin(labels, list(hidden))
 
-    def project(matrix: np.ndarray) -> np.ndarray:
-        flat = np.zeros((len(matrix), 2))
-        if len(matrix):
-            flat[:, :components] = pca.transform(matrix)
+    def project(points: np.ndarray) -> np.ndarray:
+        flat = np.zeros((len(points), 2))
+        if len(points):
+            flat[:, :components] = pca.transform(points)
         return flat.round(4)
 
-    points = project(features.matrix[rows])
+    points = project(matrix[shown])
     centres = project(segmentation.centroids)
-    sample = sample_rows(len(clean.frame), BOX_POINTS, segmentation.seed)
-    sample = sample[shown[sample]]
+    _, sample_labels, values = pick(sample_rows(customers, BOX_POINTS, segmentation.seed))
+    kept = ~np.isin(sample_labels, list(hidden))
     ratio = [*pca.explained_variance_ratio_, 0.0]
     return ChartData(
         scatter_x=tuple(points[:, 0].tolist()),
         scatter_y=tuple(points[:, 1].tolist()),
-        scatter_segment=tuple(segmentation.labels[rows].tolist()),
+        scatter_segment=tuple(labels[shown].tolist()),
         centres={
             segment_id: (float(x), float(y))
             for segment_id, (x, y) in zip(segmentation.ids, centres, strict=True)
             if segment_id not in hidden
         },
         explained=(float(ratio[0]), float(ratio[1])),
-        sample_segment=tuple(segmentation.labels[sample].tolist()),
+        sample_segment=tuple(sample_labels[kept].tolist()),
         distributions={
-            role: tuple(clean.frame[role].to_numpy(dtype="float64")[sample].tolist())
-            for role in DISTRIBUTION_ROLES
-            if role in clean.frame
+            role: tuple(values[role].to_numpy(dtype="float64")[kept].tolist())
+            for role in values.columns
         },
     )
 

@@ -7,7 +7,8 @@ MATCH_DISTANCE keeps its id, and so its colour and persona; any other segment
 gets a new id, and an unmatched old one is gone. Then the previous snapshot's
 assignments give, per customer, the segment they were in, and the migration
 matrix counts where they are now; customers only in one period are new or gone.
-Reading the archive is `archive`'s job; this stage only compares.
+Reading the archive is `archive`'s job; this stage only compares (and reads the
+Parquet that Spark wrote outside the archive, when it must).
 """
 
 from __future__ import annotations
@@ -18,12 +19,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist
 
+from reportgen.errors import InputError
 from reportgen.features import Features
 from reportgen.profile import Profiles
-from reportgen.segment import ArchivedModel, Segmentation
+from reportgen.segment import ArchivedModel, NearestLabels, Segmentation
 
 MATCH_DISTANCE = 1.0
 """Largest move of a segment's centre, in standard deviations of this period's data,
@@ -35,8 +39,12 @@ class PreviousPeriod:
     """What the archive holds of the latest earlier period."""
 
     period: str
-    assignments: pd.DataFrame
-    """customer_id (text) and segment (int)."""
+    assignments: pd.DataFrame | str
+    """customer_id (text) and segment (int); or, when the snapshot holds no
+    assignments.csv (a Spark run above [spark] local_assignments_max_rows), where Spark
+    wrote them as Parquet."""
+    written_rows: int = 0
+    """The rows of the Parquet assignments (when they are not in memory)."""
     names: Mapping[int, str]
     """Segment id -> persona name, as that period's brief called them."""
     features: tuple[str, ...] = ()
@@ -49,6 +57,13 @@ class PreviousPeriod:
     """Segment id -> that period's profiles.json entry (size, shares, stats)."""
     model: ArchivedModel | None = None
     """That period's model, to score this period with in frozen mode."""
+
+    @property
+    def customers(self) -> int:
+        """How many customers that period had."""
+        if isinstance(self.assignments, pd.DataFrame):
+            return len(self.assignments)
+        return self.written_rows
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -123,7 +138,7 @@ def migrate(
             "spend": spend if spend is not None else np.nan,
         }
     )
-    before = previous.assignments.rename(columns={"segment": "source"})
+    before = previous_assignments(previous).rename(columns={"segment": "source"})
     both = now.merge(before, on="customer_id", how="inner", validate="one_to_one")
     grouped = both.groupby(["source", "target"], sort=True).agg(
         customers=("customer_id", "size"), spend=("spend", "sum")
@@ -135,24 +150,55 @@ def migrate(
         grouped["spend"],
         strict=True,
     )
+    return migration_of(previous, pairs, len(now), spend is not None)
+
+
+def previous_assignments(previous: PreviousPeriod) -> pd.DataFrame:
+    """The previous period's customer_id and segment in memory; read from the Parquet
+    Spark wrote when the snapshot holds no CSV (pyarrow reads a local folder; a cluster's
+    URI needs the Spark engine, which reads it there)."""
+    if isinstance(previous.assignments, pd.DataFrame):
+        return previous.assignments
+    where = previous.assignments
+    try:
+        table = pq.read_table(where, columns=["customer_id", "segment"])
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise InputError(
+            f"the {previous.period} snapshot's assignments are only at {where} (written by "
+            f"Spark), which cannot be read here ({exc}); run with the Spark engine to "
+            "compare with that period"
+        ) from None
+    found = table.to_pandas()
+    return pd.DataFrame(
+        {
+            "customer_id": found["customer_id"].astype("string"),
+            "segment": found["segment"].astype("int64"),
+        }
+    )
+
+
+def migration_of(
+    previous: PreviousPeriod,
+    pairs: Iterable[tuple[Any, Any, Any, Any]],
+    customers: int,
+    has_spend: bool,
+) -> Migration:
+    """The Migration from each (previous segment, current segment, customers, their
+    spend) of the customers in both periods; `customers`: all of this period's."""
     moves = sorted(
         (
-            Move(
-                int(source),
-                int(target),
-                int(customers),
-                float(total) if spend is not None else None,
-            )
-            for source, target, customers, total in pairs
+            Move(int(source), int(target), int(count), float(total) if has_spend else None)
+            for source, target, count, total in pairs
         ),
         key=lambda m: (-m.customers, m.source, m.target),
     )
+    both = sum(m.customers for m in moves)
     return Migration(
         previous_period=previous.period,
         previous_names=dict(previous.names),
         moves=tuple(moves),
-        new=len(now) - len(both),
-        churned=len(before) - len(both),
+        new=customers - both,
+        churned=previous.customers - both,
     )
 
 
@@ -229,9 +275,14 @@ def _renumber(segmentation: Segmentation, ids: list[int]) -> Segmentation:
     order = np.argsort(ids)
     lookup = np.zeros(max(segmentation.ids) + 1, dtype=np.int64)
     lookup[list(segmentation.ids)] = ids
+    labels = segmentation.labels
     return replace(
         segmentation,
-        labels=lookup[segmentation.labels],
+        labels=(
+            replace(labels, ids=lookup[labels.ids])
+            if isinstance(labels, NearestLabels)
+            else lookup[labels]
+        ),
         centroids=segmentation.centroids[order],
         ids=tuple(int(ids[r]) for r in order),
     )

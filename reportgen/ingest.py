@@ -16,13 +16,16 @@ import stat
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import pandas as pd
 import pyarrow.parquet as pq
 from pyarrow import ArrowInvalid
 
 from reportgen.errors import InputError
+
+if TYPE_CHECKING:
+    from reportgen.spark_customers import HeldCustomers
 
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
@@ -53,10 +56,13 @@ class Dataset:
     repaired_bytes: int = 0
     """Bytes of a UTF-8 file that were not UTF-8, each read as a Windows-1252 character
     (a value pasted from another program); validation reports them as a fix."""
+    held: HeldCustomers | None = None
+    """The customers when an engine keeps them (the Spark engine's customers from an
+    order log): `frame` is then only their seeded sample, which validation checks."""
 
     @property
     def rows(self) -> int:
-        return len(self.frame)
+        return self.held.n if self.held is not None else len(self.frame)
 
 
 _STRAY = re.compile("[\udc80-\udcff]")

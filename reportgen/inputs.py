@@ -115,8 +115,13 @@ def read_input(path: Source, config: Config, timer: Timer = _untimed) -> tuple[D
     # The table's columns are named by role, so the mapping is the identity.
     by_role = replace(config, columns={c: c for c in log.dataset.frame.columns})
     clean = timer("validate", lambda: validate(log.dataset, by_role))
+    held = log.dataset.held
+    if held is not None and clean.quality.fixes:  # hold() checked that none would apply
+        raise AssertionError(f"validation changed held customers: {clean.quality.fixes}")
     quality = replace(
         clean.quality,
+        rows_read=held.n if held is not None else clean.quality.rows_read,
+        rows_kept=held.n if held is not None else clean.quality.rows_kept,
         fixes=log.fixes + clean.quality.fixes,
         number_formats=log.number_formats,
         order_lines=log.lines,

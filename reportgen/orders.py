@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     import duckdb
 
     from reportgen.engines import SqlEngine
+    from reportgen.spark_customers import HeldCustomers
 
 CUSTOMER_ROLES = (
     "customer_id",
@@ -505,16 +506,25 @@ class Aggregate:
     formats: tuple[numbers.NumberFormat, ...]
 
     def order_log(
-        self, path: Path | str, sha256: str, file_format: str, engine: Mapping[str, str]
+        self,
+        path: Path | str,
+        sha256: str,
+        file_format: str,
+        engine: Mapping[str, str],
+        held: HeldCustomers | None = None,
     ) -> OrderLog:
-        """The log as the pipeline takes it, with where and by what it was read."""
+        """The log as the pipeline takes it, with where and by what it was read; `held`:
+        the customers, when the engine keeps them (Dataset.held)."""
+        frame = held.sample if held is not None else self.customers.frame
+        assert frame is not None  # aggregate collects unless the engine holds them
         dataset = Dataset(
-            frame=self.customers.frame,
+            frame=frame,
             path=path,
             sha256=sha256,
             format=file_format,
             order_columns=self.roles,
             engine=engine,
+            held=held,
         )
         return OrderLog(
             dataset=dataset,
@@ -553,7 +563,8 @@ def aggregate(
 class _Customers:
     """The customer table built from the log's valid lines, and what the checks left out."""
 
-    frame: pd.DataFrame
+    frame: pd.DataFrame | None
+    """None when the engine holds the table (SqlEngine.holds)."""
     lines: int
     """Order lines read."""
     fixes: tuple[Fix, ...]
@@ -607,7 +618,8 @@ def _aggregate(
     today: date | None,
 ) -> _Customers:
     """Count the log's problems and build the customer table from its valid lines
-    (`number`: each number role's SQL, from _numbers)."""
+    (`number`: each number role's SQL, from _numbers); in memory unless the engine
+    holds it (SqlEngine.holds; customer_query reads it)."""
     lines, unique = _load_lines(
         engine, log, _line_values(log, number, settings, date_format), settings
     )
@@ -632,7 +644,7 @@ def _aggregate(
         "SELECT COUNT(*) FILTER (WHERE frequency = 0), "
         "COUNT(*) FILTER (WHERE frequency > 0 AND spend < 0) FROM customers",
     )
-    frame = _customer_frame(engine, "quantity" in log.roles)
+    frame = None if engine.holds else customer_frame(engine, "quantity" in log.roles)
     dropped = replace(
         dropped,
         duplicates=lines - unique,
@@ -834,14 +846,19 @@ def _create_customers(engine: SqlEngine, valid: str, as_of: date) -> None:
     )
 
 
-def _customer_frame(engine: SqlEngine, has_quantity: bool) -> pd.DataFrame:
+def customer_query(has_quantity: bool) -> str:
     """The customers who bought and did not return more than they bought, columns named
-    by role (items_per_order only when the log has a quantity)."""
+    by role (items_per_order only when the log has a quantity), in customer-id order."""
     columns = [c for c in CUSTOMER_ROLES if has_quantity or c != "items_per_order"]
-    frame = engine.frame(
+    return (
         f"SELECT {', '.join(columns)} FROM customers WHERE frequency > 0 AND spend >= 0 "
         "ORDER BY customer_id"
     )
+
+
+def customer_frame(engine: SqlEngine, has_quantity: bool) -> pd.DataFrame:
+    """customer_query's table, in memory."""
+    frame = engine.frame(customer_query(has_quantity))
     frame["customer_id"] = frame["customer_id"].astype("string")
     return frame
 

@@ -19,8 +19,9 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from importlib.metadata import PackageNotFoundError, requires, version
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+import numpy as np
 import pandas as pd
 
 from reportgen import __version__
@@ -40,7 +41,15 @@ from reportgen.charts import Charts, build_charts
 from reportgen.config import Config
 from reportgen.errors import ConfigError
 from reportgen.features import Features, apply_scaling, build_features
-from reportgen.findings import BRIEF_FILE, Findings, chart_data, findings_bytes, load_findings
+from reportgen.findings import (
+    BRIEF_FILE,
+    Findings,
+    Picker,
+    chart_data,
+    findings_bytes,
+    in_memory,
+    load_findings,
+)
 from reportgen.formatting import Formatter
 from reportgen.history import (
     Identity,
@@ -63,6 +72,9 @@ from reportgen.resources import find_template, fingerprint
 from reportgen.segment import ArchivedModel, Segmentation, apply_model, segment
 from reportgen.spreadsheet import csv_bytes
 from reportgen.validate import CleanData
+
+if TYPE_CHECKING:
+    from reportgen.spark_customers import HeldRun
 
 T = TypeVar("T")
 
@@ -93,6 +105,11 @@ class Analysis:
     changes: Mapping[int, SegmentChange]
     """Kept segment id -> its change since the previous period."""
     timings: dict[str, float]
+    customers: int
+    pick: Picker
+    """The customers at some positions, for the charts' samples."""
+    held: HeldRun | None = None
+    """The run's customers when Spark holds them (their assignments are Spark's)."""
 
 
 @dataclass(frozen=True)
@@ -129,6 +146,80 @@ class _Timer:
         return result
 
 
+class CustomerBase(Protocol):
+    """Where the stages read every customer: in memory (InMemory), or kept by the engine
+    (spark_customers.HeldBase). Both take the same decisions; only where each figure is
+    computed differs."""
+
+    @property
+    def customers(self) -> int: ...
+
+    def features(self, model: ArchivedModel | None) -> Features: ...
+
+    def segment(
+        self, features: Features, model: ArchivedModel | None, k: int | None, minimum: int
+    ) -> Segmentation: ...
+
+    def migrate(self, previous: PreviousPeriod, segmentation: Segmentation) -> Migration: ...
+
+    def profiles(self, segmentation: Segmentation) -> Profiles: ...
+
+    def picker(self, features: Features, segmentation: Segmentation) -> Picker: ...
+
+    def held_run(self, segmentation: Segmentation) -> HeldRun | None: ...
+
+
+@dataclass(frozen=True)
+class InMemory:
+    """The customers as a pandas frame: scikit-learn fits them, pandas profiles them."""
+
+    clean: CleanData
+    config: Config
+
+    @property
+    def customers(self) -> int:
+        return len(self.clean.frame)
+
+    def _spend(self) -> np.ndarray | None:
+        frame = self.clean.frame
+        return frame["spend"].to_numpy(dtype="float64") if "spend" in frame else None
+
+    def features(self, model: ArchivedModel | None) -> Features:
+        config, min_size = self.config, self.config.report.min_segment_size
+        if model is None:
+            return build_features(self.clean, config.features, min_size)
+        return apply_scaling(self.clean, config.features, model.scaling, min_size)
+
+    def segment(
+        self, features: Features, model: ArchivedModel | None, k: int | None, minimum: int
+    ) -> Segmentation:
+        settings = self.config.segmentation
+        if model is None:
+            return segment(features, settings, k, self._spend(), minimum)
+        return apply_model(features, model, settings)
+
+    def migrate(self, previous: PreviousPeriod, segmentation: Segmentation) -> Migration:
+        labels = segmentation.labels
+        assert isinstance(labels, np.ndarray)
+        return migrate(previous, self.clean.frame["customer_id"], labels, self._spend())
+
+    def profiles(self, segmentation: Segmentation) -> Profiles:
+        config = self.config
+        return build_profiles(
+            self.clean,
+            segmentation,
+            config.levels,
+            config.validation,
+            config.report.min_segment_size,
+        )
+
+    def picker(self, features: Features, segmentation: Segmentation) -> Picker:
+        return in_memory(self.clean, features, segmentation)
+
+    def held_run(self, segmentation: Segmentation) -> HeldRun | None:
+        return None
+
+
 def analyse(
     path: Source,
     config: Config,
@@ -139,44 +230,23 @@ def analyse(
     """Every stage from reading the file to the segment profiles; nothing is written."""
     timer = _Timer(reporter or _Silent())
     dataset, clean = read_input(path, config, timer)
-    model = _frozen_model(config, k, previous)
-    features = timer(
-        "features",
-        lambda: (
-            build_features(clean, config.features, config.report.min_segment_size)
-            if model is None
-            else apply_scaling(
-                clean, config.features, model.scaling, config.report.min_segment_size
-            )
-        ),
-    )
-    spend = clean.frame["spend"].to_numpy(dtype="float64") if "spend" in clean.frame else None
-    minimum = min_segment(config, len(clean.frame))
-    segmentation = timer(
-        "segment",
-        lambda: (
-            segment(features, config.segmentation, k, spend, minimum)
-            if model is None
-            else apply_model(features, model, config.segmentation)
-        ),
-    )
+    _check_assignments(config, clean.quality.rows_kept)
+    base: CustomerBase = InMemory(clean, config)
+    if dataset.held is not None:
+        from reportgen.spark_customers import HeldBase
+
+        base = HeldBase(dataset.held, clean, config)
+    model = frozen_model(config, k, previous)
+    features = timer("features", lambda: base.features(model))
+    minimum = min_segment(config, base.customers)
+    segmentation = timer("segment", lambda: base.segment(features, model, k, minimum))
 
     def history() -> tuple[Segmentation, Identity | None, Migration | None]:
-        if previous is None:
-            return segmentation, None, None
-        if model is not None:
-            kept, identity = segmentation, frozen_identities(previous, segmentation)
-        else:
-            kept, identity = keep_identities(previous, features, segmentation)
-        return kept, identity, migrate(previous, clean.frame["customer_id"], kept.labels, spend)
+        kept, identity = identities(previous, model, features, segmentation)
+        return kept, identity, base.migrate(previous, kept) if previous else None
 
     segmentation, identity, migration = timer("history", history)
-    profiles = timer(
-        "profile",
-        lambda: build_profiles(
-            clean, segmentation, config.levels, config.validation, config.report.min_segment_size
-        ),
-    )
+    profiles = timer("profile", lambda: base.profiles(segmentation))
     changes = compare(previous, identity, profiles) if previous and identity else {}
     return Analysis(
         dataset=dataset,
@@ -188,7 +258,24 @@ def analyse(
         profiles=profiles,
         changes=changes,
         timings=timer.timings,
+        customers=base.customers,
+        pick=base.picker(features, segmentation),
+        held=base.held_run(segmentation),
     )
+
+
+def identities(
+    previous: PreviousPeriod | None,
+    model: ArchivedModel | None,
+    features: Features,
+    segmentation: Segmentation,
+) -> tuple[Segmentation, Identity | None]:
+    """The segmentation with the ids kept from the previous period, and which were kept."""
+    if previous is None:
+        return segmentation, None
+    if model is not None:
+        return segmentation, frozen_identities(previous, segmentation)
+    return keep_identities(previous, features, segmentation)
 
 
 def min_segment(config: Config, customers: int) -> int:
@@ -197,7 +284,7 @@ def min_segment(config: Config, customers: int) -> int:
     return max(math.ceil(config.segmentation.min_share * customers), config.report.min_segment_size)
 
 
-def _frozen_model(
+def frozen_model(
     config: Config, k: int | None, previous: PreviousPeriod | None
 ) -> ArchivedModel | None:
     """The archived model to score with in frozen mode; None when refitting."""
@@ -233,8 +320,8 @@ def gather(analysis: Analysis, period: str, generated: date) -> Findings:
         identity=analysis.identity,
         changes=analysis.changes,
         plots=chart_data(
-            analysis.clean,
-            analysis.features,
+            analysis.customers,
+            analysis.pick,
             analysis.segmentation,
             frozenset(s.id for s in analysis.profiles.segments if s.suppressed),
         ),
@@ -312,15 +399,53 @@ def _threads() -> dict[str, Any]:
     return {"cpus": os.cpu_count(), "pools": pools}
 
 
-def _assignments_csv(analysis: Analysis) -> bytes:
-    return csv_bytes(
-        pd.DataFrame(
-            {
-                "customer_id": analysis.clean.frame["customer_id"],
-                "segment": analysis.segmentation.labels,
-            }
-        )
+def _in_memory(analysis: Analysis) -> pd.DataFrame:
+    """Every customer's id and segment, in customer order."""
+    if analysis.held is not None:
+        return analysis.held.assignments()
+    return pd.DataFrame(
+        {
+            "customer_id": analysis.clean.frame["customer_id"],
+            "segment": analysis.segmentation.labels,
+        }
     )
+
+
+def _check_assignments(config: Config, customers: int) -> None:
+    """Refuse, before any fitting, a Spark run whose assignments would go nowhere: too many
+    customers for assignments.csv and no [spark] assignments_path."""
+    settings = config.spark
+    most = settings.local_assignments_max_rows
+    if config.engine.name == "spark" and customers > most and settings.assignments_path is None:
+        raise ConfigError(
+            f"{customers:,} customers are more than [spark] local_assignments_max_rows "
+            f"({most:,}) for assignments.csv in the snapshot; set [spark] assignments_path "
+            "to a folder or URI where Spark writes them as Parquet (or raise the limit)"
+        )
+
+
+def _assignments(
+    analysis: Analysis, config: Config, slug: str, period: str
+) -> tuple[bytes | None, dict[str, Any] | None]:
+    """assignments.csv for the snapshot (with Spark, only up to [spark]
+    local_assignments_max_rows), and the record of what Spark wrote to [spark]
+    assignments_path, if set."""
+    settings = config.spark
+    spark_engine = config.engine.name == "spark"
+    csv = None
+    if not spark_engine or analysis.customers <= settings.local_assignments_max_rows:
+        csv = csv_bytes(_in_memory(analysis))
+    if not spark_engine or settings.assignments_path is None:
+        return csv, None
+    from reportgen import spark, spark_assignments
+
+    where = spark_assignments.location(settings.assignments_path, slug, period)
+    frame = (
+        analysis.held.frame()
+        if analysis.held is not None
+        else spark_assignments.from_memory(spark.session(settings), _in_memory(analysis))
+    )
+    return csv, spark_assignments.write(frame, where, analysis.customers)
 
 
 def _manifest(
@@ -423,7 +548,7 @@ def run(
     slug = config.report.slug
     out, period = destination.out, destination.period
     check_period(period)
-    with report_lock(out, slug) as repaired:
+    with report_lock(out, slug) as repaired, _spark_run(config):
         target = check_target(out, slug, period, destination.force)
         previous = load_previous(out, slug, period)
         analysis = analyse(path, config, k, reporter, previous)
@@ -433,7 +558,6 @@ def run(
         files = {
             **_brief_files(findings, brief, slug),
             BRIEF_FILE: findings_bytes(findings),
-            "assignments.csv": _assignments_csv(analysis),
             MODEL_FILE: to_json(
                 model_record(
                     analysis.features,
@@ -447,9 +571,15 @@ def run(
         }
         if analysis.migration is not None:
             files["migration.json"] = to_json(analysis.migration.to_dict())
+        after = _Timer(reporter)  # after the brief: timings are listed in the order run
+        csv, written = after("assignments", lambda: _assignments(analysis, config, slug, period))
+        if csv is not None:
+            files["assignments.csv"] = csv
         with reporter.stage("archive"):
-            timings = {**analysis.timings, **timer.timings, **brief.timings}
+            timings = {**analysis.timings, **timer.timings, **brief.timings, **after.timings}
             manifest = _manifest(analysis, brief, config, slug, period, timings)
+            if written is not None:
+                manifest["assignments"] = written
             # The delivery record survives --force: who has had this period's brief does
             # not change because the brief was rebuilt, and a forced run with --send must
             # not send it to them again.
@@ -457,6 +587,22 @@ def run(
                 target, files, manifest, destination.force, carry=target / DELIVERIES
             )
     return RunResult(analysis, brief, snapshot, timings, tuple(repaired))
+
+
+@contextmanager
+def _spark_run(config: Config) -> Iterator[None]:
+    """With Spark: its failures during the run are exit 3 with its own message, and what
+    the run cached in the cluster is freed when the run ends, however it ends."""
+    if config.engine.name != "spark":
+        yield
+        return
+    from reportgen.spark import failures, release
+
+    try:
+        with failures(config.spark):
+            yield
+    finally:
+        release()
 
 
 @dataclass(frozen=True)

@@ -368,6 +368,13 @@ def _numeric_view(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(columns, index=frame.index)
 
 
+def numeric_roles(frame: pd.DataFrame) -> tuple[str, ...]:
+    """The roles the profiles summarise with a mean and a median, in reading order; an
+    engine that holds the customers reads them off their sample (`frame`)."""
+    assert _categorical_view(frame).columns.empty, "an engine's customers have no category"
+    return tuple(str(role) for role in _numeric_view(frame).columns)
+
+
 def _categorical_view(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[
         [

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from sklearn.cluster import KMeans
@@ -29,6 +29,9 @@ from reportgen.config import SegmentationSettings
 from reportgen.errors import SegmentationError
 from reportgen.features import Features, Scaling
 from reportgen.wording import ENGLISH, N_, PLURAL, Nn_
+
+if TYPE_CHECKING:
+    from reportgen.spark_points import SparkPoints
 
 N_INIT = 4
 WEAK_SILHOUETTE = 0.25
@@ -89,10 +92,20 @@ class SegmentationSummary:
     (wording.Wording.phrases); empty in briefs archived before it, which show `reason`."""
 
 
+@dataclass(frozen=True)
+class NearestLabels:
+    """The segment ids of customers an engine holds: ids[c] for those nearest centres[c]
+    (ties to the lower c), computed by the engine where needed, never stored."""
+
+    centres: np.ndarray
+    ids: np.ndarray
+
+
 @dataclass(frozen=True, kw_only=True)
 class Segmentation:
-    labels: np.ndarray
-    """Segment id (1..k) of every customer, in the order of the clean data."""
+    labels: np.ndarray | NearestLabels
+    """Segment id (1..k) of every customer, in the order of the clean data; for customers
+    an engine holds, how the engine labels them."""
     k: int
     fixed: bool
     """k was given (config or --k) rather than chosen."""
@@ -681,28 +694,39 @@ def segment(
 
 
 def apply_model(
-    features: Features, model: ArchivedModel, settings: SegmentationSettings
+    features: Features,
+    model: ArchivedModel,
+    settings: SegmentationSettings,
+    points: SparkPoints | None = None,
 ) -> Segmentation:
     """Assign every customer to the nearest centroid of an archived model, without refitting.
 
     The segments keep the archived model's ids and centres, so this period is
     strictly comparable with the one the model was fitted on. A segment that no
     customer is nearest to is left out (history reports it as gone); silhouette is
-    measured on this period's data, stability is not (nothing was refitted).
+    measured on this period's data, stability is not (nothing was refitted). `points`:
+    the customers' points when an engine holds them.
     """
-    n = len(features.matrix)
-    nearest = np.empty(n, dtype=np.int64)
-    for start in range(0, n, 100_000):  # bounded memory: n x k distances per block
-        block = features.matrix[start : start + 100_000]
-        nearest[start : start + len(block)] = pairwise_distances(block, model.centroids).argmin(
-            axis=1
-        )
-    present = np.unique(nearest)
-    ids = tuple(model.ids[row] for row in present)
-    labels = np.asarray(model.ids, dtype=np.int64)[nearest]
-    subset = sample_rows(n, settings.silhouette_sample, settings.seed + 4)
-    if len(present) > 1 and len(np.unique(labels[subset])) > 1:
-        silhouette = float(silhouette_score(features.matrix[subset], labels[subset]))
+    ids = np.asarray(model.ids, dtype=np.int64)
+    labels: np.ndarray | NearestLabels
+    if points is None:
+        n = len(features.matrix)
+        nearest = np.empty(n, dtype=np.int64)
+        for start in range(0, n, 100_000):  # bounded memory: n x k distances per block
+            block = features.matrix[start : start + 100_000]
+            nearest[start : start + len(block)] = pairwise_distances_argmin(block, model.centroids)
+        present = np.unique(nearest)
+        labels = ids[nearest]
+        subset = sample_rows(n, settings.silhouette_sample, settings.seed + 4)
+        on_subset, subset_labels = features.matrix[subset], labels[subset]
+    else:
+        n = len(points)
+        present = np.flatnonzero(points.sizes(model.centroids))
+        labels = NearestLabels(model.centroids, ids)
+        on_subset = points.take(sample_rows(n, settings.silhouette_sample, settings.seed + 4))
+        subset_labels = ids[pairwise_distances_argmin(on_subset, model.centroids)]
+    if len(present) > 1 and len(np.unique(subset_labels)) > 1:
+        silhouette = float(silhouette_score(on_subset, subset_labels))
     else:
         silhouette = float("nan")
     return Segmentation(
@@ -720,6 +744,6 @@ def apply_model(
         n_init=0,
         seed=model.seed,
         warnings=_warnings(silhouette, None),
-        ids=ids,
+        ids=tuple(int(model.ids[row]) for row in present),
         frozen_from=model.period,
     )

@@ -22,8 +22,8 @@ import socket
 import subprocess
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, replace
 from datetime import date
 from io import BytesIO
 from pathlib import Path
@@ -41,10 +41,20 @@ from reportgen.config_checks import URI
 from reportgen.engines import LOG
 from reportgen.errors import ConfigError, EngineError, InputError
 from reportgen.ingest import CSV_SUFFIXES, PARQUET_SUFFIXES, check_unique, csv_header
-from reportgen.orders import OrderLog, aggregate, sha256_of
+from reportgen.orders import (
+    CUSTOMER_ROLES,
+    Aggregate,
+    OrderLog,
+    aggregate,
+    customer_frame,
+    customer_query,
+    sha256_of,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
+
+    from reportgen.spark_customers import HeldCustomers
 
 INSTALL = "pip install 'reportgen[spark]'"
 DEFAULT_CONF = {
@@ -259,8 +269,57 @@ _TYPES = {
 """Spark's type names as DuckDB's (orders.py decides how to read a column by them)."""
 
 
+def to_pandas(frame: DataFrame) -> pd.DataFrame:
+    """A small result through Arrow, with Spark's decimals as floats and its integers as
+    64-bit, as DuckDB gives them."""
+    table = frame.toArrow()
+    columns = []
+    for column in table.columns:
+        if pa.types.is_decimal(column.type):
+            column = pc.cast(column, pa.float64())
+        elif pa.types.is_integer(column.type):
+            column = pc.cast(column, pa.int64())
+        columns.append(column)
+    result: pd.DataFrame = pa.table(columns, names=table.column_names).to_pandas()
+    return result
+
+
+_KEPT: list[DataFrame] = []
+"""What the run in progress has cached in Spark (one run at a time per process: the
+report lock holds a run, and the CLI runs one)."""
+
+
+def keep(frame: DataFrame) -> DataFrame:
+    """`frame` cached in the cluster until the run ends (release)."""
+    kept = frame.persist()
+    _KEPT.append(kept)
+    return kept
+
+
+def forget(frame: DataFrame) -> None:
+    """Free what `keep` cached before the run ends (once nothing will read it again)."""
+    frame.unpersist()
+    _KEPT[:] = [kept for kept in _KEPT if kept is not frame]
+
+
+def release() -> None:
+    """Free what the run cached: the session may outlive the run (a notebook's, a
+    scheduler's, the tests'), and its executors' memory is not the run's to keep."""
+    if not _KEPT:
+        return
+    from py4j.protocol import Py4JError
+    from pyspark.errors import PySparkException
+
+    while _KEPT:
+        kept = _KEPT.pop()
+        with suppress(Py4JError, PySparkException):  # its session stopped: freed already
+            kept.unpersist()
+
+
 class SparkEngine:
     """orders.py's SQL run by Spark; what it keeps by name is cached in the cluster."""
+
+    holds = True
 
     def __init__(self, spark: SparkSession, log: DataFrame) -> None:
         self._spark = spark
@@ -276,18 +335,7 @@ class SparkEngine:
         return [tuple(row) for row in self._sql(sql).collect()]
 
     def frame(self, sql: str) -> pd.DataFrame:
-        """The result through Arrow, with Spark's decimals as floats and its integers as
-        64-bit, as DuckDB gives them."""
-        table = self._sql(sql).toArrow()
-        columns = []
-        for column in table.columns:
-            if pa.types.is_decimal(column.type):
-                column = pc.cast(column, pa.float64())
-            elif pa.types.is_integer(column.type):
-                column = pc.cast(column, pa.int64())
-            columns.append(column)
-        frame: pd.DataFrame = pa.table(columns, names=table.column_names).to_pandas()
-        return frame
+        return to_pandas(self._sql(sql))
 
     def materialize(self, name: str, sql: str) -> None:
         kept = self._sql(sql).persist()
@@ -331,7 +379,9 @@ def _read(spark: SparkSession, source: Path | str, config: Config) -> _Source:
     if isinstance(source, str) and not URI.match(source):
         frame = spark.table(source)
         return _Source(frame, source, "table", None, tuple(frame.inputFiles()))
-    location = str(source)
+    # A local path from this process's folder: the JVM's may differ (a session that an
+    # earlier run, a notebook or a scheduler started elsewhere).
+    location = str(source.absolute() if isinstance(source, Path) else source)
     files = tuple(spark.read.text(location).inputFiles())
     if not files:
         raise InputError(f"{location}: no files there")
@@ -395,6 +445,40 @@ def _failure(exc: Exception) -> str:
     return _said(exc)
 
 
+@contextmanager
+def failures(settings: SparkSettings) -> Iterator[None]:
+    """Spark failing after the log was read (the cluster gone, out of memory, a path it
+    cannot write): exit 3 with Spark's own message, not a traceback. (Told apart by
+    module, so that this works where PySpark is not installed.)"""
+    try:
+        with _quiet():
+            yield
+    except Exception as exc:
+        if not type(exc).__module__.startswith(("pyspark.", "py4j.")):
+            raise
+        cluster = settings.remote or settings.master
+        raise EngineError(f"Spark at {cluster} failed: {_failure(exc)}") from None
+
+
+def _customers(
+    spark: SparkSession, engine: SparkEngine, built: Aggregate, config: Config
+) -> tuple[HeldCustomers | None, Aggregate]:
+    """The customer table kept in Spark; or, when the customers are no more than the
+    sample or validation would change one (spark_customers.hold), brought to the driver
+    to be validated and segmented as the local engine does."""
+    from reportgen.spark_customers import hold
+
+    has_quantity = "quantity" in built.roles
+    roles = tuple(c for c in CUSTOMER_ROLES[1:] if has_quantity or c != "items_per_order")
+    settings = config.segmentation
+    query = transpile(customer_query(has_quantity))
+    held = hold(spark, query, roles, settings.sample_size, settings.seed)
+    if held is not None:
+        return held, built
+    frame = customer_frame(engine, has_quantity)
+    return None, replace(built, customers=replace(built.customers, frame=frame))
+
+
 def read_orders(source: Path | str, config: Config, today: date | None = None) -> OrderLog:
     """Read, check and aggregate the order log at `source` (a path or URI, or the name of
     a catalog table) in Spark; only the customer table comes back."""
@@ -409,6 +493,7 @@ def read_orders(source: Path | str, config: Config, today: date | None = None) -
             read = _read(spark, source, config)
             engine = SparkEngine(spark, read.frame)
             built = aggregate(engine, read.label, read.delimiter, config.orders, config.data, today)
+            held, built = _customers(spark, engine, built, config)
     except (PySparkException, Py4JError) as exc:  # a path, a table, data the cluster refused
         said = _failure(exc)
         if _ENGINE_FAILURE.search(f"{type(exc).__name__} {said}"):  # Spark, not the data
@@ -423,4 +508,4 @@ def read_orders(source: Path | str, config: Config, today: date | None = None) -
     # The master the session runs on: an active session (a notebook's) may differ from [spark].
     where = {"remote": remote} if remote else {"master": str(spark.sparkContext.master)}
     read_by = {"name": "spark", "spark_version": str(spark.version), **where}
-    return built.order_log(source, digest, read.format, read_by)
+    return built.order_log(source, digest, read.format, read_by, held)

@@ -23,7 +23,8 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from sklearn.cluster import KMeans
 
-from reportgen.segment import Clustering, Placed, Points
+from reportgen.segment import Clustering, NearestLabels, Placed, Points
+from reportgen.spark import forget, keep
 
 ROW = "_row"
 """A customer's position among all customers, in the local engine's order."""
@@ -40,34 +41,37 @@ def _features(d: int) -> list[str]:
     return [f"_f{j}" for j in range(d)]
 
 
+def _double(value: float) -> str:
+    """A Spark SQL double literal that reads back as exactly `value`."""
+    return f"({float(value)!r}D)"
+
+
 def nearest(centres: np.ndarray) -> Column:
-    """The 0-based index of the nearest centre (ties to the lower index)."""
-    names = _features(centres.shape[1])
-    candidates = [
-        F.struct(
-            sum(
-                ((F.col(name) - float(value)) ** 2 for name, value in zip(names, row, strict=True)),
-                F.lit(0.0),
-            ).alias("d"),
-            F.lit(c).alias("c"),
-        )
-        for c, row in enumerate(centres)
-    ]
-    if len(candidates) == 1:
+    """The 0-based index of the nearest centre (ties to the lower index). Written as one
+    SQL expression: built from Column calls, each a round trip to the JVM, k centres of
+    d features cost a second or more per use."""
+    if len(centres) == 1:
         return F.lit(0)
-    return F.least(*candidates).getField("c")
+    names = _features(centres.shape[1])
+    candidates = []
+    for c, row in enumerate(centres):
+        distance = _double(0.0)
+        for name, value in zip(names, row, strict=True):
+            distance = f"({distance} + POWER(({name} - {_double(value)}), 2))"
+        candidates.append(f"named_struct('d', {distance}, 'c', {c})")
+    return F.expr(f"least({', '.join(candidates)}).c")
 
 
-def _numbered(frame: DataFrame) -> DataFrame:
-    """`frame` with POSITION 0..n-1 in ROW order, numbered without moving every row to one
-    partition (as a window over all rows would): after sorting, a row's
-    monotonically_increasing_id is its partition's index (shifted left 33 bits) plus its
-    place in the partition, and each partition starts at the count of rows before it."""
-    ordered = (
-        frame.drop(POSITION)
-        .orderBy(ROW)
+def numbered(frame: DataFrame, by: str, into: str) -> tuple[DataFrame, int]:
+    """`frame` with `into` = 0..n-1 in the order of `by`, cached, and n. Numbered without
+    moving every row to one partition (as a window over all rows would): after sorting, a
+    row's monotonically_increasing_id is its partition's index (shifted left 33 bits)
+    plus its place in the partition, and each partition starts at the count of rows
+    before it. The sorted copy is let go once the result is cached."""
+    ordered = keep(
+        frame.drop(into)
+        .orderBy(by)
         .withColumns({"_part": F.spark_partition_id(), "_mono": F.monotonically_increasing_id()})
-        .persist()
     )
     counts = sorted(tuple(row) for row in ordered.groupBy("_part").count().collect())
     start, total = F.lit(0).cast("long"), 0
@@ -75,7 +79,20 @@ def _numbered(frame: DataFrame) -> DataFrame:
         start = F.when(F.col("_part") == part, F.lit(total).cast("long")).otherwise(start)
         total += count
     place = F.col("_mono") - F.shiftleft(F.col("_part").cast("long"), 33)
-    return ordered.withColumn(POSITION, start + place).drop("_part", "_mono")
+    kept = keep(ordered.withColumn(into, start + place).drop("_part", "_mono"))
+    kept.count()
+    forget(ordered)
+    return kept, total
+
+
+def scaled_columns(
+    values: list[Column], center: np.ndarray, scale: np.ndarray
+) -> dict[str, Column]:
+    """The feature columns SparkPoints reads: (value - center) / scale, one per feature."""
+    return {
+        name: (value - float(c)) / float(s)
+        for name, value, c, s in zip(_features(len(values)), values, center, scale, strict=True)
+    }
 
 
 @dataclass(frozen=True, eq=False)
@@ -90,7 +107,7 @@ class SparkPoints:
     @classmethod
     def of(cls, frame: DataFrame, d: int) -> SparkPoints:
         """Points from a frame with ROW (0..n-1), the feature columns and SPEND."""
-        kept = frame.withColumn(POSITION, F.col(ROW)).persist()
+        kept = keep(frame.withColumn(POSITION, F.col(ROW)))
         return cls(kept, d, kept.count())
 
     def __len__(self) -> int:
@@ -127,6 +144,10 @@ class SparkPoints:
             sums[row["_c"]] = [row[f] for f in _features(self.d)]
         return sizes, sums
 
+    def sizes(self, centres: np.ndarray) -> np.ndarray:
+        """Points nearest each centre."""
+        return self._sums(centres)[0]
+
     def adopt(self, model: KMeans) -> Clustering:
         centres = model.cluster_centers_
         return Clustering(centres, self._sums(centres)[0], centres)
@@ -153,8 +174,8 @@ class SparkPoints:
         kept = self._labelled(clustering.centres).where(
             ~F.col("_c").isin([int(c) for c in clusters])
         )
-        numbered = _numbered(kept.drop("_c")).persist()
-        return SparkPoints(numbered, self.d, numbered.count())
+        renumbered, n = numbered(kept.drop("_c"), ROW, POSITION)
+        return SparkPoints(renumbered, self.d, n)
 
     def distinct(self, at_most: int) -> int:
         return int(self.frame.select(*_features(self.d)).distinct().limit(at_most).count())
@@ -187,7 +208,15 @@ class SparkPoints:
         rows_outside = np.sort(np.array([row[ROW] for row in outside.collect()], dtype=np.int64))
         return Placed(clustering.centres, sizes, means, rows_outside, len(rows_outside))
 
-    def relabel(self, labels: Any, ids: np.ndarray) -> np.ndarray:
-        segment = F.element_at(F.array(*[F.lit(int(i)) for i in ids]), F.col("_c") + 1)
-        found = self._labelled(labels).select(ROW, segment.alias("s")).orderBy(ROW).collect()
-        return np.array([row["s"] for row in found], dtype=np.int64)
+    def relabel(self, labels: Any, ids: np.ndarray) -> NearestLabels:
+        return NearestLabels(np.asarray(labels), np.asarray(ids, dtype=np.int64))
+
+    @property
+    def names(self) -> list[str]:
+        """The feature columns."""
+        return _features(self.d)
+
+    def segment(self, labels: NearestLabels) -> Column:
+        """Each point's segment id."""
+        ids = F.array(*[F.lit(int(i)) for i in labels.ids])
+        return F.element_at(ids, nearest(labels.centres) + 1)

@@ -85,7 +85,9 @@ _CONTROLS = "\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f"
 """The other C0 and C1 controls (ESC among them): removed."""
 _REMOVED = re.compile(f"[{_CONTROLS}{BIDI_CONTROLS}]+")
 _BROKEN = re.compile(f"[{_BREAKS}]+")
-_UNSAFE = f"[{_CONTROLS}{BIDI_CONTROLS}{_BREAKS}]"
+UNSAFE_CHARACTERS = f"{_CONTROLS}{BIDI_CONTROLS}{_BREAKS}"
+"""What plain_text removes or replaces, as a regular-expression class body."""
+_UNSAFE = f"[{UNSAFE_CHARACTERS}]"
 
 
 @dataclass(frozen=True)

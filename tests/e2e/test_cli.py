@@ -23,6 +23,7 @@ STAGES = (
     "personas",
     "charts",
     "render",
+    "assignments",
     "archive",
 )
 

@@ -1,0 +1,76 @@
+"""Every customer's segment, written by Spark as Parquet partitioned by segment.
+
+With the Spark engine the customers may be far too many for a CSV inside the archive
+(and for the driver to hold), so Spark writes them where the business's own tables
+live: `[spark] assignments_path`/<report>/<period>/segment=<id>/part-*.parquet. The
+manifest records where, how many rows, and every file with its size and rows, read
+back from what Spark wrote (so a partial write is an error, not a quiet shortfall).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from reportgen.errors import EngineError
+
+
+def location(base: Path | str, slug: str, period: str) -> str:
+    """Where a period's assignments go: a folder per report and period under `base`."""
+    if isinstance(base, Path):
+        return str(base.resolve() / slug / period)
+    return f"{base.rstrip('/')}/{slug}/{period}"
+
+
+def from_memory(spark: SparkSession, assignments: pd.DataFrame) -> DataFrame:
+    """Assignments the driver holds (a customer table's) as a Spark frame."""
+    table = pa.table(
+        {
+            "customer_id": pa.array(assignments["customer_id"].astype("string"), pa.string()),
+            "segment": pa.array(assignments["segment"].astype("int64"), pa.int64()),
+        }
+    )
+    return spark.createDataFrame(table)
+
+
+def write(frame: DataFrame, where: str, expected: int) -> dict[str, Any]:
+    """Write `frame`'s customer_id and segment to `where` (replacing what a failed run
+    left there) and describe what was written, for the manifest."""
+    (
+        frame.select(F.col("customer_id").cast("string"), F.col("segment").cast("long"))
+        .write.mode("overwrite")
+        .partitionBy("segment")
+        .parquet(where)
+    )
+    back = frame.sparkSession.read.parquet(where)
+    found = (
+        back.groupBy(
+            F.col("_metadata.file_path").alias("file"), F.col("_metadata.file_size").alias("size")
+        )
+        .count()
+        .collect()
+    )
+    rows = sum(int(row["count"]) for row in found)
+    if rows != expected:
+        raise EngineError(f"Spark wrote {rows:,} assignments to {where}, expected {expected:,}")
+    tail = "/" + where.rstrip("/").rsplit("/", 1)[-1] + "/"
+    files = [
+        {
+            "file": str(row["file"]).rpartition(tail)[2],
+            "bytes": int(row["size"]),
+            "rows": int(row["count"]),
+        }
+        for row in sorted(found, key=lambda row: str(row["file"]))
+    ]
+    return {
+        "path": where,
+        "format": "parquet",
+        "partitioned_by": "segment",
+        "rows": rows,
+        "files": files,
+    }

@@ -473,8 +473,13 @@ def load_previous(out: Path, slug: str, period: str) -> PreviousPeriod | None:
     written = entry.manifest.get("assignments") or {}
     if "assignments.csv" in entry.manifest["files"]:
         assignments: pd.DataFrame | str = _assignments_csv(entry.path / "assignments.csv")
-    else:  # only in the Parquet Spark wrote (above [spark] local_assignments_max_rows)
+    elif "path" in written:  # only Spark's Parquet (above local_assignments_max_rows)
         assignments = str(written["path"])
+    else:
+        raise SnapshotError(
+            f"{entry.path}: holds no assignments.csv and names no Parquet of them, so "
+            "its customers cannot be compared with this period's"
+        )
     segments = json.loads((entry.path / "profiles.json").read_text(encoding="utf-8"))["segments"]
     stored = read_model(
         json.loads((entry.path / MODEL_FILE).read_text(encoding="utf-8")), entry.period

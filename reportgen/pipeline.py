@@ -411,12 +411,18 @@ def _in_memory(analysis: Analysis) -> pd.DataFrame:
     )
 
 
+def _csv_limited(config: Config) -> bool:
+    """Whether assignments.csv is bounded by [spark] local_assignments_max_rows: for an
+    order log Spark aggregates (a customer table is in memory in any case)."""
+    return config.engine.name == "spark" and config.data.kind == "transactions"
+
+
 def _check_assignments(config: Config, customers: int) -> None:
     """Refuse, before any fitting, a Spark run whose assignments would go nowhere: too many
     customers for assignments.csv and no [spark] assignments_path."""
     settings = config.spark
     most = settings.local_assignments_max_rows
-    if config.engine.name == "spark" and customers > most and settings.assignments_path is None:
+    if _csv_limited(config) and customers > most and settings.assignments_path is None:
         raise ConfigError(
             f"{customers:,} customers are more than [spark] local_assignments_max_rows "
             f"({most:,}) for assignments.csv in the snapshot; set [spark] assignments_path "
@@ -431,11 +437,10 @@ def _assignments(
     local_assignments_max_rows), and the record of what Spark wrote to [spark]
     assignments_path, if set."""
     settings = config.spark
-    spark_engine = config.engine.name == "spark"
     csv = None
-    if not spark_engine or analysis.customers <= settings.local_assignments_max_rows:
+    if not _csv_limited(config) or analysis.customers <= settings.local_assignments_max_rows:
         csv = csv_bytes(_in_memory(analysis))
-    if not spark_engine or settings.assignments_path is None:
+    if config.engine.name != "spark" or settings.assignments_path is None:
         return csv, None
     from reportgen import spark, spark_assignments
 

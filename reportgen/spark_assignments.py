@@ -2,13 +2,15 @@
 
 With the Spark engine the customers may be far too many for a CSV inside the archive
 (and for the driver to hold), so Spark writes them where the business's own tables
-live: `[spark] assignments_path`/<report>/<period>/segment=<id>/part-*.parquet. The
+live: `[spark] assignments_path`/<report>/<period>/<run>/segment=<id>/part-*.parquet. The
 manifest records where, how many rows, and every file with its size and rows, read
 back from what Spark wrote (so a partial write is an error, not a quiet shortfall).
 """
 
 from __future__ import annotations
 
+import secrets
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +23,13 @@ from reportgen.errors import EngineError
 
 
 def location(base: Path | str, slug: str, period: str) -> str:
-    """Where a period's assignments go: a folder per report and period under `base`."""
+    """Where this run's assignments go: a new folder per run under the report's and the
+    period's, so that a run again (--force), or one that fails before its snapshot is
+    in place, never alters the Parquet an archived snapshot names."""
+    run = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
     if isinstance(base, Path):
-        return str(base.resolve() / slug / period)
-    return f"{base.rstrip('/')}/{slug}/{period}"
+        return str(base.absolute() / slug / period / run)
+    return f"{base.rstrip('/')}/{slug}/{period}/{run}"
 
 
 def from_memory(spark: SparkSession, assignments: pd.DataFrame) -> DataFrame:
@@ -39,11 +44,11 @@ def from_memory(spark: SparkSession, assignments: pd.DataFrame) -> DataFrame:
 
 
 def write(frame: DataFrame, where: str, expected: int) -> dict[str, Any]:
-    """Write `frame`'s customer_id and segment to `where` (replacing what a failed run
-    left there) and describe what was written, for the manifest."""
+    """Write `frame`'s customer_id and segment to `where` (a new folder: never over
+    anything) and describe what was written, for the manifest."""
     (
         frame.select(F.col("customer_id").cast("string"), F.col("segment").cast("long"))
-        .write.mode("overwrite")
+        .write.mode("errorifexists")
         .partitionBy("segment")
         .parquet(where)
     )

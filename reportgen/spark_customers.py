@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -29,7 +29,7 @@ from pyspark.sql import functions as F
 
 from reportgen.config import Config, FeatureSettings, LevelSettings
 from reportgen.features import SKEW_LIMIT, Features, Scaling, apply_scaling, nothing_to_segment
-from reportgen.findings import DISTRIBUTION_ROLES
+from reportgen.findings import DISTRIBUTION_ROLES, Picker
 from reportgen.history import Migration, PreviousPeriod, migration_of
 from reportgen.profile import (
     DAYS_PER_MONTH,
@@ -353,9 +353,6 @@ def _set_aside(
         )
         for d in numeric
     }
-
-
-Picker = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, pd.DataFrame]]
 
 
 def picker(points: SparkPoints, labels: NearestLabels, roles: Iterable[str]) -> Picker:

@@ -1,5 +1,5 @@
-"""One local Spark session per test module (a session takes 5–15 s to start): the
-engine's own `session`, which later calls in the module find running and reuse.
+"""One local Spark session per test process (a session takes 5–15 s to start): the
+engine's own `session`, which later calls in every module find running and reuse.
 
 Without PySpark or Java the tests skip, saying what to install, except in CI (.ci/run
 installs both), where they fail."""
@@ -30,7 +30,7 @@ LOCAL = SparkSettings(
 )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def spark() -> Iterator[Any]:
     if MISSING:
         message = f"the Spark engine's tests need {' and '.join(MISSING)}"

@@ -181,13 +181,22 @@ def test_too_many_customers_for_a_csv_and_no_path_is_refused_before_fitting(mont
     assert not (months / "refused").exists() or not any((months / "refused").rglob("*.json"))
 
 
+CUSTOMER_RUN = ("--data", "customers.csv", "--period", "2026-11")
+
+
+def _customers(folder: Path) -> None:
+    made = run_cli("sample", "--rows", "400", "--out", "customers.csv", cwd=folder)
+    assert made.returncode == 0, made.stderr
+
+
 def test_a_customer_tables_assignments_are_written_by_spark_too(spark, tmp_path):
     """A customer table is read on the driver; with assignments_path Spark still writes
     its assignments, the same as the snapshot's CSV."""
     (tmp_path / "reportgen.toml").write_text(
         '[engine]\nname = "spark"\n[spark]\nassignments_path = "parquet"\n'
     )
-    found = run_cli("run", "--period", "2026-11", "--out", "out", cwd=tmp_path)
+    _customers(tmp_path)
+    found = run_cli("run", *CUSTOMER_RUN, "--out", "out", cwd=tmp_path)
     assert found.returncode == 0, found.stderr
     (snapshot,) = (tmp_path / "out").glob("*/2026-11")
     pd.testing.assert_frame_equal(_written(snapshot), _csv(snapshot), check_dtype=False)
@@ -198,7 +207,8 @@ def test_a_path_spark_cannot_write_is_exit_3_in_one_line_and_no_snapshot(spark, 
     (tmp_path / "reportgen.toml").write_text(
         '[engine]\nname = "spark"\n[spark]\nassignments_path = "taken"\n'
     )
-    found = run_cli("run", "--quiet", "--period", "2026-11", "--out", "out", cwd=tmp_path)
+    _customers(tmp_path)
+    found = run_cli("run", "--quiet", *CUSTOMER_RUN, "--out", "out", cwd=tmp_path)
     assert_user_error(found, "reportgen: error: Spark at ", " failed: ", code=3)
     assert not list((tmp_path / "out").glob("*/2026-11"))
 

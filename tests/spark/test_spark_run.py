@@ -28,14 +28,15 @@ PERIOD = ("--period", "2026-11", "--as-of", "2026-11-01")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundled order sample as CSV, a config for it, and the local engine's brief.
     k is chosen on a sample of 500 of the 2,700 customers, so that Spark keeps them and
-    fits them all (spark_customers); submit.toml leaves the sample at its 20,000, with
-    which the customers come to the driver and are fitted there."""
+    fits them all (spark_customers); submit.toml is for a log of 300 customers, all in
+    the sample, with which they come to the driver and are fitted there."""
     work = tmp_path_factory.mktemp("spark_run")
-    made = run_cli("sample", "--orders", "--rows", "3000", "--out", "orders.csv", cwd=work)
-    assert made.returncode == 0, made.stderr
+    for rows, name in (("3000", "orders.csv"), ("300", "small.csv")):
+        made = run_cli("sample", "--orders", "--rows", rows, "--out", name, cwd=work)
+        assert made.returncode == 0, made.stderr
     orders = '[data]\nkind = "transactions"\npath = "orders.csv"\n'
     (work / "reportgen.toml").write_text(f"{orders}[segmentation]\nsample_size = 500\n")
-    (work / "submit.toml").write_text(orders)
+    (work / "submit.toml").write_text(orders.replace("orders.csv", "small.csv"))
     for config, out in (("reportgen.toml", "local"), ("submit.toml", "submit_local")):
         local = run_cli("run", *PERIOD, "--config", config, "--out", out, cwd=work)
         assert local.returncode == 0, local.stderr

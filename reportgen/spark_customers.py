@@ -51,6 +51,7 @@ from reportgen.segment import (
     segment,
 )
 from reportgen.spark import forget, to_pandas
+from reportgen.spark_assignments import from_memory
 from reportgen.spark_points import ROW, SPEND, SparkPoints, numbered, scaled_columns
 from reportgen.validate import MAX_MAGNITUDE, UNSAFE_CHARACTERS, CleanData
 
@@ -90,10 +91,6 @@ class HeldCustomers:
     """The customers at sample_rows(n, sample size, seed), as the local engine's frame
     has them: what validation checks, and what choosing k starts from."""
 
-    def rows(self, positions: np.ndarray) -> pd.DataFrame:
-        """The customers at these positions (sorted)."""
-        return _at(self.frame, positions)
-
 
 def _at(frame: DataFrame, positions: np.ndarray) -> pd.DataFrame:
     """The rows of `frame` at these positions (ROW, sorted), without ROW."""
@@ -130,9 +127,7 @@ def hold(
     if table.count() <= sample_size or _changed_by_validation(table, roles):
         return None
     kept, n = numbered(table, "customer_id", ROW)
-    held = HeldCustomers(kept, n, roles, pd.DataFrame())
-    sample = held.rows(sample_rows(n, sample_size, seed))
-    return HeldCustomers(kept, n, roles, sample)
+    return HeldCustomers(kept, n, roles, _at(kept, sample_rows(n, sample_size, seed)))
 
 
 def _skew(n: int, g1: float | None) -> float:
@@ -377,13 +372,7 @@ def migrate(frame: DataFrame, previous: PreviousPeriod, customers: int) -> Migra
             F.col("customer_id").cast("string"), F.col("segment").cast("long").alias("_source")
         )
     else:
-        table = pa.table(
-            {
-                "customer_id": pa.array(before["customer_id"].astype("string"), pa.string()),
-                "_source": pa.array(before["segment"].astype("int64"), pa.int64()),
-            }
-        )
-        earlier = spark.createDataFrame(table)
+        earlier = from_memory(spark, before).withColumnRenamed("segment", "_source")
     has_spend = "spend" in frame.columns
     spend = F.sum(_double("spend")) if has_spend else F.lit(None)
     pairs = (

@@ -141,6 +141,8 @@ def _context(
     profiles = json.loads((entry.path / "profiles.json").read_text(encoding="utf-8"))
     personas = {int(s["id"]): s for s in profiles["segments"]}  # as named when archived
     marks = highlights(findings.profiles)
+    shown = findings.rules.segments if findings.rules else ()
+    rules = {r.segment: r for r in shown if r.status == "rule"}
     segments = [
         {
             "id": s.id,
@@ -152,6 +154,7 @@ def _context(
             "change": findings.changes.get(s.id),
             "suppressed": s.suppressed,
             "recommendation": (personas[s.id].get("recommendations") or [""])[0],
+            "rule": rules.get(s.id),
         }
         for s in findings.profiles.segments
     ]

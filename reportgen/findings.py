@@ -23,6 +23,7 @@ from reportgen.features import Features
 from reportgen.history import Identity, Migration, SegmentChange
 from reportgen.profile import Profiles
 from reportgen.records import from_plain, to_plain
+from reportgen.rules import SegmentRules
 from reportgen.segment import Segmentation, SegmentationSummary, sample_rows
 from reportgen.validate import CleanData, DataQuality
 
@@ -142,6 +143,8 @@ class Findings:
     changes: Mapping[int, SegmentChange]
     """Kept segment id -> its change since the previous period."""
     plots: ChartData
+    rules: SegmentRules | None = None
+    """Each segment's rule; None in a brief archived before rules were learned."""
 
 
 def findings_bytes(findings: Findings) -> bytes:

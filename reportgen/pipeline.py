@@ -69,6 +69,9 @@ from reportgen.profile import Profiles, build_profiles
 from reportgen.records import to_plain
 from reportgen.render import Report, render_report, wording_for
 from reportgen.resources import find_template, fingerprint
+from reportgen.rules import RULES_FILE, SegmentRules, learn, rule_input
+from reportgen.rules import record as rules_record
+from reportgen.rules_sql import SQL_FILE, segments_sql
 from reportgen.segment import ArchivedModel, Segmentation, apply_model, segment
 from reportgen.spreadsheet import csv_bytes
 from reportgen.validate import CleanData
@@ -108,6 +111,8 @@ class Analysis:
     customers: int
     pick: Picker
     """The customers at some positions, for the charts' samples."""
+    rules: SegmentRules
+    """Each segment described in the data's own columns, with how faithful that is."""
     held: HeldRun | None = None
     """The run's customers when Spark holds them (their assignments are Spark's)."""
 
@@ -164,6 +169,10 @@ class CustomerBase(Protocol):
 
     def profiles(self, segmentation: Segmentation) -> Profiles: ...
 
+    def rules(
+        self, features: Features, segmentation: Segmentation, profiles: Profiles
+    ) -> SegmentRules: ...
+
     def picker(self, features: Features, segmentation: Segmentation) -> Picker: ...
 
     def held_run(self, segmentation: Segmentation) -> HeldRun | None: ...
@@ -213,6 +222,19 @@ class InMemory:
             config.report.min_segment_size,
         )
 
+    def rules(
+        self, features: Features, segmentation: Segmentation, profiles: Profiles
+    ) -> SegmentRules:
+        labels = segmentation.labels
+        assert isinstance(labels, np.ndarray)
+        config = self.config
+        data = rule_input(
+            self.clean, features.scaling.roles, labels, config.data.kind == "transactions"
+        )
+        return learn(
+            data, profiles.suppressed_ids, config.report.min_segment_size, segmentation.seed
+        )
+
     def picker(self, features: Features, segmentation: Segmentation) -> Picker:
         return in_memory(self.clean, features, segmentation)
 
@@ -248,6 +270,7 @@ def analyse(
     segmentation, identity, migration = timer("history", history)
     profiles = timer("profile", lambda: base.profiles(segmentation))
     changes = compare(previous, identity, profiles) if previous and identity else {}
+    rules = timer("rules", lambda: base.rules(features, segmentation, profiles))
     return Analysis(
         dataset=dataset,
         clean=clean,
@@ -257,6 +280,7 @@ def analyse(
         migration=migration,
         profiles=profiles,
         changes=changes,
+        rules=rules,
         timings=timer.timings,
         customers=base.customers,
         pick=base.picker(features, segmentation),
@@ -319,11 +343,12 @@ def gather(analysis: Analysis, period: str, generated: date) -> Findings:
         migration=analysis.migration,
         identity=analysis.identity,
         changes=analysis.changes,
+        rules=analysis.rules,
         plots=chart_data(
             analysis.customers,
             analysis.pick,
             analysis.segmentation,
-            frozenset(s.id for s in analysis.profiles.segments if s.suppressed),
+            frozenset(analysis.profiles.suppressed_ids),
         ),
     )
 
@@ -576,6 +601,10 @@ def run(
         }
         if analysis.migration is not None:
             files["migration.json"] = to_json(analysis.migration.to_dict())
+        files[RULES_FILE] = to_json(
+            {"report": slug, "period": period, **rules_record(analysis.rules)}
+        )
+        files[SQL_FILE] = segments_sql(analysis.rules, slug, period).encode("utf-8")
         after = _Timer(reporter)  # after the brief: timings are listed in the order run
         csv, written = after("assignments", lambda: _assignments(analysis, config, slug, period))
         if csv is not None:

@@ -143,6 +143,11 @@ class Profiles:
         """The segments large enough to describe."""
         return tuple(s for s in self.segments if not s.suppressed)
 
+    @property
+    def suppressed_ids(self) -> tuple[int, ...]:
+        """The segments too small to describe."""
+        return tuple(s.id for s in self.segments if s.suppressed)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "customers": self.customers,

@@ -37,6 +37,7 @@ from reportgen.plain import plain
 from reportgen.profile import Profiles, SegmentProfile, highlights
 from reportgen.resources import templates_dir
 from reportgen.roles import ROLE_BY_NAME, Kind
+from reportgen.rules import MAX_CONDITIONS, MIN_PRECISION, MIN_RECALL, WEAK
 from reportgen.segment import WARNINGS, WEAK_SILHOUETTE
 from reportgen.templating import environment, render_user
 from reportgen.wording import DEFAULT_TITLE, Wording
@@ -199,7 +200,12 @@ def _context(
         "limits": {
             "weak_silhouette": WEAK_SILHOUETTE,
             "match_distance": MATCH_DISTANCE,
+            "rule_conditions": MAX_CONDITIONS,
+            "rule_precision": MIN_PRECISION,
+            "rule_recall": MIN_RECALL,
+            "rule_weak": WEAK,
         },
+        "rules": {r.segment: r for r in findings.rules.segments} if findings.rules else None,
         "migration": findings.migration,
         "identity": findings.identity,
         "changes": findings.changes,

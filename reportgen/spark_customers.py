@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -26,7 +26,9 @@ import pandas as pd
 import pyarrow as pa
 from pyspark.sql import Column, DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
+from sklearn.metrics import pairwise_distances_argmin
 
+from reportgen import rules as found_rules
 from reportgen.config import Config, FeatureSettings, LevelSettings
 from reportgen.features import SKEW_LIMIT, Features, Scaling, apply_scaling, nothing_to_segment
 from reportgen.findings import DISTRIBUTION_ROLES, Picker
@@ -220,6 +222,43 @@ def points(held: HeldCustomers, scaling: Scaling) -> SparkPoints:
 def labelled(points: SparkPoints, labels: NearestLabels) -> DataFrame:
     """The customers with their segment id (SEGMENT)."""
     return points.frame.withColumn(SEGMENT, points.segment(labels))
+
+
+Conditions = tuple[found_rules.Condition, ...]
+
+
+def rule_counter(frame: DataFrame) -> found_rules.Counter:
+    """found_rules.Counter over the customers Spark holds (`frame`, from `labelled`): one job per
+    call. An order log's customers have numbers only, so every condition is a comparison."""
+
+    def matched(conditions: tuple[found_rules.Condition, ...]) -> Column:
+        found = F.lit(True)
+        for c in conditions:
+            assert c.kind == found_rules.NUMBER, c
+            value = F.col(c.role).cast("double")
+            found = found & (value <= c.value if c.operator == "<=" else value >= c.value)
+        return found
+
+    def count(listed: Sequence[tuple[int, Conditions]]) -> found_rules.Counted:
+        taken = F.lit(False)
+        columns = []
+        for i, (segment_id, conditions) in enumerate(listed):
+            mine, inside = matched(conditions), F.col(SEGMENT) == segment_id
+            first = mine & ~taken
+            taken = taken | mine
+            tests = {"m": mine, "h": mine & inside, "f": first, "g": first & inside, "n": inside}
+            for name, test in tests.items():
+                columns.append(F.sum(F.when(test, 1).otherwise(0)).alias(f"{name}{i}"))
+        row = frame.agg(*columns).first() if columns else None
+        counts = {name: int(value or 0) for name, value in (row.asDict() if row else {}).items()}
+        alone, first_fits = {}, {}
+        for i, (segment_id, _) in enumerate(listed):
+            size = counts[f"n{i}"]
+            alone[segment_id] = found_rules.fit_of(counts[f"m{i}"], counts[f"h{i}"], size)
+            first_fits[segment_id] = found_rules.fit_of(counts[f"f{i}"], counts[f"g{i}"], size)
+        return found_rules.Counted(alone, first_fits)
+
+    return count
 
 
 def _percentiles(value: Column, *at: float) -> Column:
@@ -474,6 +513,24 @@ class HeldBase:
 
     def picker(self, features: Features, segmentation: Segmentation) -> Picker:
         return picker(self._points(), self._labels(segmentation), DISTRIBUTION_ROLES)
+
+    def rules(
+        self, features: Features, segmentation: Segmentation, profiles: Profiles
+    ) -> found_rules.SegmentRules:
+        """Rules learned on the customers validation read (a sample), their figures counted
+        over every customer Spark holds."""
+        labels = self._labels(segmentation)
+        config = self.config
+        sample = apply_scaling(self.clean, config.features, features.scaling).matrix
+        nearest = labels.ids[pairwise_distances_argmin(sample, labels.centres)]
+        data = found_rules.rule_input(self.clean, features.scaling.roles, nearest, derived=True)
+        return found_rules.learn(
+            data,
+            profiles.suppressed_ids,
+            config.report.min_segment_size,
+            segmentation.seed,
+            rule_counter(labelled(self._points(), labels)),
+        )
 
     def held_run(self, segmentation: Segmentation) -> HeldRun:
         return HeldRun(self._points(), self._labels(segmentation))

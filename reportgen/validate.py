@@ -35,7 +35,7 @@ from reportgen.wording import N_
 MAX_EXAMPLES = 3
 SHOWN_NAMES = 6
 """Column names a missing role's error lists (the table has dozens per role)."""
-_TRUE = {"true", "t", "yes", "y", "1", "1.0", "1,0"} | {
+YES_WORDS = {"true", "t", "yes", "y", "1", "1.0", "1,0"} | {
     "ja",
     "wahr",
     "j",
@@ -51,7 +51,7 @@ _TRUE = {"true", "t", "yes", "y", "1", "1.0", "1,0"} | {
     "sim",
     "verdadeiro",
 }
-_FALSE = {"false", "f", "no", "n", "0", "0.0", "0,0"} | {
+NO_WORDS = {"false", "f", "no", "n", "0", "0.0", "0,0"} | {
     "nein",
     "falsch",
     "non",
@@ -294,7 +294,7 @@ def _parse_booleans(series: pd.Series) -> pd.Series:
         return series.astype("float64")
     distinct = _Distinct.of(series)
     lowered = distinct.values.astype(str).str.strip().str.lower()
-    parsed = np.where(lowered.isin(_TRUE), 1.0, np.where(lowered.isin(_FALSE), 0.0, np.nan))
+    parsed = np.where(lowered.isin(YES_WORDS), 1.0, np.where(lowered.isin(NO_WORDS), 0.0, np.nan))
     return distinct.spread(parsed, series.index)
 
 
@@ -633,7 +633,7 @@ class _Cleaner:
                 values.isna().sum(),
                 action,
                 _examples(raw.astype("string[pyarrow]").fillna(""), values.isna()),
-                {"value": shown},
+                {"value": shown, "fill": _fill_text(fill)},
             )
         return frame.assign(**filled)
 
@@ -649,6 +649,16 @@ def _imputation(role: Role, values: pd.Series) -> tuple[Any, str]:
     if fill:
         return fill, N_("missing values filled with the most common value (yes)")
     return fill, N_("missing values filled with the most common value (no)")
+
+
+def _fill_text(fill: Any) -> str:
+    """A fill value exactly, as text: a number as Python writes it back, yes/no as words
+    (rules_sql fills missing cells alike)."""
+    if isinstance(fill, bool | np.bool_):
+        return "yes" if fill else "no"
+    if isinstance(fill, float | np.floating):
+        return repr(float(fill))
+    return str(fill)
 
 
 def validate(dataset: Dataset, config: Config) -> CleanData:

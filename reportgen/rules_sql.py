@@ -1,0 +1,121 @@
+"""segments.sql: the segment rules as one SQL CASE expression a warehouse can label rows with.
+
+The expression reads the input's own columns and reproduces what validation did to
+them: text trimmed, labels and yes/no words matched ignoring case, an empty cell
+missing, and a missing value filled as reportgen filled it. Nothing of the data enters
+it as SQL: a column name is a quoted identifier (its quotes doubled), a value is a
+string literal that never holds a quote or a backslash (those characters are spelled
+CHR(39) and CHR(92)), and comments hold only reportgen's own words and numbers. So a
+column named `"; DROP TABLE x; --` stays a column name in every SQL dialect that quotes
+identifiers with double quotes (DuckDB, PostgreSQL, Snowflake, Redshift, SQL Server).
+"""
+
+from __future__ import annotations
+
+from reportgen.rules import LABELS, NUMBER, YES_NO, Condition, SegmentRules
+from reportgen.validate import NO_WORDS, YES_WORDS
+
+SQL_FILE = "segments.sql"
+
+
+def identifier(name: str) -> str:
+    """`name` as a quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def literal(text: str) -> str:
+    """`text` as an SQL string literal with no quote or backslash inside it (dialects
+    disagree on backslashes), those characters joined in with CHR()."""
+    parts = []
+    plain = ""
+    for char in text:
+        if char in "'\\":
+            if plain:
+                parts.append(f"'{plain}'")
+            parts.append(f"CHR({ord(char)})")
+            plain = ""
+        else:
+            plain += char
+    if plain or not parts:
+        parts.append(f"'{plain}'")
+    return parts[0] if len(parts) == 1 else "(" + " || ".join(parts) + ")"
+
+
+def number(value: float) -> str:
+    return f"{value:.15g}"
+
+
+def _words(words: set[str]) -> str:
+    return ", ".join(literal(word) for word in sorted(words))
+
+
+def _text(condition: Condition, fills: dict[str, str]) -> str:
+    """The column as reportgen read it: trimmed, an empty cell missing, then filled."""
+    column = identifier(condition.column)
+    value = f"NULLIF(TRIM(CAST({column} AS VARCHAR)), '')"
+    if condition.kind == LABELS:
+        value = f"LOWER({value})"
+    fill = fills.get(condition.role)
+    if fill is None:
+        return value
+    return f"COALESCE({value}, {literal(fill.lower() if condition.kind == LABELS else fill)})"
+
+
+def condition_sql(condition: Condition, fills: dict[str, str]) -> str:
+    """One condition as an SQL boolean expression (never NULL where reportgen has a value)."""
+    fill = fills.get(condition.role)
+    if condition.kind == NUMBER:
+        column = identifier(condition.column)
+        value = column if fill is None else f"COALESCE({column}, {fill})"
+        return f"{value} {condition.operator} {number(condition.value)}"
+    if condition.kind == YES_NO:
+        words = YES_WORDS if condition.value == 1.0 else NO_WORDS
+        read = f"LOWER(TRIM(CAST({identifier(condition.column)} AS VARCHAR)))"
+        filled = (
+            "FALSE"
+            if fill is None
+            else ("TRUE" if (fill == "yes") == (condition.value == 1.0) else "FALSE")
+        )
+        return f"COALESCE({read} IN ({_words(words)}), {filled})"
+    text = _text(condition, fills)
+    if condition.kind == LABELS:
+        levels = ", ".join(literal(level.lower()) for level in condition.levels)
+        return f"COALESCE({text} IN ({levels}), FALSE)"
+    level = literal(condition.levels[0])
+    if condition.operator == "=":
+        return f"COALESCE({text} = {level}, FALSE)"
+    return f"COALESCE({text} <> {level}, TRUE)"
+
+
+def rule_sql(conditions: tuple[Condition, ...], fills: dict[str, str]) -> str:
+    """A rule as one SQL boolean expression."""
+    return " AND ".join(f"({condition_sql(c, fills)})" for c in conditions) or "TRUE"
+
+
+def segments_sql(rules: SegmentRules, report: str, period: str) -> str:
+    """segments.sql: a header saying what it is, then the CASE expression."""
+    fills = dict(rules.fills)
+    lines = [
+        f"-- reportgen segment rules, report {report}, period {period}.",
+        "-- One SQL expression: the segment id of the first rule a row matches, in order of",
+        "-- descending precision; NULL when it matches none. Use it in a SELECT over the table",
+        "-- reportgen read, e.g. SELECT *, <this expression> AS segment FROM customers.",
+    ]
+    if rules.derived:
+        lines += [
+            "-- The input was an order log: the expression reads one row per customer with the",
+            "-- figures reportgen derives from it, named "
+            + ", ".join(sorted({c.column for r in rules.segments for c in r.conditions}))
+            + ".",
+        ]
+    if not rules.order:
+        return "\n".join([*lines, "-- No segment has a short rule.", "CAST(NULL AS INTEGER)", ""])
+    body = ["CASE"]
+    for segment in rules.order:
+        rule = rules.rule(segment)
+        body.append(
+            f"  -- segment {segment}: precision {rule.precision:.3f}, recall {rule.recall:.3f}"
+        )
+        body.append(f"  WHEN {rule_sql(rule.conditions, fills)} THEN {segment}")
+    body += ["  ELSE NULL", "END", ""]
+    return "\n".join(lines + body)

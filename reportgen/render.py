@@ -44,6 +44,15 @@ from reportgen.wording import DEFAULT_TITLE, Wording
 from reportgen.wording import load as load_wording
 
 REPORT_TEMPLATE = "report.html.j2"
+LIMITS = {
+    "weak_silhouette": WEAK_SILHOUETTE,
+    "match_distance": MATCH_DISTANCE,
+    "rule_conditions": MAX_CONDITIONS,
+    "rule_precision": MIN_PRECISION,
+    "rule_recall": MIN_RECALL,
+    "rule_weak": WEAK,
+}
+"""The limits the brief quotes, from where the code applies them."""
 
 
 @dataclass(frozen=True)
@@ -195,16 +204,8 @@ def _context(
         "minimum": minimum,
         "log_roles": [charts.role_labels[role] for role in findings.transformed],
         "levels": dict(profiles.shown[0].stats) if profiles.shown else {},
-        # The limits the method section quotes, from where the code applies them.
         "warnings": WARNINGS,
-        "limits": {
-            "weak_silhouette": WEAK_SILHOUETTE,
-            "match_distance": MATCH_DISTANCE,
-            "rule_conditions": MAX_CONDITIONS,
-            "rule_precision": MIN_PRECISION,
-            "rule_recall": MIN_RECALL,
-            "rule_weak": WEAK,
-        },
+        "limits": LIMITS,
         "rules": {r.segment: r for r in findings.rules.segments} if findings.rules else None,
         "migration": findings.migration,
         "identity": findings.identity,

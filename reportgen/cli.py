@@ -248,6 +248,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_archive(commands, snapshot)
     _add_rerender(commands, snapshot)
     _add_send(commands, snapshot)
+    _add_assign(commands, snapshot)
     _add_sample(commands)
     return parser
 
@@ -380,6 +381,30 @@ def _add_send(commands: _Commands, snapshot: _Parser) -> None:
         action="store_true",
         help="write each message as .eml into the snapshot's deliveries/ instead of sending",
     )
+
+
+def _add_assign(commands: _Commands, snapshot: _Parser) -> None:
+    command = commands.add_parser(
+        "assign",
+        help="label customers with an archived period's model",
+        parents=[snapshot],
+    )
+    command.set_defaults(handler=_assign)
+    command.add_argument("--period", required=True, help="the archived period whose model to use")
+    command.add_argument(
+        "--data",
+        type=_source,
+        required=True,
+        help="customer table or order log to label, read as `run` reads it",
+    )
+    command.add_argument(
+        "--out-file",
+        type=Path,
+        default=Path("assigned.csv"),
+        help="where to write customer_id, segment, persona, distance, unusual: .csv or "
+        ".parquet (default: ./assigned.csv)",
+    )
+    command.add_argument("--force", action="store_true", help="replace an existing --out-file")
 
 
 def _add_sample(commands: _Commands) -> None:
@@ -606,6 +631,31 @@ def _validate(args: argparse.Namespace, err: _Console) -> int:
     clean = inputs.check(path, cfg)
     _describe_roles(clean.roles, err)
     _out("\n".join(_quality_lines(clean, cfg.report.currency)))
+    return 0
+
+
+def _assign(args: argparse.Namespace, err: _Console) -> int:
+    cfg = config.load(args.config)
+    from reportgen import archive, assign
+
+    archive.check_period(args.period)
+    assign.check_destination(args.out_file, args.out, args.force)
+    inputs.check_sources(args.data, cfg)
+    progress = _Progress(err, show=err.is_terminal)
+    slug = args.report or cfg.report.slug
+    found = assign.assign(args.data, cfg, args.out, slug, args.period, progress)
+    write_bytes(args.out_file, assign.file_bytes(found.table, args.out_file))
+    unusual = int(found.table["unusual"].sum())
+    err.print(
+        f"Labelled {len(found.table):,} customers with the model of {args.period}"
+        + (
+            f"; {unusual:,} unusual (farther from every centre than {found.unusual_distance:.3g}, "
+            f"the period's {assign.UNUSUAL_PERCENTILE:g}th percentile)"
+            if found.unusual_distance is not None
+            else "; none flagged unusual: that period's model.json predates the distance"
+        )
+    )
+    _out(str(args.out_file))
     return 0
 
 

@@ -37,6 +37,7 @@ from reportgen.archive import (
     to_json,
     write_snapshot,
 )
+from reportgen.assign import unusual_distance
 from reportgen.charts import Charts, build_charts
 from reportgen.config import Config
 from reportgen.errors import ConfigError
@@ -589,14 +590,22 @@ def run(
             **_brief_files(findings, brief, slug),
             BRIEF_FILE: findings_bytes(findings),
             MODEL_FILE: to_json(
-                model_record(
-                    analysis.features,
-                    analysis.segmentation,
-                    analysis.identity.max_id if analysis.identity else None,
-                    frozen=previous.model
-                    if previous and analysis.segmentation.frozen_from
-                    else None,
-                )
+                {
+                    **model_record(
+                        analysis.features,
+                        analysis.segmentation,
+                        analysis.identity.max_id if analysis.identity else None,
+                        frozen=previous.model
+                        if previous and analysis.segmentation.frozen_from
+                        else None,
+                    ),
+                    "unusual_distance": unusual_distance(
+                        analysis.customers,
+                        analysis.pick,
+                        analysis.segmentation.centroids,
+                        analysis.segmentation.seed,
+                    ),
+                }
             ),
         }
         if analysis.migration is not None:

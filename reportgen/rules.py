@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -113,6 +113,8 @@ class SegmentRules:
     """Role -> the value reportgen filled its missing values with, as text."""
     derived: bool
     """The columns are an order log's per-customer figures, derived by reportgen."""
+    sources: Mapping[str, str] = field(default_factory=dict)
+    """Column -> its name in the file, where the two differ (see roles.RoleMap.sources)."""
 
     def rule(self, segment: int) -> SegmentRule:
         (found,) = [r for r in self.segments if r.segment == segment]
@@ -321,6 +323,7 @@ class RuleInput:
     """The roles the rules may use: the drivers that are not constant."""
     fills: Mapping[str, str]
     derived: bool
+    sources: Mapping[str, str] = field(default_factory=dict)
 
 
 Counter = Callable[[Sequence[tuple[int, tuple[Condition, ...]]]], "Counted"]
@@ -332,6 +335,8 @@ alone, and as a list tested in the order given, a customer taking the first it m
 class Counted:
     alone: Mapping[int, Fit]
     listed: Mapping[int, Fit]
+    sizes: Mapping[int, int]
+    """Customers in each segment."""
 
 
 def in_memory(frame: pd.DataFrame, labels: np.ndarray) -> Counter:
@@ -339,13 +344,14 @@ def in_memory(frame: pd.DataFrame, labels: np.ndarray) -> Counter:
 
     def count(rules: Sequence[tuple[int, tuple[Condition, ...]]]) -> Counted:
         taken = np.zeros(len(frame), dtype=bool)
-        alone, listed = {}, {}
+        alone, listed, sizes = {}, {}, {}
         for segment, conditions in rules:
-            mine = _all(conditions, frame)
-            alone[segment] = _fit(mine, labels == segment)
-            listed[segment] = _fit(mine & ~taken, labels == segment)
+            mine, inside = _all(conditions, frame), labels == segment
+            alone[segment] = _fit(mine, inside)
+            listed[segment] = _fit(mine & ~taken, inside)
+            sizes[segment] = int(inside.sum())
             taken |= mine
-        return Counted(alone, listed)
+        return Counted(alone, listed, sizes)
 
     return count
 
@@ -378,6 +384,7 @@ def learn(
         order=tuple(r.segment for r in shown),
         fills=dict(data.fills),
         derived=data.derived,
+        sources=dict(data.sources),
     )
 
 
@@ -414,7 +421,7 @@ def _choose(
 def _sizes(data: RuleInput, count: Counter) -> dict[int, int]:
     """Segment -> its customers, counted by `count` (every customer, wherever held)."""
     segments = sorted(np.unique(data.labels).tolist())
-    return {s: fit.support for s, fit in count([(s, ()) for s in segments]).alone.items()}
+    return dict(count([(s, ()) for s in segments]).sizes)
 
 
 def _judged(
@@ -453,6 +460,7 @@ def rule_input(
         roles=tuple(role for role in clean.drivers if role in kept),
         fills=fills,
         derived=derived,
+        sources=clean.roles.sources,
     )
 
 

@@ -12,6 +12,9 @@ identifiers with double quotes (DuckDB, PostgreSQL, Snowflake, Redshift, SQL Ser
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 from reportgen.rules import LABELS, NUMBER, YES_NO, Condition, SegmentRules
 from reportgen.validate import NO_WORDS, YES_WORDS
 
@@ -49,35 +52,48 @@ def _words(words: set[str]) -> str:
     return ", ".join(literal(word) for word in sorted(words))
 
 
-def _text(condition: Condition, fills: dict[str, str]) -> str:
+def _text(condition: Condition, names: _Names) -> str:
     """The column as reportgen read it: trimmed, an empty cell missing, then filled."""
-    column = identifier(condition.column)
-    value = f"NULLIF(TRIM(CAST({column} AS VARCHAR)), '')"
+    value = f"NULLIF(TRIM(CAST({names.column(condition)} AS VARCHAR)), '')"
     if condition.kind == LABELS:
         value = f"LOWER({value})"
-    fill = fills.get(condition.role)
+    fill = names.fills.get(condition.role)
     if fill is None:
         return value
     return f"COALESCE({value}, {literal(fill.lower() if condition.kind == LABELS else fill)})"
 
 
-def condition_sql(condition: Condition, fills: dict[str, str]) -> str:
-    """One condition as an SQL boolean expression (never NULL where reportgen has a value)."""
-    fill = fills.get(condition.role)
+@dataclass(frozen=True)
+class _Names:
+    """What a condition's SQL needs besides the condition: the column's name in the file,
+    and the values validation filled missing cells with."""
+
+    fills: Mapping[str, str]
+    sources: Mapping[str, str]
+
+    def column(self, condition: Condition) -> str:
+        return identifier(self.sources.get(condition.column, condition.column))
+
+
+def condition_sql(condition: Condition, rules: SegmentRules) -> str:
+    """One condition as an SQL boolean expression (never NULL where reportgen has a value).
+    A number is read through text, so a column typed as text in the warehouse works too."""
+    names = _Names(rules.fills, rules.sources)
+    fill = names.fills.get(condition.role)
     if condition.kind == NUMBER:
-        column = identifier(condition.column)
-        value = column if fill is None else f"COALESCE({column}, {fill})"
+        value = f"CAST({_text(condition, _Names({}, rules.sources))} AS DOUBLE)"
+        value = value if fill is None else f"COALESCE({value}, {fill})"
         return f"{value} {condition.operator} {number(condition.value)}"
     if condition.kind == YES_NO:
         words = YES_WORDS if condition.value == 1.0 else NO_WORDS
-        read = f"LOWER(TRIM(CAST({identifier(condition.column)} AS VARCHAR)))"
+        read = f"LOWER(TRIM(CAST({names.column(condition)} AS VARCHAR)))"
         filled = (
             "FALSE"
             if fill is None
             else ("TRUE" if (fill == "yes") == (condition.value == 1.0) else "FALSE")
         )
         return f"COALESCE({read} IN ({_words(words)}), {filled})"
-    text = _text(condition, fills)
+    text = _text(condition, names)
     if condition.kind == LABELS:
         levels = ", ".join(literal(level.lower()) for level in condition.levels)
         return f"COALESCE({text} IN ({levels}), FALSE)"
@@ -87,14 +103,13 @@ def condition_sql(condition: Condition, fills: dict[str, str]) -> str:
     return f"COALESCE({text} <> {level}, TRUE)"
 
 
-def rule_sql(conditions: tuple[Condition, ...], fills: dict[str, str]) -> str:
+def rule_sql(conditions: tuple[Condition, ...], rules: SegmentRules) -> str:
     """A rule as one SQL boolean expression."""
-    return " AND ".join(f"({condition_sql(c, fills)})" for c in conditions) or "TRUE"
+    return " AND ".join(f"({condition_sql(c, rules)})" for c in conditions) or "TRUE"
 
 
 def segments_sql(rules: SegmentRules, report: str, period: str) -> str:
     """segments.sql: a header saying what it is, then the CASE expression."""
-    fills = dict(rules.fills)
     lines = [
         f"-- reportgen segment rules, report {report}, period {period}.",
         "-- One SQL expression: the segment id of the first rule a row matches, in order of",
@@ -116,6 +131,6 @@ def segments_sql(rules: SegmentRules, report: str, period: str) -> str:
         body.append(
             f"  -- segment {segment}: precision {rule.precision:.3f}, recall {rule.recall:.3f}"
         )
-        body.append(f"  WHEN {rule_sql(rule.conditions, fills)} THEN {segment}")
+        body.append(f"  WHEN {rule_sql(rule.conditions, rules)} THEN {segment}")
     body += ["  ELSE NULL", "END", ""]
     return "\n".join(lines + body)

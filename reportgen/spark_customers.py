@@ -251,12 +251,12 @@ def rule_counter(frame: DataFrame) -> found_rules.Counter:
                 columns.append(F.sum(F.when(test, 1).otherwise(0)).alias(f"{name}{i}"))
         row = frame.agg(*columns).first() if columns else None
         counts = {name: int(value or 0) for name, value in (row.asDict() if row else {}).items()}
-        alone, first_fits = {}, {}
+        alone, first_fits, sizes = {}, {}, {}
         for i, (segment_id, _) in enumerate(listed):
-            size = counts[f"n{i}"]
+            size = sizes[segment_id] = counts[f"n{i}"]
             alone[segment_id] = found_rules.fit_of(counts[f"m{i}"], counts[f"h{i}"], size)
             first_fits[segment_id] = found_rules.fit_of(counts[f"f{i}"], counts[f"g{i}"], size)
-        return found_rules.Counted(alone, first_fits)
+        return found_rules.Counted(alone, first_fits, sizes)
 
     return count
 

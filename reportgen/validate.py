@@ -663,8 +663,12 @@ def _fill_text(fill: Any) -> str:
 
 def validate(dataset: Dataset, config: Config) -> CleanData:
     """Check and type the table; raise DataError if it cannot be used honestly."""
+    raw_names = [str(c) for c in dataset.frame.columns]
     dataset, config, renamed = _plain_columns(dataset, config)
     roles = _resolve(dataset, config)
+    if renamed:
+        names = zip(dataset.frame.columns, raw_names, strict=True)
+        roles = replace(roles, sources={name: raw for name, raw in names if name != raw})
     cleaner = _Cleaner(dataset, config, roles)
     if dataset.repaired_bytes:
         cleaner.fix(

@@ -9,12 +9,15 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 from pypdf import PdfReader
 
+from reportgen.findings import load_findings
 from reportgen.formatting import Formatter
 from reportgen.resources import sample_data_path
+from reportgen.rules_sql import rule_sql
 from tests.helpers import REAL_DATA, assert_user_error, needs_real_data, run_cli
 
 PERIOD = "2026-11"
@@ -367,3 +370,125 @@ def test_a_brief_is_written_for_tiny_and_narrow_tables(tmp_path, columns, rows):
     if all(s["suppressed"] for s in segments):
         assert "The most valuable" not in snapshot.text
         assert "fewer than 10 customers, so its figures are not shown" in snapshot.text
+
+
+# --- segment rules and `assign` ------------------------------------------------------
+
+
+def _rule_text(conditions: list[dict]) -> str:
+    """A rule as the brief words it (numbers, yes/no and labels as this test's data has)."""
+    words = []
+    for c in conditions:
+        if c["kind"] == "number":
+            sign = "≤" if c["operator"] == "<=" else "≥"
+            decimals = len(f"{c['value']:.6g}".partition(".")[2])
+            words.append(f"{c['column']} {sign} {FMT.number(c['value'], decimals)}")
+        elif c["kind"] == "yes_no":
+            words.append(f"{c['column']}: {'yes' if c['value'] else 'no'}")
+        else:
+            verb = "is not" if c["operator"] == "!=" else "is"
+            words.append(f"{c['column']} {verb} {' or '.join(c['values'])}")
+    return " and ".join(words)
+
+
+def _labels_in_duckdb(snapshot: Snapshot, data: Path) -> pd.DataFrame:
+    sql = (snapshot.folder / "segments.sql").read_text()
+    db = duckdb.connect()
+    db.execute(f"CREATE TABLE customers AS SELECT * FROM read_csv('{data}', all_varchar=true)")
+    found = db.execute(f'SELECT "Customer ID" AS customer_id, {sql} AS sql FROM customers').df()
+    kept = pd.read_csv(snapshot.folder / "assignments.csv", dtype={"customer_id": str})
+    return kept.merge(found, on="customer_id", how="left")
+
+
+@pytest.mark.parametrize("which", ["sample", "real"])
+def test_brief_rules_json_and_segments_sql_agree(which, request):
+    snapshot: Snapshot = request.getfixturevalue(which)
+    data = sample_data_path() if which == "sample" else REAL_DATA
+    rules = json.loads((snapshot.folder / "rules.json").read_text())
+    assert {"rules.json", "segments.sql"} <= set(snapshot.manifest["files"])
+    labelled = _labels_in_duckdb(snapshot, data)
+    findings = load_findings(snapshot.folder)
+    assert findings.rules is not None
+    for entry in rules["segments"]:
+        segment = entry["segment"]
+        inside = labelled["segment"] == segment
+        assert entry["size"] == inside.sum()
+        if entry["status"] != "rule":
+            assert "No rule" in snapshot.text
+            continue
+        assert _rule_text(entry["conditions"]) in snapshot.text
+        shown = f"This rule finds {FMT.number(entry['support'])} customers: "
+        assert shown + f"{FMT.percent(entry['recall'])} of the segment; " in snapshot.text
+        assert f"{FMT.percent(entry['precision'])} of those it finds" in snapshot.text
+        # segments.sql, run on the input, labels customers at the figures rules.json reports
+        mine = labelled["sql"] == segment
+        assert entry["in_sql"]["support"] == mine.sum()
+        assert entry["in_sql"]["precision"] == pytest.approx((mine & inside).sum() / mine.sum())
+        assert entry["in_sql"]["recall"] == pytest.approx((mine & inside).sum() / inside.sum())
+        rule = findings.rules.rule(segment)
+        db = duckdb.connect()
+        db.execute(f"CREATE TABLE c AS SELECT * FROM read_csv('{data}', all_varchar=true)")
+        where = rule_sql(rule.conditions, findings.rules)
+        assert db.execute(f"SELECT count(*) FROM c WHERE {where}").fetchone() == (entry["support"],)
+    assert "customer_id" not in json.dumps(rules) and "Customer ID" not in json.dumps(rules)
+
+
+@pytest.mark.parametrize("which", ["sample", "real"])
+def test_assign_reproduces_the_period_assignments(which, request, tmp_path):
+    snapshot: Snapshot = request.getfixturevalue(which)
+    data = sample_data_path() if which == "sample" else REAL_DATA
+    out = snapshot.folder.parent.parent
+    before = {p: p.read_bytes() for p in snapshot.folder.rglob("*") if p.is_file()}
+    result = run_cli(
+        "assign", "--out", out, "--period", PERIOD, "--data", data,
+        "--out-file", tmp_path / "labels.csv", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    labels = pd.read_csv(tmp_path / "labels.csv", dtype={"customer_id": str})
+    kept = pd.read_csv(snapshot.folder / "assignments.csv", dtype={"customer_id": str})
+    assert labels["customer_id"].tolist() == kept["customer_id"].tolist()
+    assert labels["segment"].tolist() == kept["segment"].tolist()
+    names = {s["id"]: s["persona"] for s in snapshot.profiles["segments"]}
+    assert labels["persona"].tolist() == [names[i] for i in labels["segment"]]
+    # the period's 99th percentile: about 1 in 100 of its own customers is beyond it
+    assert 0 < labels["unusual"].sum() <= 0.02 * len(labels) + 1
+    assert before == {p: p.read_bytes() for p in snapshot.folder.rglob("*") if p.is_file()}
+
+
+def test_assign_labels_a_changed_table_as_frozen_mode_does(tmp_path):
+    (tmp_path / "a").mkdir()
+    first = produce(tmp_path / "a", "--data", sample_data_path(), "--out", tmp_path / "out")
+    changed = pd.read_csv(sample_data_path(), dtype=str)
+    changed["Total Spend"] = (changed["Total Spend"].astype(float) * 1.7).round(2).astype(str)
+    changed["Days Since Last Purchase"] = (
+        changed["Days Since Last Purchase"].astype(int) + 30
+    ).astype(str)
+    changed.to_csv(tmp_path / "changed.csv", index=False)
+    result = run_cli(
+        "assign", "--out", tmp_path / "out", "--period", PERIOD, "--data", tmp_path / "changed.csv",
+        "--out-file", tmp_path / "labels.parquet", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "reportgen.toml").write_text('[segmentation]\nmode = "frozen"\n')
+    frozen = run_cli(
+        "run", "--data", tmp_path / "changed.csv", "--period", "2026-12", "--quiet",
+        "--out", tmp_path / "out", cwd=tmp_path / "b",
+    )  # fmt: skip
+    assert frozen.returncode == 0, frozen.stderr
+    later = pd.read_csv(Path(frozen.stdout.strip()) / "assignments.csv", dtype={"customer_id": str})
+    labels = pd.read_parquet(tmp_path / "labels.parquet")
+    assert labels["segment"].tolist() == later["segment"].tolist()
+    kept = pd.read_csv(first.folder / "assignments.csv", dtype={"customer_id": str})
+    assert (labels["segment"] != kept["segment"]).sum() > 100  # the change moved customers
+
+
+def test_assign_never_writes_into_the_archive(sample, tmp_path):
+    out = sample.folder.parent.parent
+    result = run_cli(
+        "assign", "--out", out, "--period", PERIOD, "--data", sample_data_path(),
+        "--out-file", sample.folder / "labels.csv", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "inside the archive" in result.stderr
+    assert not (sample.folder / "labels.csv").exists()

@@ -398,6 +398,11 @@ def _add_assign(commands: _Commands, snapshot: _Parser) -> None:
         help="customer table or order log to label, read as `run` reads it",
     )
     command.add_argument(
+        "--as-of",
+        type=_day,
+        help="order logs: the day recency is counted to (default: the day after the last order)",
+    )
+    command.add_argument(
         "--out-file",
         type=Path,
         default=Path("assigned.csv"),
@@ -636,6 +641,8 @@ def _validate(args: argparse.Namespace, err: _Console) -> int:
 
 def _assign(args: argparse.Namespace, err: _Console) -> int:
     cfg = config.load(args.config)
+    if args.as_of:
+        cfg = replace(cfg, orders=replace(cfg.orders, as_of=args.as_of))
     from reportgen import archive, assign
 
     archive.check_period(args.period)

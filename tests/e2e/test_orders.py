@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import json
 
+import duckdb
+import pandas as pd
 import pyarrow.parquet as pq
+import pytest
 from pypdf import PdfReader
 
+from reportgen.config import parse
+from reportgen.inputs import read_input
 from tests.helpers import run_cli
 
 RFM = {
@@ -50,6 +55,7 @@ def test_an_order_log_becomes_a_brief_with_rfm_personas(tmp_path):
     assert manifest["input"]["order_lines"] == lines and manifest["input"]["as_of"] == "2026-11-01"
     assert f"Order lines read: {lines:,}" in result.stderr
 
+    _check_rules_of_an_order_log(folder, tmp_path)
     segments = json.loads((folder / "profiles.json").read_text())["segments"]
     names = {s["persona"] for s in segments}
     assert len(names & RFM) >= 3, names
@@ -70,3 +76,32 @@ def test_an_order_log_becomes_a_brief_with_rfm_personas(tmp_path):
     assert "order lines without a customer id dropped" in text
     for segment in segments:
         assert segment["persona"] in text
+
+
+def _check_rules_of_an_order_log(folder, tmp_path):
+    """The rules read the per-customer figures reportgen derives (named by role): over that
+    table, segments.sql labels customers as rules.json says; assign reproduces the period."""
+    rules = json.loads((folder / "rules.json").read_text())
+    assert {r["status"] for r in rules["segments"]} <= {"rule", "no_short_rule", "too_few"}
+    shown = [r for r in rules["segments"] if r["status"] == "rule"]
+    assert shown and all(c["column"] == c["role"] for r in shown for c in r["conditions"])
+    config = parse({"data": {"kind": "transactions"}, "orders": {"as_of": "2026-11-01"}})
+    _, clean = read_input(tmp_path / "orders.parquet", config)
+    db = duckdb.connect()
+    db.register("customers", clean.frame)
+    sql = (folder / "segments.sql").read_text()
+    found = db.execute(f"SELECT customer_id, {sql} AS sql FROM customers").df()
+    kept = pd.read_csv(folder / "assignments.csv", dtype={"customer_id": str})
+    both = kept.merge(found, on="customer_id")
+    assert len(both) == len(kept)
+    for rule in shown:
+        mine, inside = both["sql"] == rule["segment"], both["segment"] == rule["segment"]
+        assert rule["in_sql"]["support"] == mine.sum()
+        assert rule["in_sql"]["recall"] == pytest.approx((mine & inside).sum() / inside.sum())
+    assigned = run_cli(
+        "assign", "--period", "2026-11", "--data", "orders.parquet", "--as-of", "2026-11-01",
+        "--out-file", "a.csv", cwd=tmp_path,
+    )  # fmt: skip
+    assert assigned.returncode == 0, assigned.stderr
+    labels = pd.read_csv(tmp_path / "a.csv", dtype={"customer_id": str})
+    assert labels["segment"].tolist() == kept["segment"].tolist()

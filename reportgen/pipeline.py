@@ -233,7 +233,10 @@ class InMemory:
             self.clean, features.scaling.roles, labels, config.data.kind == "transactions"
         )
         return learn(
-            data, profiles.suppressed_ids, config.report.min_segment_size, segmentation.seed
+            data,
+            [s.id for s in profiles.segments],
+            profiles.suppressed_ids,
+            (config.report.min_segment_size, segmentation.seed),
         )
 
     def picker(self, features: Features, segmentation: Segmentation) -> Picker:
@@ -552,6 +555,44 @@ def _brief_files(findings: Findings, brief: Brief, slug: str) -> dict[str, bytes
     }
 
 
+def _files(
+    analysis: Analysis,
+    findings: Findings,
+    brief: Brief,
+    previous: PreviousPeriod | None,
+    slug: str,
+) -> dict[str, bytes]:
+    """Every file of the snapshot but the assignments and the manifest."""
+    period = findings.period
+    files = {
+        **_brief_files(findings, brief, slug),
+        BRIEF_FILE: findings_bytes(findings),
+        MODEL_FILE: to_json(
+            {
+                **model_record(
+                    analysis.features,
+                    analysis.segmentation,
+                    analysis.identity.max_id if analysis.identity else None,
+                    frozen=previous.model
+                    if previous and analysis.segmentation.frozen_from
+                    else None,
+                ),
+                "unusual_distance": unusual_distance(
+                    analysis.customers,
+                    analysis.pick,
+                    analysis.segmentation.centroids,
+                    analysis.segmentation.seed,
+                ),
+            }
+        ),
+    }
+    if analysis.migration is not None:
+        files["migration.json"] = to_json(analysis.migration.to_dict())
+    files[RULES_FILE] = to_json({"report": slug, "period": period, **rules_record(analysis.rules)})
+    files[SQL_FILE] = segments_sql(analysis.rules, slug, period).encode("utf-8")
+    return files
+
+
 @dataclass(frozen=True)
 class Destination:
     """Where `run` writes its snapshot: `<out>/<slug>/<period>/`, replacing one already
@@ -586,34 +627,7 @@ def run(
         timer = _Timer(reporter)
         findings = timer("findings", lambda: gather(analysis, period, generated or date.today()))
         brief = write_brief(findings, config, reporter)
-        files = {
-            **_brief_files(findings, brief, slug),
-            BRIEF_FILE: findings_bytes(findings),
-            MODEL_FILE: to_json(
-                {
-                    **model_record(
-                        analysis.features,
-                        analysis.segmentation,
-                        analysis.identity.max_id if analysis.identity else None,
-                        frozen=previous.model
-                        if previous and analysis.segmentation.frozen_from
-                        else None,
-                    ),
-                    "unusual_distance": unusual_distance(
-                        analysis.customers,
-                        analysis.pick,
-                        analysis.segmentation.centroids,
-                        analysis.segmentation.seed,
-                    ),
-                }
-            ),
-        }
-        if analysis.migration is not None:
-            files["migration.json"] = to_json(analysis.migration.to_dict())
-        files[RULES_FILE] = to_json(
-            {"report": slug, "period": period, **rules_record(analysis.rules)}
-        )
-        files[SQL_FILE] = segments_sql(analysis.rules, slug, period).encode("utf-8")
+        files = _files(analysis, findings, brief, previous, slug)
         after = _Timer(reporter)  # after the brief: timings are listed in the order run
         csv, written = after("assignments", lambda: _assignments(analysis, config, slug, period))
         if csv is not None:

@@ -358,22 +358,24 @@ def in_memory(frame: pd.DataFrame, labels: np.ndarray) -> Counter:
 
 def learn(
     data: RuleInput,
+    segments: Sequence[int],
     suppressed: Collection[int],
-    min_size: int,
-    seed: int,
+    settings: tuple[int, int],
     count: Counter | None = None,
 ) -> SegmentRules:
-    """Every segment's rule, its figures counted on every customer: those of `data`, or
-    those `count` counts when `data` is a sample of them (an engine holds the rest)."""
-    frame, labels = data.frame, data.labels
-    count = count or in_memory(frame, labels)
+    """Each of `segments`' rule, learned on a sample of `data` (`data` may be that sample
+    already), its figures counted on every customer: those of `data`, or those `count`
+    counts when an engine holds them. `settings`: [report] min_segment_size and the seed."""
+    min_size, seed = settings
+    count = count or in_memory(data.frame, data.labels)
     chosen = _choose(data, suppressed, min_size, seed)
     fits = count(
         [(segment, conditions) for segment, conditions in chosen.items() if conditions]
     ).alone
+    sizes = count([(segment, ()) for segment in segments]).sizes
     found = [
-        _judged(segment, size, chosen.get(segment, ()), fits.get(segment), min_size)
-        for segment, size in _sizes(data, count).items()
+        _judged(segment, sizes[segment], chosen.get(segment, ()), fits.get(segment), min_size)
+        for segment in segments
     ]
     shown = sorted(
         (r for r in found if r.status == "rule"), key=lambda r: (-r.precision, r.segment)
@@ -388,40 +390,39 @@ def learn(
     )
 
 
+def fit_rows(customers: int, seed: int) -> np.ndarray:
+    """The positions of the customers the trees are grown and rounded on."""
+    return sample_rows(customers, FIT_SAMPLE, seed + 11)
+
+
 def _choose(
     data: RuleInput, suppressed: Collection[int], min_size: int, seed: int
 ) -> dict[int, tuple[Condition, ...]]:
     """Segment -> its rule's conditions (none when no tree split separates it), for the
-    segments large enough to describe."""
-    frame, labels = data.frame, data.labels
-    columns = _columns(frame, data.roles, min_size)
-    rows = sample_rows(len(frame), FIT_SAMPLE, seed + 11)
-    sample, sample_labels = frame.iloc[rows], labels[rows]
+    segments the sample holds that are not suppressed. Everything here sees the sample
+    only, so an engine that hands over the same sample gets the same rules."""
+    rows = fit_rows(len(data.frame), seed)
+    sample, labels = data.frame.iloc[rows], data.labels[rows]
+    columns = _columns(sample, data.roles, min_size)
     matrix = _matrix(sample, columns)
     chosen: dict[int, tuple[Condition, ...]] = {}
     for segment in sorted(set(np.unique(labels).tolist()) - set(suppressed)):
+        if not columns:
+            break
         inside = labels == segment
-        if inside.sum() < min_size or not columns:
-            continue
         tree = DecisionTreeClassifier(
             max_depth=MAX_CONDITIONS,
             class_weight="balanced",
             random_state=seed,
             min_samples_leaf=max(1, min_size // 2),
-        ).fit(matrix, sample_labels == segment)
+        ).fit(matrix, inside)
         paths = _paths(tree, columns, data.columns)
-        best = _best_path(paths, sample, sample_labels == segment) if paths else []
-        rounded = _rounded(best, frame, inside)
+        best = _best_path(paths, sample, inside) if paths else []
+        rounded = _rounded(best, sample, inside)
         first = {c.role: i for i, c in reversed(list(enumerate(rounded)))}
         # a range reads low to high: the conditions on one column together, ">=" first
         chosen[segment] = tuple(sorted(rounded, key=lambda c: (first[c.role], c.operator != ">=")))
     return chosen
-
-
-def _sizes(data: RuleInput, count: Counter) -> dict[int, int]:
-    """Segment -> its customers, counted by `count` (every customer, wherever held)."""
-    segments = sorted(np.unique(data.labels).tolist())
-    return dict(count([(s, ()) for s in segments]).sizes)
 
 
 def _judged(

@@ -26,7 +26,6 @@ import pandas as pd
 import pyarrow as pa
 from pyspark.sql import Column, DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
-from sklearn.metrics import pairwise_distances_argmin
 
 from reportgen import rules as found_rules
 from reportgen.config import Config, FeatureSettings, LevelSettings
@@ -517,18 +516,25 @@ class HeldBase:
     def rules(
         self, features: Features, segmentation: Segmentation, profiles: Profiles
     ) -> found_rules.SegmentRules:
-        """Rules learned on the customers validation read (a sample), their figures counted
-        over every customer Spark holds."""
-        labels = self._labels(segmentation)
-        config = self.config
-        sample = apply_scaling(self.clean, config.features, features.scaling).matrix
-        nearest = labels.ids[pairwise_distances_argmin(sample, labels.centres)]
-        data = found_rules.rule_input(self.clean, features.scaling.roles, nearest, derived=True)
+        """The rules the local engine learns: grown on the same sample of customers
+        (collected from Spark), their figures counted by Spark over every customer."""
+        labels, config = self._labels(segmentation), self.config
+        roles = [r for r in self.clean.drivers if r in features.scaling.roles]
+        rows = found_rules.fit_rows(self.held.n, segmentation.seed)
+        _, ids, values = picker(self._points(), labels, roles)(rows)
+        data = found_rules.RuleInput(
+            frame=values.reset_index(drop=True),
+            labels=ids,
+            columns=self.clean.roles.columns,
+            roles=tuple(roles),
+            fills={},
+            derived=True,
+        )
         return found_rules.learn(
             data,
+            [s.id for s in profiles.segments],
             profiles.suppressed_ids,
-            config.report.min_segment_size,
-            segmentation.seed,
+            (config.report.min_segment_size, segmentation.seed),
             rule_counter(labelled(self._points(), labels)),
         )
 

@@ -19,6 +19,7 @@ STAGES = (
     "segment",
     "history",
     "profile",
+    "rules",
     "findings",
     "personas",
     "charts",
@@ -49,6 +50,8 @@ def test_run_with_no_arguments_uses_the_bundled_sample(tmp_path):
         "profiles.json",
         "report.html",
         "report.pdf",
+        "rules.json",
+        "segments.sql",
     ]
     manifest = load(folder, "manifest.json")
     assert manifest["input"]["path"] == str(sample_data_path().resolve())

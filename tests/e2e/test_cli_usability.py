@@ -97,7 +97,8 @@ MISTYPED = [  # the arguments, and the one line on stderr after "reportgen: erro
     (
         ["rnu"],
         "argument COMMAND: invalid choice: 'rnu' (choose from 'run', 'init', 'validate', "
-        "'archive', 'rerender', 'send', 'sample'); did you mean 'run'? (see: reportgen --help)",
+        "'archive', 'rerender', 'send', 'assign', 'sample'); did you mean 'run'? "
+        "(see: reportgen --help)",
     ),
     (
         ["archive", "lst"],
@@ -127,7 +128,7 @@ MISTYPED = [  # the arguments, and the one line on stderr after "reportgen: erro
     (
         ["xyzzy"],
         "argument COMMAND: invalid choice: 'xyzzy' (choose from 'run', 'init', 'validate', "
-        "'archive', 'rerender', 'send', 'sample') (see: reportgen --help)",
+        "'archive', 'rerender', 'send', 'assign', 'sample') (see: reportgen --help)",
     ),
 ]
 

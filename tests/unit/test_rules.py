@@ -23,7 +23,8 @@ def _rules(frame: pd.DataFrame, labels: np.ndarray, min_size: int = 5, **tables:
     data = clean(frame, **tables)
     ordered = labels[data.frame["customer_id"].astype(int).to_numpy() - 1]  # in id order
     found = rule_input(data, data.drivers, ordered, derived=False)
-    return data, ordered, learn(found, frozenset(), min_size, seed=7)
+    segments = sorted(set(ordered.tolist()))
+    return data, ordered, learn(found, segments, (), (min_size, 7))
 
 
 def test_a_segment_cut_by_spend_gets_that_cut_at_a_round_value() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -455,9 +456,8 @@ def test_assign_reproduces_the_period_assignments(which, request, tmp_path):
     assert before == {p: p.read_bytes() for p in snapshot.folder.rglob("*") if p.is_file()}
 
 
-def test_assign_labels_a_changed_table_as_frozen_mode_does(tmp_path):
-    (tmp_path / "a").mkdir()
-    first = produce(tmp_path / "a", "--data", sample_data_path(), "--out", tmp_path / "out")
+def test_assign_labels_a_changed_table_as_frozen_mode_does(sample, tmp_path):
+    out = sample.folder.parent.parent
     changed = pd.read_csv(sample_data_path(), dtype=str)
     changed["Total Spend"] = (changed["Total Spend"].astype(float) * 1.7).round(2).astype(str)
     changed["Days Since Last Purchase"] = (
@@ -465,21 +465,22 @@ def test_assign_labels_a_changed_table_as_frozen_mode_does(tmp_path):
     ).astype(str)
     changed.to_csv(tmp_path / "changed.csv", index=False)
     result = run_cli(
-        "assign", "--out", tmp_path / "out", "--period", PERIOD, "--data", tmp_path / "changed.csv",
+        "assign", "--out", out, "--period", PERIOD, "--data", tmp_path / "changed.csv",
         "--out-file", tmp_path / "labels.parquet", cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    (tmp_path / "b").mkdir()
-    (tmp_path / "b" / "reportgen.toml").write_text('[segmentation]\nmode = "frozen"\n')
+    (tmp_path / "reportgen.toml").write_text('[segmentation]\nmode = "frozen"\n')
+    archived = tmp_path / "out" / "customer-segments"
+    shutil.copytree(sample.folder, archived / PERIOD)  # frozen mode scores with its model
     frozen = run_cli(
         "run", "--data", tmp_path / "changed.csv", "--period", "2026-12", "--quiet",
-        "--out", tmp_path / "out", cwd=tmp_path / "b",
+        "--out", tmp_path / "out", cwd=tmp_path,
     )  # fmt: skip
     assert frozen.returncode == 0, frozen.stderr
     later = pd.read_csv(Path(frozen.stdout.strip()) / "assignments.csv", dtype={"customer_id": str})
     labels = pd.read_parquet(tmp_path / "labels.parquet")
     assert labels["segment"].tolist() == later["segment"].tolist()
-    kept = pd.read_csv(first.folder / "assignments.csv", dtype={"customer_id": str})
+    kept = pd.read_csv(sample.folder / "assignments.csv", dtype={"customer_id": str})
     assert (labels["segment"] != kept["segment"]).sum() > 100  # the change moved customers
 
 

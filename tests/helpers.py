@@ -24,6 +24,7 @@ import pytest
 
 from reportgen import cli
 from reportgen.config import Config, parse
+from reportgen.formatting import Formatter
 from reportgen.ingest import Dataset
 from reportgen.validate import CleanData, validate
 
@@ -234,3 +235,19 @@ def words_off_the_page(pdf: Path) -> list[tuple[int, float, float, float, str]]:
         for w in pdf_words(pdf)
         if w[2] < PAGE_MARGIN_PT - 0.5 or w[3] > w[1] - PAGE_MARGIN_PT + 0.5
     ]
+
+
+def rule_text(conditions: list[dict]) -> str:
+    """A rule as the brief words it (numbers, yes/no and labels as this test's data has)."""
+    words = []
+    for c in conditions:
+        if c["kind"] == "number":
+            sign = "≤" if c["operator"] == "<=" else "≥"
+            decimals = len(f"{c['value']:.6g}".partition(".")[2])
+            words.append(f"{c['column']} {sign} {Formatter().number(c['value'], decimals)}")
+        elif c["kind"] == "yes_no":
+            words.append(f"{c['column']}: {'yes' if c['value'] else 'no'}")
+        else:
+            verb = "is not" if c["operator"] == "!=" else "is"
+            words.append(f"{c['column']} {verb} {' or '.join(c['values'])}")
+    return " and ".join(words)

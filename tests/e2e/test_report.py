@@ -19,7 +19,7 @@ from reportgen.findings import load_findings
 from reportgen.formatting import Formatter
 from reportgen.resources import sample_data_path
 from reportgen.rules_sql import rule_sql
-from tests.helpers import REAL_DATA, assert_user_error, needs_real_data, run_cli
+from tests.helpers import REAL_DATA, assert_user_error, needs_real_data, rule_text, run_cli
 
 PERIOD = "2026-11"
 FMT = Formatter()
@@ -376,22 +376,6 @@ def test_a_brief_is_written_for_tiny_and_narrow_tables(tmp_path, columns, rows):
 # --- segment rules and `assign` ------------------------------------------------------
 
 
-def _rule_text(conditions: list[dict]) -> str:
-    """A rule as the brief words it (numbers, yes/no and labels as this test's data has)."""
-    words = []
-    for c in conditions:
-        if c["kind"] == "number":
-            sign = "≤" if c["operator"] == "<=" else "≥"
-            decimals = len(f"{c['value']:.6g}".partition(".")[2])
-            words.append(f"{c['column']} {sign} {FMT.number(c['value'], decimals)}")
-        elif c["kind"] == "yes_no":
-            words.append(f"{c['column']}: {'yes' if c['value'] else 'no'}")
-        else:
-            verb = "is not" if c["operator"] == "!=" else "is"
-            words.append(f"{c['column']} {verb} {' or '.join(c['values'])}")
-    return " and ".join(words)
-
-
 def _labels_in_duckdb(snapshot: Snapshot, data: Path) -> pd.DataFrame:
     sql = (snapshot.folder / "segments.sql").read_text()
     db = duckdb.connect()
@@ -417,7 +401,7 @@ def test_brief_rules_json_and_segments_sql_agree(which, request):
         if entry["status"] != "rule":
             assert "No rule" in snapshot.text
             continue
-        assert _rule_text(entry["conditions"]) in snapshot.text
+        assert rule_text(entry["conditions"]) in snapshot.text
         shown = f"This rule finds {FMT.number(entry['support'])} customers: "
         assert shown + f"{FMT.percent(entry['recall'])} of the segment; " in snapshot.text
         assert f"{FMT.percent(entry['precision'])} of those it finds" in snapshot.text

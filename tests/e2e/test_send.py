@@ -12,6 +12,7 @@ import hashlib
 import ipaddress
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -30,7 +31,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.helpers import assert_user_error, run_cli
+from tests.helpers import assert_user_error, rule_text, run_cli
 
 PERIOD = "2026-11"
 SLUG = "customer-segments"
@@ -203,6 +204,10 @@ def test_the_brief_arrives_once_with_the_archived_pdf(project, plain):
         assert f"{segment['id']} · {segment['persona']}: {segment['size']:,} customers" in text
         assert f"{segment['id']} · {segment['persona']}" in html.replace("&amp;", "&")
     assert "We analysed <strong>2,000 customers</strong>" in html
+    rules = json.loads((project / "output" / SLUG / PERIOD / "rules.json").read_text())
+    shown = {rule_text(r["conditions"]) for r in rules["segments"] if r["status"] == "rule"}
+    found = re.findall(r"Find them with: (.+)\.\r?$", text, re.MULTILINE)
+    assert found and set(found) <= shown  # the highlighted segments' rules, as in the brief
     (attachment,) = message.iter_attachments()
     assert attachment.get_filename() == f"{SLUG}-{PERIOD}.pdf"
     pdf = (project / "output" / SLUG / PERIOD / "report.pdf").read_bytes()

@@ -13,6 +13,7 @@ customers. Nothing is written into the archive.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -120,9 +121,13 @@ def assign(
 
 
 def check_destination(target: Path, out: Path, force: bool) -> None:
-    """Refuse a destination inside the archive, or an existing file without `force`."""
-    resolved = target.resolve()
-    if resolved.is_relative_to(out.resolve()):
+    """Refuse a destination inside the archive, or an existing file without `force`. Inside
+    is judged both as written and with links followed, since a period's folder may be a
+    link to a folder elsewhere."""
+    written = Path(os.path.normpath(target.absolute()))
+    if written.is_relative_to(os.path.normpath(out.absolute())) or target.resolve().is_relative_to(
+        out.resolve()
+    ):
         raise ConfigError(
             f"--out-file {target} is inside the archive ({out}); assign never writes there: "
             "choose a path outside it"

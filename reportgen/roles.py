@@ -8,7 +8,7 @@ that a table with no `[columns]` still works, is data: column_names.toml.
 """
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 from reportgen import column_names
@@ -181,9 +181,6 @@ class RoleMap:
     """Roles whose column was guessed from its name rather than set in the config."""
     unused: tuple[str, ...]
     """Columns of the data that play no role."""
-    sources: Mapping[str, str] = field(default_factory=dict)
-    """Column -> its name in the file, for the names validate.plain_text changed (control
-    characters removed): what a query over the file itself must name."""
 
     def column(self, role: str) -> str:
         return self.columns[role]

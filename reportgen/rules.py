@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -66,11 +67,12 @@ class Condition:
 
     @property
     def decimals(self) -> int:
-        """The decimals that write `value` exactly (thresholds have at most six digits)."""
-        if self.kind != NUMBER:
+        """The decimals that write `value` exactly (thresholds have at most six significant
+        digits): 0 for 1,200,000, 7 for 0.0000001."""
+        if self.kind != NUMBER or not math.isfinite(self.value):
             return 0
-        text = f"{self.value:.6g}"
-        return len(text.partition(".")[2]) if "e" not in text else 6
+        exponent = Decimal(repr(self.value)).normalize().as_tuple().exponent
+        return max(0, -int(exponent))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -113,8 +115,6 @@ class SegmentRules:
     """Role -> the value reportgen filled its missing values with, as text."""
     derived: bool
     """The columns are an order log's per-customer figures, derived by reportgen."""
-    sources: Mapping[str, str] = field(default_factory=dict)
-    """Column -> its name in the file, where the two differ (see roles.RoleMap.sources)."""
 
     def rule(self, segment: int) -> SegmentRule:
         (found,) = [r for r in self.segments if r.segment == segment]
@@ -264,13 +264,14 @@ def _paths(
 
 
 def _candidates(threshold: float) -> list[float]:
-    """Rounder values near `threshold`, roundest first: to 1, 2, 3 and 4 significant digits,
-    each rounded down and up."""
+    """Rounder values near `threshold`, roundest first: to a power of ten above it (0.5 ->
+    0 or 1, as a count is written), then to 1, 2, 3 and 4 significant digits, each rounded
+    down and up."""
     if threshold == 0 or not math.isfinite(threshold):
         return []
     magnitude = math.floor(math.log10(abs(threshold)))
     found = []
-    for digits in range(1, 5):
+    for digits in range(0, 5):
         step = 10.0 ** (magnitude - digits + 1)
         for value in (math.floor(threshold / step) * step, math.ceil(threshold / step) * step):
             rounded = round(value, max(0, digits - magnitude - 1))
@@ -323,7 +324,6 @@ class RuleInput:
     """The roles the rules may use: the drivers that are not constant."""
     fills: Mapping[str, str]
     derived: bool
-    sources: Mapping[str, str] = field(default_factory=dict)
 
 
 Counter = Callable[[Sequence[tuple[int, tuple[Condition, ...]]]], "Counted"]
@@ -386,7 +386,6 @@ def learn(
         order=tuple(r.segment for r in shown),
         fills=dict(data.fills),
         derived=data.derived,
-        sources=dict(data.sources),
     )
 
 
@@ -461,7 +460,6 @@ def rule_input(
         roles=tuple(role for role in clean.drivers if role in kept),
         fills=fills,
         derived=derived,
-        sources=clean.roles.sources,
     )
 
 

@@ -1,22 +1,24 @@
 """segments.sql: the segment rules as one SQL CASE expression a warehouse can label rows with.
 
-The expression reads the input's own columns and reproduces what validation did to
-them: text trimmed, labels and yes/no words matched ignoring case, an empty cell
-missing, and a missing value filled as reportgen filled it. Nothing of the data enters
-it as SQL: a column name is a quoted identifier (its quotes doubled), a value is a
-string literal that never holds a quote or a backslash (those characters are spelled
-CHR(39) and CHR(92)), and comments hold only reportgen's own words and numbers. So a
-column named `"; DROP TABLE x; --` stays a column name in every SQL dialect that quotes
-identifiers with double quotes (DuckDB, PostgreSQL, Snowflake, Redshift, SQL Server).
+The expression reads the input's own columns (named as reportgen reads them: control
+and text-direction characters removed, so none reaches the file) and reproduces what
+validation did to them: text trimmed, an empty cell or a word for "no value" missing,
+labels and yes/no words matched ignoring case, numbers read through text, and a missing
+value filled as reportgen filled it. Nothing of the data enters it as SQL: a column name
+is a quoted identifier (its quotes doubled), a value is a string literal that never
+holds a quote or a backslash (those characters are spelled CHR(39) and CHR(92)), and
+comments hold only reportgen's own words and numbers. So a column named
+`"; DROP TABLE x; --` stays a column name. The types and functions used (VARCHAR,
+DOUBLE PRECISION, TRIM, LOWER, CHR, COALESCE, NULLIF) are read alike by DuckDB,
+PostgreSQL, Snowflake and Redshift.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 
-from reportgen.rules import LABELS, NUMBER, YES_NO, Condition, SegmentRules
-from reportgen.validate import NO_WORDS, YES_WORDS
+from reportgen.rules import CATEGORY, LABELS, NUMBER, YES_NO, Condition, SegmentRules
+from reportgen.validate import MISSING_WORDS, NO_WORDS, YES_WORDS
 
 SQL_FILE = "segments.sql"
 
@@ -48,64 +50,48 @@ def number(value: float) -> str:
     return f"{value:.15g}"
 
 
-def _words(words: set[str]) -> str:
+def _words(words: Iterable[str]) -> str:
     return ", ".join(literal(word) for word in sorted(words))
 
 
-def _text(condition: Condition, names: _Names) -> str:
-    """The column as reportgen read it: trimmed, an empty cell missing, then filled."""
-    value = f"NULLIF(TRIM(CAST({names.column(condition)} AS VARCHAR)), '')"
-    if condition.kind == LABELS:
-        value = f"LOWER({value})"
-    fill = names.fills.get(condition.role)
-    if fill is None:
-        return value
-    return f"COALESCE({value}, {literal(fill.lower() if condition.kind == LABELS else fill)})"
+def _cell(condition: Condition) -> str:
+    """The cell as validation reads it: text, trimmed, NULL when empty or, where a number,
+    yes/no or level is expected, one of validate.MISSING_WORDS (a category keeps those)."""
+    text = f"TRIM(CAST({identifier(condition.column)} AS VARCHAR))"
+    if condition.kind == CATEGORY:
+        return f"NULLIF({text}, '')"
+    missing = _words({""} | MISSING_WORDS)
+    return f"CASE WHEN LOWER({text}) IN ({missing}) THEN NULL ELSE {text} END"
 
 
-@dataclass(frozen=True)
-class _Names:
-    """What a condition's SQL needs besides the condition: the column's name in the file,
-    and the values validation filled missing cells with."""
-
-    fills: Mapping[str, str]
-    sources: Mapping[str, str]
-
-    def column(self, condition: Condition) -> str:
-        return identifier(self.sources.get(condition.column, condition.column))
-
-
-def condition_sql(condition: Condition, rules: SegmentRules) -> str:
-    """One condition as an SQL boolean expression (never NULL where reportgen has a value).
-    A number is read through text, so a column typed as text in the warehouse works too."""
-    names = _Names(rules.fills, rules.sources)
-    fill = names.fills.get(condition.role)
+def condition_sql(condition: Condition, fills: Mapping[str, str]) -> str:
+    """One condition as an SQL boolean expression: a missing cell counts as the value
+    validation filled it with (`fills`, role -> text), else as not matching."""
+    cell, fill = _cell(condition), fills.get(condition.role)
     if condition.kind == NUMBER:
-        value = f"CAST({_text(condition, _Names({}, rules.sources))} AS DOUBLE)"
-        value = value if fill is None else f"COALESCE({value}, {fill})"
-        return f"{value} {condition.operator} {number(condition.value)}"
+        value = f"CAST({cell} AS DOUBLE PRECISION)"
+        value = value if fill is None else f"COALESCE({value}, {number(float(fill))})"
+        return f"COALESCE({value} {condition.operator} {number(condition.value)}, FALSE)"
     if condition.kind == YES_NO:
-        words = YES_WORDS if condition.value == 1.0 else NO_WORDS
-        read = f"LOWER(TRIM(CAST({names.column(condition)} AS VARCHAR)))"
-        filled = (
-            "FALSE"
-            if fill is None
-            else ("TRUE" if (fill == "yes") == (condition.value == 1.0) else "FALSE")
-        )
-        return f"COALESCE({read} IN ({_words(words)}), {filled})"
-    text = _text(condition, names)
+        yes = condition.value == 1.0
+        test = f"LOWER({cell}) IN ({_words(YES_WORDS if yes else NO_WORDS)})"
+        filled = fill is not None and (fill == "yes") == yes
+        return f"COALESCE({test}, {'TRUE' if filled else 'FALSE'})"
     if condition.kind == LABELS:
-        levels = ", ".join(literal(level.lower()) for level in condition.levels)
-        return f"COALESCE({text} IN ({levels}), FALSE)"
+        value = f"LOWER({cell})"
+        value = value if fill is None else f"COALESCE({value}, {literal(fill.lower())})"
+        levels = _words(level.lower() for level in condition.levels)
+        return f"COALESCE({value} IN ({levels}), FALSE)"
+    value = cell if fill is None else f"COALESCE({cell}, {literal(fill)})"
     level = literal(condition.levels[0])
     if condition.operator == "=":
-        return f"COALESCE({text} = {level}, FALSE)"
-    return f"COALESCE({text} <> {level}, TRUE)"
+        return f"COALESCE({value} = {level}, FALSE)"
+    return f"COALESCE({value} <> {level}, TRUE)"
 
 
-def rule_sql(conditions: tuple[Condition, ...], rules: SegmentRules) -> str:
+def rule_sql(conditions: tuple[Condition, ...], fills: Mapping[str, str]) -> str:
     """A rule as one SQL boolean expression."""
-    return " AND ".join(f"({condition_sql(c, rules)})" for c in conditions) or "TRUE"
+    return " AND ".join(f"({condition_sql(c, fills)})" for c in conditions) or "TRUE"
 
 
 def segments_sql(rules: SegmentRules, report: str, period: str) -> str:
@@ -131,6 +117,6 @@ def segments_sql(rules: SegmentRules, report: str, period: str) -> str:
         body.append(
             f"  -- segment {segment}: precision {rule.precision:.3f}, recall {rule.recall:.3f}"
         )
-        body.append(f"  WHEN {rule_sql(rule.conditions, rules)} THEN {segment}")
+        body.append(f"  WHEN {rule_sql(rule.conditions, rules.fills)} THEN {segment}")
     body += ["  ELSE NULL", "END", ""]
     return "\n".join(lines + body)

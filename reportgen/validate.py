@@ -633,7 +633,7 @@ class _Cleaner:
                 values.isna().sum(),
                 action,
                 _examples(raw.astype("string[pyarrow]").fillna(""), values.isna()),
-                {"value": shown, "fill": _fill_text(fill)},
+                {"value": shown, "fill": _fill_text(fill, ROLE_BY_NAME[role_name].kind)},
             )
         return frame.assign(**filled)
 
@@ -651,11 +651,12 @@ def _imputation(role: Role, values: pd.Series) -> tuple[Any, str]:
     return fill, N_("missing values filled with the most common value (no)")
 
 
-def _fill_text(fill: Any) -> str:
-    """A fill value exactly, as text: a number as Python writes it back, yes/no as words
-    (rules_sql fills missing cells alike)."""
-    if isinstance(fill, bool | np.bool_):
-        return "yes" if fill else "no"
+def _fill_text(fill: Any, kind: Kind) -> str:
+    """A fill value exactly, as text (rules_sql fills missing cells alike): a number as
+    Python writes it back, yes/no as the word the filled column reads as once it is made
+    boolean (its median, 0.5 included, is yes unless 0)."""
+    if kind is Kind.BOOLEAN:
+        return "yes" if bool(fill) else "no"
     if isinstance(fill, float | np.floating):
         return repr(float(fill))
     return str(fill)
@@ -663,12 +664,8 @@ def _fill_text(fill: Any) -> str:
 
 def validate(dataset: Dataset, config: Config) -> CleanData:
     """Check and type the table; raise DataError if it cannot be used honestly."""
-    raw_names = [str(c) for c in dataset.frame.columns]
     dataset, config, renamed = _plain_columns(dataset, config)
     roles = _resolve(dataset, config)
-    if renamed:
-        names = zip(dataset.frame.columns, raw_names, strict=True)
-        roles = replace(roles, sources={name: raw for name, raw in names if name != raw})
     cleaner = _Cleaner(dataset, config, roles)
     if dataset.repaired_bytes:
         cleaner.fix(

@@ -413,7 +413,7 @@ def test_brief_rules_json_and_segments_sql_agree(which, request):
         rule = findings.rules.rule(segment)
         db = duckdb.connect()
         db.execute(f"CREATE TABLE c AS SELECT * FROM read_csv('{data}', all_varchar=true)")
-        where = rule_sql(rule.conditions, findings.rules)
+        where = rule_sql(rule.conditions, findings.rules.fills)
         assert db.execute(f"SELECT count(*) FROM c WHERE {where}").fetchone() == (entry["support"],)
     assert "customer_id" not in json.dumps(rules) and "Customer ID" not in json.dumps(rules)
 

@@ -13,6 +13,7 @@ import pytest
 
 from reportgen.rules import MAX_CONDITIONS, MIN_PRECISION, MIN_RECALL, learn, matches, rule_input
 from reportgen.rules_sql import literal, rule_sql, segments_sql
+from reportgen.validate import plain_text
 from tests.helpers import clean
 
 HOSTILE = ['"; DROP TABLE x; --', "it's \\ spend", "Items\nPurchased", "select", "Rating ✓"]
@@ -70,15 +71,16 @@ def test_a_segment_no_short_rule_describes_says_so() -> None:
 
 
 def _messy(seed: int) -> tuple[pd.DataFrame, np.ndarray, dict]:
-    """A customer export as real ones come: stray spaces, yes/no words in any case, labels
-    in any case, blank cells, categories; hostile column names; labels drawn from the
-    values (with noise) so that some segments have good rules and some do not."""
+    """A customer export as real ones come: stray spaces, yes/no words and labels in any
+    case, blank cells and words for "no value", categories; hostile column names; labels
+    drawn from the values (with noise) so that some segments have good rules and some do
+    not."""
     rng = np.random.default_rng(seed)
     n = int(rng.integers(120, 400))
     spend = rng.lognormal(6, 1, n).round(2)
     days = rng.integers(0, 120, n)
     rating = rng.uniform(1, 5, n).round(1)
-    discount = rng.random(n) < 0.4
+    discount = rng.random(n) < [0.4, 0.7][seed % 2]  # filled with no, or with yes
     level = rng.choice(["Unsatisfied", "Neutral", "Satisfied"], n)
     tier = rng.choice(["Gold", "Silver", "Bronze", "O'Brien \\ Co"], n)
     score = np.log(spend) / 2 - days / 60 + discount + (level == "Unsatisfied") * 2
@@ -98,8 +100,11 @@ def _messy(seed: int) -> tuple[pd.DataFrame, np.ndarray, dict]:
         names["tier"]: tier,
     }
     frame = pd.DataFrame(text, dtype="string")
-    for column in (names["rating"], names["satisfaction"], names["tier"]):
+    for column in (names["rating"], names["satisfaction"], names["tier"], names["discount"]):
         frame.loc[rng.random(n) < 0.03, column] = ""  # blank: missing, filled by validation
+    for column in (names["spend"], names["rating"], names["satisfaction"], names["discount"]):
+        # words for "no value": missing where a number, yes/no or level is expected
+        frame.loc[rng.random(n) < 0.02, column] = rng.choice([" n/a", "NULL", "nan", "#N/A"])
     tables = {"columns": dict(names), "features": {"drivers": list(names)}}
     return frame, labels, tables
 
@@ -129,7 +134,9 @@ def test_every_figure_holds_and_segments_sql_labels_rows_as_reported(seed: int) 
     # The raw export in DuckDB, hostile names and messy values as they are in the file.
     db = duckdb.connect()
     db.execute("CREATE TABLE x (n INTEGER)")
-    db.register("raw", frame)
+    # The export as a warehouse holds it, its columns named as reportgen reads them
+    # (control characters removed: none reaches segments.sql).
+    db.register("raw", frame.set_axis([plain_text(c).strip() for c in frame.columns], axis=1))
     db.execute("CREATE TABLE customers AS SELECT * FROM raw")
     expression = segments_sql(rules, "r", "2026-10")
     got = db.execute(f'SELECT "Customer ID", {expression} AS segment FROM customers').df()
@@ -143,7 +150,7 @@ def test_every_figure_holds_and_segments_sql_labels_rows_as_reported(seed: int) 
         assert rule.listed.support == labelled.sum()
         assert math.isclose(rule.listed.precision, (labelled & inside).sum() / labelled.sum())
         assert math.isclose(rule.listed.recall, (labelled & inside).sum() / inside.sum())
-        where = rule_sql(rule.conditions, rules)
+        where = rule_sql(rule.conditions, rules.fills)
         alone = db.execute(f"SELECT count(*) FROM customers WHERE {where}").fetchone()
         assert alone == (rule.support,)
     assert db.execute("SELECT count(*) FROM x").fetchone() == (0,)  # still there

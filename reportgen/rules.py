@@ -46,9 +46,6 @@ ROUNDER = 0.005
 """A rounder threshold is preferred while the rule's F1 drops by at most this."""
 
 NUMBER, YES_NO, LABELS, CATEGORY = "number", "yes_no", "labels", "category"
-STATUSES = ("rule", "no_short_rule", "too_few")
-"""A segment's rule: shown; no short rule reaches MIN_PRECISION and MIN_RECALL; or the
-segment (or what its rule matches) is under [report] min_segment_size."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,6 +78,8 @@ class SegmentRule:
     size: int
     """Customers in the segment."""
     status: str
+    """"rule" (shown); "no_short_rule" (none reaches MIN_PRECISION and MIN_RECALL); or
+    "too_few" (the segment, or what its rule matches, is under [report] min_segment_size)."""
     conditions: tuple[Condition, ...] = ()
     precision: float = math.nan
     """Of the customers the rule matches, the share in the segment."""

@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from reportgen.config import parse
 from reportgen.inputs import read_input
-from tests.helpers import run_cli
+from tests.helpers import rule_text, run_cli
 
 RFM = {
     "Champions",
@@ -85,6 +85,12 @@ def _check_rules_of_an_order_log(folder, tmp_path):
     assert {r["status"] for r in rules["segments"]} <= {"rule", "no_short_rule", "too_few"}
     shown = [r for r in rules["segments"] if r["status"] == "rule"]
     assert shown and all(c["column"] == c["role"] for r in shown for c in r["conditions"])
+    pages = PdfReader(folder / "report.pdf").pages
+    text = " ".join(" ".join((page.extract_text() or "").split()) for page in pages)
+    for rule in rules["segments"]:  # the brief words each rule as rules.json has it
+        assert rule_text(rule["conditions"]) in text if rule["status"] == "rule" else True
+    described = json.loads((folder / "profiles.json").read_text())["segments"]
+    assert text.count("How to find them:") == sum(not s["suppressed"] for s in described)
     config = parse({"data": {"kind": "transactions"}, "orders": {"as_of": "2026-11-01"}})
     _, clean = read_input(tmp_path / "orders.parquet", config)
     db = duckdb.connect()

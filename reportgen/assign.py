@@ -12,6 +12,7 @@ customers. Nothing is written into the archive.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from collections.abc import Callable
@@ -21,6 +22,8 @@ from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from reportgen.archive import Entry, check_intact, find
 from reportgen.config import Config
@@ -48,10 +51,8 @@ BLOCK = 100_000
 class Assigned:
     table: pd.DataFrame
     """customer_id, segment, persona, distance, unusual: one row per customer, in id order."""
-    period: str
     unusual_distance: float | None
     """None when the period's model.json predates the distance (no one is flagged)."""
-    rows_read: int
 
 
 def nearest_distances(matrix: np.ndarray, centroids: np.ndarray) -> np.ndarray:
@@ -117,7 +118,7 @@ def assign(
             "unusual": distance > limit if limit is not None else False,
         }
     )
-    return Assigned(table, period, limit, clean.quality.rows_read)
+    return Assigned(table, limit)
 
 
 def check_destination(target: Path, out: Path, force: bool) -> None:
@@ -142,11 +143,6 @@ def file_bytes(table: pd.DataFrame, target: Path) -> bytes:
     """The table as the file `target` names: CSV (formula-safe) or Parquet."""
     if target.suffix.lower() == ".csv":
         return csv_bytes(table)
-    import io
-
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     sink = io.BytesIO()
     pq.write_table(pa.Table.from_pandas(table, preserve_index=False), sink)
     return sink.getvalue()

@@ -230,7 +230,7 @@ def rule_counter(frame: DataFrame) -> found_rules.Counter:
     """found_rules.Counter over the customers Spark holds (`frame`, from `labelled`): one job per
     call. An order log's customers have numbers only, so every condition is a comparison."""
 
-    def matched(conditions: tuple[found_rules.Condition, ...]) -> Column:
+    def matched(conditions: Conditions) -> Column:
         found = F.lit(True)
         for c in conditions:
             assert c.kind == found_rules.NUMBER, c

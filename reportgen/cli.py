@@ -38,6 +38,7 @@ from reportgen import (
     interrupt,
     names,
     numbers,
+    periods,
     sample,
     templating,
     terminal,
@@ -221,8 +222,11 @@ def _check_names(args: argparse.Namespace) -> None:
     if report is not None and not names.is_slug(report):
         raise ConfigError(f"--report {names.slug_problem(report)}")
     period = getattr(args, "period", None)
-    if period is not None and not names.is_period(period):
-        raise ConfigError(names.period_problem(period))
+    if period is not None and not periods.is_period_text(period):
+        raise ConfigError(periods.problem(period))
+    if period is not None:  # a name stands for a month from here on, in every command
+        args.chosen = periods.choose(period, None, periods.today())
+        args.period = args.chosen.period
 
 
 _Handler = Callable[[argparse.Namespace, _Console], int]
@@ -294,11 +298,17 @@ def _add_run(commands: _Commands) -> None:
     )
     command.add_argument(
         "--period",
-        default=date.today().strftime("%Y-%m"),
-        help="period of the snapshot, YYYY-MM (default: this month)",
+        help="period of the snapshot: YYYY-MM, previous (the month before today) or current "
+        "(default: [report] period, else current)",
     )
     _add_out(command)
-    command.add_argument("--force", action="store_true", help="replace an existing snapshot")
+    existing = command.add_mutually_exclusive_group()
+    existing.add_argument("--force", action="store_true", help="replace an existing snapshot")
+    existing.add_argument(
+        "--skip-existing",
+        action="store_true",
+        help="keep the period's snapshot when it exists and verifies, and exit 0 (for retries)",
+    )
     command.add_argument(
         "--send", action="store_true", help="then email the brief to the [email] recipients"
     )
@@ -516,17 +526,28 @@ def _describe_run(result: pipeline.RunResult, currency: str, err: _Console) -> N
 
 def _run(args: argparse.Namespace, err: _Console) -> int:
     cfg = _with_engine(config.load(args.config), args.engine)
-    if args.as_of:
-        cfg = replace(cfg, orders=replace(cfg.orders, as_of=args.as_of))
+    chosen = getattr(args, "chosen", None) or periods.choose(
+        None, cfg.report.period, periods.today()
+    )
+    if args.skip_existing and (kept := _kept(args.out, cfg.report.slug, chosen.period)):
+        if not args.quiet:
+            err.print(f"Kept {kept}: it exists and verifies; no data was read (--skip-existing)")
+        _out(str(kept))
+        return _send_kept(args, cfg, chosen.period, err) if args.send else 0
+    as_of, as_of_by = periods.as_of(chosen, args.as_of, cfg.orders.as_of)
+    cfg = replace(cfg, orders=replace(cfg.orders, as_of=as_of))
     path = inputs.data_path(cfg, args.data, sample_data_path())
     inputs.check_sources(path, cfg)  # before pipeline.run looks at the output folder
     from reportgen import deliver, pipeline
 
     progress = _Progress(err, show=err.is_terminal and not args.quiet)
+    chosen_how = {"period": chosen.record()}
+    if cfg.data.kind == "transactions":
+        chosen_how["as_of"] = {"by": as_of_by}
     result = pipeline.run(
         path,
         cfg,
-        pipeline.Destination(args.out, args.period, force=args.force),
+        pipeline.Destination(args.out, chosen.period, force=args.force, chosen=chosen_how),
         k=args.k,
         reporter=progress,
     )
@@ -539,13 +560,39 @@ def _run(args: argparse.Namespace, err: _Console) -> int:
     if not args.send:
         return 0
     try:
-        outcome = deliver.send(args.out, cfg.report.slug, args.period, cfg)
+        outcome = deliver.send(args.out, cfg.report.slug, chosen.period, cfg)
     except ReportgenError as exc:
         err.error(
             f"the snapshot was written, but sending failed: {exc}; "
-            f"once fixed, run: reportgen send {args.period}"
+            f"once fixed, run: reportgen send {chosen.period}"
         )
         return exc.exit_code
+    return _report_outcome(outcome, err)
+
+
+def _kept(out: Path, slug: str, period: str) -> Path | None:
+    """--skip-existing: whether the period's snapshot is there to keep. One that fails
+    verification is an error, not a reason to skip: a retry must not hide damage, nor
+    silently replace what may be the only copy (--force does that, when meant)."""
+    from reportgen import archive
+
+    if not archive.snapshot_path(out, slug, period).exists():
+        return None
+    entry = archive.find(out, slug, period)
+    archive.check_intact(entry, "the existing snapshot")
+    return entry.path
+
+
+def _send_kept(args: argparse.Namespace, cfg: config.Config, period: str, err: _Console) -> int:
+    """The kept snapshot (see `_kept`), delivered to whoever has not received it yet: a
+    retry after a failed send finishes the job, and one after a full send sends nothing."""
+    from reportgen import deliver
+
+    try:
+        outcome = deliver.send(args.out, cfg.report.slug, period, cfg)
+    except deliver.AlreadySent:
+        err.print(f"Every recipient already has the brief of {period}; nothing was sent.")
+        return 0
     return _report_outcome(outcome, err)
 
 

@@ -80,6 +80,12 @@ class ReportSettings:
     slug: str = setting(
         "customer-segments", checks.slug, 'folder name: lowercase letters, digits, "-"'
     )
+    period: str | None = setting(
+        None,
+        checks.period,
+        '"previous" (the month before today), "current", or YYYY-MM; default: current',
+        example="previous",
+    )
     locale: str = setting(
         "en_US",
         checks.locale,

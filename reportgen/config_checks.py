@@ -17,7 +17,7 @@ from typing import Any
 
 from babel import UnknownLocaleError
 
-from reportgen import names, numbers
+from reportgen import names, numbers, periods
 from reportgen.errors import ConfigError
 from reportgen.formatting import parse_locale
 from reportgen.roles import ROLE_BY_NAME, ROLES, Kind
@@ -84,6 +84,13 @@ def slug(where: str, value: Any) -> str:
     text = string(where, value)
     if not names.is_slug(text):
         raise fail(where, names.slug_problem(text))
+    return text
+
+
+def period(where: str, value: Any) -> str:
+    text = string(where, value)
+    if not periods.is_period_text(text):
+        raise fail(where, periods.problem(text))
     return text
 
 

@@ -601,6 +601,8 @@ class Destination:
     out: Path
     period: str
     force: bool = False
+    chosen: Mapping[str, Any] | None = None
+    """How the period and an order log's as-of day were chosen, for the manifest."""
 
 
 def run(
@@ -637,6 +639,8 @@ def run(
             manifest = _manifest(analysis, brief, config, slug, period, timings)
             if written is not None:
                 manifest["assignments"] = written
+            if destination.chosen is not None:
+                manifest["chosen"] = dict(destination.chosen)
             # The delivery record survives --force: who has had this period's brief does
             # not change because the brief was rebuilt, and a forced run with --send must
             # not send it to them again.

@@ -229,7 +229,7 @@ def test_every_command_refuses_a_report_name_that_leaves_the_output_folder(
 def test_every_command_refuses_a_period_that_is_not_a_plain_month(tmp_path, period):
     for command in (["run", "--period", period], ["rerender", period], ["send", period]):
         result = run_cli(*command, cwd=tmp_path)
-        line = assert_user_error(result, "is not a month in the form YYYY-MM")
+        line = assert_user_error(result, "is neither a month in the form YYYY-MM")
         assert line.startswith("reportgen: error: period ")
     assert sorted(tmp_path.iterdir()) == []
 

@@ -138,7 +138,7 @@ def write(path: Path, text: str | bytes) -> Path:
             "small.csv",
             "Customer ID,Total Spend\n1,10\n2,20\n3,30\n4,40\n",
             ("--period", "2026-13"),
-            "period '2026-13' is not a month in the form YYYY-MM",
+            "period '2026-13' is neither a month in the form YYYY-MM",
         ),
     ],
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import duckdb
 import pandas as pd
@@ -111,3 +112,40 @@ def _check_rules_of_an_order_log(folder, tmp_path):
     assert assigned.returncode == 0, assigned.stderr
     labels = pd.read_csv(tmp_path / "a.csv", dtype={"customer_id": str})
     assert labels["segment"].tolist() == kept["segment"].tolist()
+
+
+def test_the_previous_month_is_counted_to_its_end_and_later_lines_are_left_out(
+    tmp_path, monkeypatch
+):
+    """A monthly job on 2026-11-30 for October: the log already holds November's lines,
+    which must not shift recency or spend (as-of 2026-11-01), and are counted."""
+    made = run_cli("sample", "--orders", "--rows", "300", "--out", "orders.csv", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    log = pd.read_csv(tmp_path / "orders.csv", dtype={"CustomerID": "string"})
+    day = pd.to_datetime(log["InvoiceDate"]) + pd.Timedelta(days=20)
+    log["InvoiceDate"] = day.dt.strftime("%Y-%m-%d")
+    log.to_csv(tmp_path / "orders.csv", index=False)
+    november = log[log["CustomerID"].notna() & day.between("2026-11-01", "2026-11-30")]
+    assert len(november) > 50
+    (tmp_path / "reportgen.toml").write_text('[data]\nkind = "transactions"\n')
+    monkeypatch.setattr("reportgen.periods.today", lambda: date(2026, 11, 30))
+
+    result = run_cli("run", "--data", "orders.csv", "--period", "previous", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "output/customer-segments/2026-10"
+    manifest = json.loads((tmp_path / result.stdout.strip() / "manifest.json").read_text())
+    assert manifest["input"]["as_of"] == "2026-11-01"
+    assert manifest["chosen"] == {
+        "period": {"asked": "previous", "by": "--period", "today": "2026-11-30"},
+        "as_of": {"by": "the first day after 2026-10"},
+    }
+    left_out = [f for f in manifest["data_quality"]["fixes"] if f["code"] == "after_as_of"]
+    assert [f["count"] for f in left_out] == [len(november.drop_duplicates())]
+
+    # The same log run for the current month keeps the day after its last order.
+    current = run_cli("run", "--data", "orders.csv", "--period", "current", cwd=tmp_path)
+    assert current.returncode == 0, current.stderr
+    manifest = json.loads((tmp_path / current.stdout.strip() / "manifest.json").read_text())
+    last = day[log["CustomerID"].notna() & (day <= "2026-11-30")].max()
+    assert manifest["input"]["as_of"] == (last + pd.Timedelta(days=1)).strftime("%Y-%m-%d")
+    assert manifest["chosen"]["as_of"] == {"by": "the day after the last order"}

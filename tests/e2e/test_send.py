@@ -340,11 +340,48 @@ def test_size_limit_is_checked_before_connecting_and_dry_run_writes_the_message(
 
 
 def test_run_send_writes_then_sends(tmp_path, plain):
+    """With nothing archived yet, --skip-existing runs as usual."""
     handler, port = plain
     configure(tmp_path, port)
-    result = run_cli("run", "--period", PERIOD, "--quiet", "--send", cwd=tmp_path)
+    result = run_cli(
+        "run", "--period", PERIOD, "--quiet", "--send", "--skip-existing", cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     assert len(handler.messages) == 1 and len(log(tmp_path)) == 1
+
+
+RETRY = ("run", "--period", PERIOD, "--skip-existing", "--send", "--data", "gone.csv")
+"""A scheduler's retry of a run whose snapshot is written (its data is gone by now)."""
+
+
+def test_a_retried_run_keeps_the_snapshot_and_sends_only_what_is_missing(project, plain):
+    handler, port = plain
+    configure(project, port)
+    before = snapshot_files(project)
+    handler.refuse = {"bob@example.com"}
+    partial = run_cli(*RETRY, cwd=project)
+    assert partial.returncode == 3, partial.stderr
+    assert "Kept output/customer-segments/2026-11: it exists and verifies" in partial.stderr
+    assert partial.stdout.strip() == f"output/{SLUG}/{PERIOD}"
+
+    handler.refuse = set()
+    for _ in range(2):  # the retry reaches bob; the next has nothing left to send
+        retry = run_cli(*RETRY, cwd=project)
+        assert retry.returncode == 0, retry.stderr
+    assert "Every recipient already has the brief of 2026-11; nothing was sent." in retry.stderr
+    assert [r for _, r, _ in handler.messages] == [
+        ["ann@example.com", "cat@example.com", "dan@example.com"],
+        ["bob@example.com"],
+    ]
+    assert snapshot_files(project) == before
+
+    profiles = project / "output" / SLUG / PERIOD / "profiles.json"
+    profiles.write_bytes(profiles.read_bytes().replace(b'"k": 5', b'"k": 6'))
+    tampered = run_cli(*RETRY, cwd=project)
+    assert_user_error(
+        tampered, f"the existing snapshot output/{SLUG}/{PERIOD} fails verification (profiles.json"
+    )
+    assert len(handler.messages) == 2
 
 
 def test_implicit_tls_and_one_message_per_audience(project, tmp_path):

@@ -67,13 +67,17 @@ class _Console(Console):
 
     def __init__(self, stderr: bool) -> None:
         super().__init__(stderr=stderr, highlight=False, soft_wrap=True, markup=False, emoji=False)
+        self.errors: list[str] = []
+        """What each `error` line said after `reportgen: error: `: a failure notice quotes it."""
 
     def print(self, *objects: object, **options: Any) -> None:
         super().print(*(terminal.safe(o) if isinstance(o, str) else o for o in objects), **options)
 
     def error(self, message: object) -> None:
         """The one line every failure prints: `reportgen: error: ...`."""
-        self.print(f"reportgen: error: {terminal.one_line(str(message))}")
+        line = terminal.one_line(str(message))
+        self.errors.append(line)
+        self.print(f"reportgen: error: {line}")
 
 
 def _out(text: str) -> None:
@@ -893,7 +897,8 @@ def _os_problem(exc: OSError) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; its exit status. An interrupt propagates, to __main__."""
+    """Run one command; its exit status. An interrupt propagates, to __main__. A failed
+    `run`, a bug included, is told to [email] notify_on_failure first (_notify_failure)."""
     if not sys.warnoptions:
         # A library's warning (scikit-learn's ConvergenceWarning on a handful of customers,
         # a deprecation) is addressed to a developer, and would break the promise that the
@@ -904,11 +909,53 @@ def main(argv: Sequence[str] | None = None) -> int:
     err = _Console(stderr=True)
     try:
         _check_names(args)
-        return handler(args, err)
+        code = handler(args, err)
     except ReportgenError as exc:
         interrupt.check()  # the error is the interrupt's doing (a half import)
         err.error(exc)
-        return exc.exit_code
+        code = exc.exit_code
     except OSError as exc:  # the machine said no: a missing, unwritable or full place
         err.error(_os_problem(exc))
-        return EXIT_USER_ERROR
+        code = EXIT_USER_ERROR
+    except Exception as exc:  # a bug: told, then its traceback as ever (from __main__)
+        _notify_failure(args, err, 1, exc)
+        raise
+    if code:
+        _notify_failure(args, err, code)
+    return code
+
+
+def _notify_failure(
+    args: argparse.Namespace, err: _Console, code: int, bug: Exception | None = None
+) -> None:
+    """Tell [email] notify_on_failure that `run` failed with `code`, so that a scheduled
+    run's failure is heard without reading cron's mail. Only `run` tells, and not after an
+    interrupt (whoever stopped it knows). The config is read again here, leaving `_run` as
+    it is: one that cannot be read names no server and no addresses, so nothing is sent and
+    nothing more is said (its own error line is already printed). A notice that cannot be
+    sent is one more error line, and never changes the exit status."""
+    if args.handler is not _run or interrupt.requested():
+        return
+    try:
+        cfg = config.load(args.config)
+    except Exception:  # the run's own error line says what is wrong with it
+        return
+    watchers = cfg.email.notify_on_failure
+    if not watchers:
+        return
+    try:
+        from reportgen import deliver
+
+        failure = deliver.Failure(
+            slug=cfg.report.slug,
+            period=str(args.period),
+            code=code,
+            errors=() if bug else tuple(err.errors),
+            bug=deliver.Bug.of(bug) if bug else None,
+        )
+        deliver.notify(cfg, failure)
+    except Exception as exc:  # whatever goes wrong, the run's own outcome stands
+        why = _os_problem(exc) if isinstance(exc, OSError) else str(exc)
+        if not isinstance(exc, OSError | ReportgenError):  # a bug of the notice's own
+            why = type(exc).__name__
+        err.error(f"the failure notice could not be sent to {', '.join(watchers)}: {why}")

@@ -468,6 +468,11 @@ class EmailSettings:
     retry_wait: float = setting(
         2.0, checks.number(0, 600), "seconds before the first retry, doubled each time"
     )
+    notify_on_failure: tuple[str, ...] = setting(
+        (),
+        checks.addresses,
+        'e.g. ["ops@example.com"]: told when `run` fails (see Sending the brief)',
+    )
 
     @property
     def server_port(self) -> int:
@@ -627,6 +632,11 @@ def _audiences(raw: Mapping[str, Any]) -> tuple[Audience, ...]:
 
 def _email(raw: Mapping[str, Any]) -> EmailSettings:
     settings = EmailSettings(audiences=_audiences(raw), **_table("email", raw))
+    if settings.notify_on_failure and settings.sender is None:
+        raise fail(
+            "[email] notify_on_failure",
+            "needs [email] from, the address the failure notice is sent from",
+        )
     if settings.security == "none" and settings.host not in LOCAL_HOSTS:
         raise fail(
             "[email] security",

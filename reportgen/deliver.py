@@ -15,6 +15,10 @@ Temporary failures (a 4xx reply, a dropped connection, a timeout) are retried wi
 a doubling wait; permanent ones (a 5xx reply, refused credentials) stop at once.
 Credentials come from environment variables named in the config, and appear in no
 file, log or message.
+
+A failed `run` sends a short plain-text notice to `[email] notify_on_failure` through the
+same server and code (`notify`): what the terminal said, where, and what to do; never
+the data, a credential or an attachment.
 """
 
 from __future__ import annotations
@@ -23,8 +27,10 @@ import hashlib
 import json
 import os
 import smtplib
+import socket
 import ssl
 import time
+import traceback
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -36,7 +42,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from reportgen import interrupt
+from reportgen import interrupt, names
 from reportgen.archive import DELIVERIES, Entry, check_intact, find, read_json, report_lock
 from reportgen.config import Audience, Config, EmailSettings
 from reportgen.config_checks import header_text
@@ -617,3 +623,126 @@ def _refusals(audience: Audience, refused: Mapping[str, str]) -> str | None:
         + "; ".join(f"{a} ({why})" for a, why in refused.items())
         + ". The next `reportgen send` goes only to them"
     )
+
+
+# --- failure notices --------------------------------------------------------------------
+
+NOTICE_TEMPLATE = "failure.txt.j2"
+NOTICE_RETRIES = 1
+"""A failure notice is retried once at most (never more than [email] retries): the run
+has failed already, and a scheduler waits for it to end."""
+_PACKAGE = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Bug:
+    """Where a bug surfaced, told without the exception's message, which may quote the
+    data (a KeyError names the missing key, a ValueError the value it could not read)."""
+
+    kind: str
+    """The exception's type: "KeyError", or "module.Name" outside the built-ins."""
+    place: str
+    """The module file and line of the innermost reportgen frame: "pipeline.py:275"."""
+
+    @classmethod
+    def of(cls, exc: BaseException) -> Bug:
+        kind, module = type(exc).__qualname__, type(exc).__module__
+        name = kind if module == "builtins" else f"{module}.{kind}"
+        ours = [
+            frame
+            for frame in traceback.extract_tb(exc.__traceback__)
+            if Path(frame.filename).resolve().is_relative_to(_PACKAGE)
+        ]
+        place = f"{Path(ours[-1].filename).name}:{ours[-1].lineno}" if ours else "unknown"
+        return cls(name, place)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Failure:
+    """A failed `run`, as its notice tells it: what the terminal said, never the data."""
+
+    slug: str
+    period: str
+    code: int
+    """The run's exit status: 2 a problem to fix, 3 the server or cluster, 1 a bug."""
+    errors: tuple[str, ...] = ()
+    """The lines the command printed after `reportgen: error: `."""
+    bug: Bug | None = None
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A failure notice the server took."""
+
+    message_id: str
+    accepted: tuple[str, ...]
+
+
+def compose_notice(config: Config, failure: Failure, host: str, now: datetime) -> EmailMessage:
+    """The failure notice: one plain-text part from failure.txt.j2, in the brief's
+    language, and a subject a mail filter can match ("reportgen: SLUG PERIOD failed (exit N)")."""
+    settings = config.email
+    period = failure.period if names.is_period(failure.period) else "(invalid period)"
+    context = {
+        "slug": failure.slug,
+        "period": period,
+        "host": host,
+        "code": failure.code,
+        "errors": list(failure.errors),
+        "bug": {"kind": failure.bug.kind, "place": failure.bug.place} if failure.bug else None,
+    }
+    message = EmailMessage(policy=SMTP)
+    message["Subject"] = header_text(
+        "the failure notice's subject",
+        f"reportgen: {failure.slug} {period} failed (exit {failure.code})",
+    )
+    message["From"] = settings.sender
+    message["To"] = ", ".join(settings.notify_on_failure)
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = make_msgid(domain=parseaddr(settings.sender or "")[1].split("@")[-1])
+    message.set_content(_notice_text(config, context))
+    return message
+
+
+def _notice_text(config: Config, context: Mapping[str, Any]) -> str:
+    """The notice's body. A folder of the user's templates that cannot be used (it may be
+    what failed the run) gives way to the bundled wording: the notice must still go."""
+    try:
+        return _render_notice(config, context)
+    except ReportgenError:
+        if config.report.templates is None:
+            raise
+        bundled = replace(config, report=replace(config.report, templates=None))
+        return _render_notice(bundled, context)
+
+
+def _render_notice(config: Config, context: Mapping[str, Any]) -> str:
+    env = environment(config, Formatter.for_report(config.report), wording_for(config))
+    where = f"failure notice template {NOTICE_TEMPLATE}"
+    return render_user(partial(env.get_template, NOTICE_TEMPLATE), context, where)
+
+
+def notify(config: Config, failure: Failure) -> Notice:
+    """Send `failure`'s notice to [email] notify_on_failure through the brief's server,
+    settings and connection code, retried at most NOTICE_RETRIES times. Raises
+    DeliveryError (or ConfigError: a credential variable unset) when it cannot be sent,
+    or when the server refused any of the addresses."""
+    settings = config.email
+    if settings.ca_file is not None:  # a pipe there would hang the TLS set-up
+        read_small(settings.ca_file, "[email] ca_file:")
+    credentials = _credentials(settings)
+    message = compose_notice(config, failure, socket.gethostname(), datetime.now(UTC))
+    brief = replace(settings, retries=min(settings.retries, NOTICE_RETRIES))
+    watchers = Audience(name="notify_on_failure", to=settings.notify_on_failure)
+    try:
+        accepted, refused, _, _ = send_one(brief, credentials, message, list(watchers.recipients))
+    except _Unknown as lost:
+        raise DeliveryError(
+            f"the connection dropped after the notice was handed over ({lost}); it may not "
+            "have arrived"
+        ) from None
+    if refused:
+        raise DeliveryError(
+            "the server refused " + "; ".join(f"{a} ({why})" for a, why in refused.items())
+        )
+    return Notice(str(message["Message-ID"]), tuple(accepted))

@@ -181,6 +181,26 @@ def test_email_settings_that_could_forge_headers_or_leak_are_refused(email, mess
     assert "hunter2" not in str(caught.value)
 
 
+def test_notify_on_failure_takes_addresses_like_to_and_needs_a_sender():
+    sender = {"from": "Reports <reports@example.com>"}
+    assert parse({}).email.notify_on_failure == ()
+    given = parse({"email": {**sender, "notify_on_failure": ["ops@example.com", "Ann <a@x.org>"]}})
+    assert given.email.notify_on_failure == ("ops@example.com", "Ann <a@x.org>")
+    one = parse({"email": {**sender, "notify_on_failure": "ops@example.com"}})
+    assert one.email.notify_on_failure == ("ops@example.com",)
+    for value, message in (
+        (["not an address"], 'notify_on_failure[0]: expected an address such as "Ann Lee'),
+        (["ops@example.com\r\nBcc: eve@evil.test"], "notify_on_failure[0]: must not contain"),
+        (["a@x.org, b@y.org"], "notify_on_failure[0]: holds more than one address"),
+        ({"to": "ops@example.com"}, "notify_on_failure: expected an address or a list"),
+    ):
+        with pytest.raises(ConfigError) as caught:
+            parse({"email": {**sender, "notify_on_failure": value}})
+        assert str(caught.value).startswith("config [email] ") and message in str(caught.value)
+    with pytest.raises(ConfigError, match=r"\[email\] notify_on_failure: needs \[email\] from"):
+        parse({"email": {"notify_on_failure": ["ops@example.com"]}})
+
+
 def test_levels_take_days_or_auto_and_keep_their_order():
     from reportgen.config import LevelSettings
 

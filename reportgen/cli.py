@@ -948,7 +948,8 @@ def _notify_failure(
 
         failure = deliver.Failure(
             slug=cfg.report.slug,
-            period=str(args.period),
+            # As _run chose it: --period (a name already made a month), else the config's.
+            period=args.period or periods.choose(None, cfg.report.period, periods.today()).period,
             code=code,
             errors=() if bug else tuple(err.errors),
             bug=deliver.Bug.of(bug) if bug else None,

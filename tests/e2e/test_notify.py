@@ -4,6 +4,7 @@ and keeps the exit status it would have had."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import re
@@ -88,11 +89,17 @@ def notice(handler: Recorder) -> tuple[list[str], bytes, EmailMessage]:
     return sorted(recipients), raw, message
 
 
-def test_a_failed_run_tells_exactly_the_watchers_what_the_terminal_said(tmp_path, server):
+def test_a_failed_run_tells_exactly_the_watchers_what_the_terminal_said(
+    tmp_path, server, monkeypatch
+):
+    """A scheduled run of the previous month ([report] period): the notice names the month."""
     handler, port, cert = server
     configure(tmp_path, port, cert)
+    config = tmp_path / "reportgen.toml"
+    config.write_text('[report]\nperiod = "previous"\n' + config.read_text())
+    monkeypatch.setattr("reportgen.periods.today", lambda: dt.date(2026, 12, 1))
     data = without_a_spend_column(tmp_path)
-    result = run_cli("run", "--data", data, "--period", PERIOD, cwd=tmp_path, env=CREDENTIALS)
+    result = run_cli("run", "--data", data, cwd=tmp_path, env=CREDENTIALS)
     line = assert_user_error(result, "required role 'spend'")  # still 2, still one line
     recipients, raw, message = notice(handler)
     assert recipients == ["oncall@example.com", "ops@example.com"]

@@ -74,9 +74,11 @@ class _Console(Console):
         super().print(*(terminal.safe(o) if isinstance(o, str) else o for o in objects), **options)
 
     def error(self, message: object) -> None:
-        """The one line every failure prints: `reportgen: error: ...`."""
+        """The one line every failure prints: `reportgen: error: ...`; kept for a failure
+        notice without the cells of the data it quotes (ReportgenError.without_values)."""
         line = terminal.one_line(str(message))
-        self.errors.append(line)
+        public = message.without_values() if isinstance(message, ReportgenError) else str(message)
+        self.errors.append(terminal.one_line(public))
         self.print(f"reportgen: error: {line}")
 
 

@@ -12,6 +12,20 @@ class ReportgenError(Exception):
 
     exit_code = 2
 
+    def __init__(self, message: str, *, values: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.values = values
+        """The parts of the message that quote cells of the data (examples of bad values,
+        repeated ids): the terminal shows them, a failure notice leaves them out."""
+
+    def without_values(self) -> str:
+        """The message with the cells it quotes replaced by "…": what may be emailed to
+        [email] notify_on_failure, which never receives the data."""
+        text = str(self)
+        for value in self.values:
+            text = text.replace(value, "…")
+        return text
+
 
 class ConfigError(ReportgenError):
     """The config file or a command-line option is invalid."""

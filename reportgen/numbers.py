@@ -341,12 +341,14 @@ def _mixed(column: str, role: str | None, shapes: Shapes) -> DataError:
     for shape in ordered[1:]:
         if not readings([*kept, shape], CONVENTIONS):
             clash = next((k for k in kept if not readings([k, shape], CONVENTIONS)), kept[0])
+            shown = f"{shapes.example(clash)!r} and {shapes.example(shape)!r}"
             return DataError(
                 f"column {column!r}{_role(role)} mixes number formats: "
-                f"{shapes.example(clash)!r} and {shapes.example(shape)!r} cannot both be read "
+                f"{shown} cannot both be read "
                 "with one decimal mark and one thousands separator; write the column one way, "
                 "or set [data] decimal_mark and [data] thousands_separator (values that do "
-                "not fit them are then counted as unreadable)"
+                "not fit them are then counted as unreadable)",
+                values=(shown,),
             )
         kept.append(shape)
     raise AssertionError("a column whose shapes have a common reading is not mixed")
@@ -365,7 +367,8 @@ def decide(column: str, role: str | None, shapes: Shapes, context: Context) -> N
         raise DataError(
             f"column {column!r}{_role(role)} holds amounts in more than one currency "
             f"({', '.join(money)}; e.g. {first!r} and {second!r}); convert them to one "
-            "currency before the run"
+            "currency before the run",
+            values=(f"{first!r} and {second!r}",),
         )
     convention, how = _choose(column, role, shapes, context)
     seen = _observed(convention, shapes.counts())
@@ -432,11 +435,13 @@ def _by_file(
         chosen = [cs for cs in grouped.values() if any(c.decimal_mark == mark for c in cs)]
         if len(chosen) == 1:
             return next(c for c in chosen[0] if c.decimal_mark == mark), how
+    shown = _two_readings(shapes, grouped)
     raise DataError(
         f"column {column!r}{_role(role)}: its numbers can be read two ways, e.g. "
-        f"{_two_readings(shapes, grouped)}{conflict}; say how the file writes numbers with "
+        f"{shown}{conflict}; say how the file writes numbers with "
         '[data] decimal_mark = "," (and thousands_separator = ".") or decimal_mark = "." '
-        '(and thousands_separator = ",") in the config'
+        '(and thousands_separator = ",") in the config',
+        values=(shown,),
     )
 
 

@@ -412,7 +412,7 @@ def _numbers(
         try:
             number_format = numbers.decide(column, role, column_shapes, context)
         except DataError as exc:
-            raise DataError(f"{log.source}: {exc}") from None
+            raise DataError(f"{log.source}: {exc}", values=exc.values) from None
         if column_shapes.separated:
             formats.append(number_format)
         expressions[role] = _number_lookup(engine, role, column, column_shapes, number_format)

@@ -281,7 +281,7 @@ class _NumberReader:
         try:
             number_format = numbers.decide(str(series.name), role, shapes, self.context)
         except DataError as exc:
-            raise DataError(f"{self.path}: {exc}") from None
+            raise DataError(f"{self.path}: {exc}", values=exc.values) from None
         if shapes.separated:
             self.formats.append(number_format)
         parsed[~native] = shapes.parse(numbers.convention_of(number_format))
@@ -485,7 +485,8 @@ class _Cleaner:
             raise DataError(
                 f"{self.path}: {int(dup.sum())} rows share a customer id in column "
                 f"{ids.name!r} (e.g. {shown}); remove them, or set [validation] duplicates "
-                'to "keep_last" or "keep_first"'
+                'to "keep_last" or "keep_first"',
+                values=(shown,),
             )
         which: Literal["first", "last"] = "last" if policy == "keep_last" else "first"
         drop = ids[keep].duplicated(keep=which)
@@ -523,7 +524,8 @@ class _Cleaner:
             raise DataError(
                 f"{self.path}: column {cells.raw.name!r} (role {role}) holds {int(bad.sum())} "
                 f"of {present} values that are {flaw.what} (e.g. {shown}){check}; fix the "
-                f'column, or map another one with [columns] {role} = "<column name>"'
+                f'column, or map another one with [columns] {role} = "<column name>"',
+                values=(shown,),
             )
         self.fix(flaw.code, cells.role.name, int(bad.sum()), flaw.action, examples, flaw.params)
 

@@ -120,6 +120,38 @@ def test_a_failed_run_tells_exactly_the_watchers_what_the_terminal_said(
     assert not (tmp_path / "output" / SLUG / PERIOD).exists()
 
 
+@pytest.mark.parametrize(
+    ("rows", "setting", "shown"),
+    [
+        # repeated ids, refused by [validation] duplicates = "error"
+        (["{m}-id,a,10", "{m}-id,b,20"], '[validation]\nduplicates = "error"\n', "rows share"),
+        # a spend column mostly unreadable: the error quotes some of its cells
+        ([f"C{i},x,{{m}}{i}" for i in range(30)], "", "values that are"),
+        # amounts in two currencies: the error quotes one of each
+        ([f"C{i},x,{c}{i}.50" for i, c in enumerate("$€" * 10)], "", "more than one currency"),
+    ],
+)
+def test_cells_an_error_quotes_reach_the_terminal_but_never_the_notice(
+    tmp_path, server, rows, setting, shown
+):
+    handler, port, cert = server
+    configure(tmp_path, port, cert)
+    config = tmp_path / "reportgen.toml"
+    config.write_text(setting + config.read_text())
+    body_rows = [row.format(m=MARKER) for row in rows]
+    (tmp_path / "c.csv").write_text("Customer ID,City,Total Spend\n" + "\n".join(body_rows))
+    result = run_cli("run", "--data", "c.csv", "--period", PERIOD, cwd=tmp_path, env=CREDENTIALS)
+    line = assert_user_error(result, shown)
+    _, raw, message = notice(handler)
+    quoted = re.findall(r"'[^']*'", line)
+    cells = [q for q in quoted if MARKER in q or "$" in q or "€" in q]
+    assert cells, line  # the terminal shows the cells, so a person can find them
+    body = message.get_content()
+    assert "…" in body and shown in body, body
+    for cell in cells:
+        assert cell not in body and cell.encode() not in raw
+
+
 def test_a_notice_that_cannot_be_sent_is_one_more_line_and_keeps_the_exit_status(tmp_path):
     port = free_port()  # nothing listens there
     configure(tmp_path, port)

@@ -25,13 +25,14 @@ from typing import Any, TextIO
 
 import pandas as pd
 
-from reportgen import names
+from reportgen import names, periods
 from reportgen.errors import SnapshotError
 from reportgen.fsutil import fsync_dir, read_small
 from reportgen.history import PreviousPeriod
 from reportgen.model_file import MODEL_FILE, read_model
 from reportgen.records import to_plain
 from reportgen.spreadsheet import restore
+from reportgen.trend import WINDOW, PeriodPoint, archived_point
 
 MANIFEST = "manifest.json"
 DELIVERIES = "deliveries"
@@ -496,3 +497,19 @@ def load_previous(out: Path, slug: str, period: str) -> PreviousPeriod | None:
         profiles={int(s["id"]): s for s in segments},
         model=stored.model,
     )
+
+
+def trend_points(out: Path, slug: str, period: str) -> tuple[PeriodPoint, ...]:
+    """The archived periods of the trend window before `period`, oldest first, from their
+    profiles.json: only snapshots that verify (a figure of an altered file is not shown),
+    and none after `period`, so a re-rendered past brief ends its trend at its own month."""
+    start = periods.shift(period, 1 - WINDOW)
+    found = []
+    for entry in entries(out, slug):
+        if not start <= entry.period < period or not verify(entry).ok:
+            continue
+        try:
+            found.append(archived_point(entry.period, read_json(entry.path / "profiles.json")))
+        except (SnapshotError, KeyError, TypeError, ValueError):
+            continue  # verified, but not a record this reportgen can read: left out
+    return tuple(found)

@@ -38,7 +38,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import text_to_path
 from matplotlib.transforms import offset_copy
 
-from reportgen import yamlfile
+from reportgen import periods, yamlfile
 from reportgen.errors import ConfigError
 from reportgen.findings import ChartData, Findings
 from reportgen.formatting import ROLE_FORMATS, Formatter, clip
@@ -49,6 +49,8 @@ from reportgen.profile import Profiles, RoleStats, SegmentProfile
 from reportgen.roles import ROLE_BY_NAME, ROLES
 from reportgen.segment import SegmentationSummary
 from reportgen.templating import render_user, sandbox
+from reportgen.trend import Series, Trend
+from reportgen.trend import of as trend_of
 from reportgen.wording import ENGLISH, Wording
 
 if TYPE_CHECKING:  # matplotlib 3.10.0, the oldest supported, does not have it
@@ -151,6 +153,8 @@ class Charts:
     per_segment: Mapping[int, Chart]
     migration: Chart | None
     """Customers by previous and current segment; None without a previous period."""
+    trend: Chart | None
+    """Each segment's shares over the archive's last months; None without a trend."""
     colors: Mapping[int, str]
     role_labels: Mapping[str, str]
     """How each role is named for people (from the chart wording)."""
@@ -824,6 +828,76 @@ def _migration(
     )
 
 
+def _month_ticks(trend: Trend, formatter: Formatter) -> tuple[list[int], list[str]]:
+    """Each period's place (months from the first, so a gap in the archive shows as one)
+    and its label: the short month, with the year under the first and under each January."""
+    first = trend.points[0].period
+    places, labels = [], []
+    for n, point in enumerate(trend.points):
+        places.append(periods.span(first, point.period) - 1)
+        name = formatter.month_short(point.period)
+        year = point.period[:4]
+        labels.append(f"{name}\n{year}" if n == 0 or point.period.endswith("-01") else name)
+    return places, labels
+
+
+def _trend_label(line: Series, words: _Wording) -> str:
+    """A segment's legend entry, marked when it appeared or disappeared within the trend."""
+    marks = [
+        words("trend", key, period=words.formatter.month_short(period, year=True))
+        for key, period in (("new", line.appeared), ("gone", line.disappeared))
+        if period
+    ]
+    return _wrap(" ".join([f"{line.id} · {line.name}", *marks]), 2 * LABEL_WIDTH)
+
+
+def _trend(trend: Trend, words: _Wording) -> Chart:
+    """Each segment's share of customers (and of revenue) per period, a line per segment
+    in its colour; a segment shown in one period only is a lone dot."""
+    measures = [("customers", "shares")]
+    if trend.revenue_known:
+        measures.append(("revenue", "revenue_shares"))
+    figure, axes = _figure(2.2 * len(measures) + 0.5, len(measures), 1, sharex=True, squeeze=False)
+    places, labels = _month_ticks(trend, words.formatter)
+    for axis, (measure, field) in zip(axes[:, 0], measures, strict=True):
+        for line in trend.series:
+            shares = [np.nan if v is None else v for v in getattr(line, field)]
+            axis.plot(
+                places,
+                shares,
+                marker="o",
+                markersize=4,
+                color=color(line.id),
+                label=_trend_label(line, words),
+            )
+        axis.set_title(_subplot_title(words("trend", measure)))
+        axis.set_ylim(bottom=0)
+        _percent_axis(axis.yaxis, words)
+        axis.margins(x=0.04)
+    axes[-1, 0].set_xticks(places, labels)
+    _legend_above(figure, axes[0, 0])
+    return Chart(
+        "trend",
+        words("trend", "title", months=trend.months),
+        words(
+            "trend",
+            "alt",
+            first=words.formatter.month(trend.points[0].period),
+            last=words.formatter.month(trend.points[-1].period),
+            series=[
+                {
+                    "name": f"{s.id} · {s.name}",
+                    "shares": [v for v in s.shares if v is not None],
+                    "revenue_shares": [v for v in s.revenue_shares if v is not None],
+                }
+                for s in trend.series
+            ],
+            revenue_known=trend.revenue_known,
+        ),
+        _svg(figure, words.formatter),
+    )
+
+
 def _overview(
     findings: Findings, segments: Shown, names: list[str], words: _Wording, context: Context
 ) -> list[Chart]:
@@ -863,6 +937,12 @@ def _context(pairs: list[tuple[SegmentProfile, Persona]], words: _Wording) -> Co
     }
 
 
+def trend_chart(trend: Trend, wording: Path, formatter: Formatter, language: Wording) -> Chart:
+    """The trend chart alone, for the archive's index page (archive_index.py)."""
+    with plt.rc_context(_STYLE):
+        return _trend(trend, _Wording(wording, formatter, None, language))
+
+
 def build_charts(
     findings: Findings,
     personas: Personas,
@@ -894,12 +974,15 @@ def build_charts(
             if migration and segments and migration.previous_names
             else None  # every segment too small to show: there is nothing to draw
         )
+        across = trend_of(findings, personas)
+        over_time = _trend(across, words) if across and across.series else None
     return Charts(
         sizes=sizes,
         overview=tuple(overview),
         selection=selection,
         per_segment=per_segment,
         migration=moves,
+        trend=over_time,
         colors={s.id: color(s.id) for s in profiles.segments},
         role_labels={role.name: words.role(role.name) for role in ROLES},
     )

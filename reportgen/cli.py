@@ -371,6 +371,10 @@ def _add_archive(commands: _Commands, snapshot: _Parser) -> None:
         "prune", help="remove periods beyond [archive] keep", parents=[confirm, snapshot]
     )
     prune.set_defaults(handler=_archive_prune)
+    index = actions.add_parser(
+        "index", help="write <out>/<report>/index.html: every period, linked", parents=[snapshot]
+    )
+    index.set_defaults(handler=_archive_index)
 
 
 def _add_rerender(commands: _Commands, snapshot: _Parser) -> None:
@@ -539,12 +543,14 @@ def _run(args: argparse.Namespace, err: _Console) -> int:
         if not args.quiet:
             err.print(f"Kept {kept}: it exists and verifies; no data was read (--skip-existing)")
         _out(str(kept))
-        return _send_kept(args, cfg, chosen.period, err) if args.send else 0
+        code = _send_kept(args, cfg, chosen.period, err) if args.send else 0
+        _refresh_index(args.out, cfg.report.slug, cfg, err)
+        return code
     as_of, as_of_by = periods.as_of(chosen, args.as_of, cfg.orders.as_of)
     cfg = replace(cfg, orders=replace(cfg.orders, as_of=as_of))
     path = inputs.data_path(cfg, args.data, sample_data_path())
     inputs.check_sources(path, cfg)  # before pipeline.run looks at the output folder
-    from reportgen import deliver, pipeline
+    from reportgen import pipeline
 
     progress = _Progress(err, show=err.is_terminal and not args.quiet)
     chosen_how = {"period": chosen.record()}
@@ -563,14 +569,21 @@ def _run(args: argparse.Namespace, err: _Console) -> int:
         for stage, seconds in result.timings.items():
             err.print(f"  {stage:<9} {seconds:8.3f} s")
     _out(str(result.snapshot.path))
-    if not args.send:
-        return 0
+    code = _send_written(args.out, cfg, chosen.period, err) if args.send else 0
+    _refresh_index(args.out, cfg.report.slug, cfg, err)
+    return code
+
+
+def _send_written(out: Path, cfg: config.Config, period: str, err: _Console) -> int:
+    """run --send: the brief just written, sent; a failure says the snapshot is safe."""
+    from reportgen import deliver
+
     try:
-        outcome = deliver.send(args.out, cfg.report.slug, chosen.period, cfg)
+        outcome = deliver.send(out, cfg.report.slug, period, cfg)
     except ReportgenError as exc:
         err.error(
             f"the snapshot was written, but sending failed: {exc}; "
-            f"once fixed, run: reportgen send {chosen.period}"
+            f"once fixed, run: reportgen send {period}"
         )
         return exc.exit_code
     return _report_outcome(outcome, err)
@@ -614,7 +627,10 @@ def _send(args: argparse.Namespace, err: _Console) -> int:
             raise SnapshotError(f"no snapshots of {slug!r} under {args.out} to send")
         period = found[-1].period
     outcome = deliver.send(args.out, slug, period, cfg, resend=args.resend, dry_run=args.dry_run)
-    return _report_outcome(outcome, err)
+    code = _report_outcome(outcome, err)
+    if not args.dry_run:  # the delivery record changed: the index shows it
+        _refresh_index(args.out, slug, cfg, err)
+    return code
 
 
 def _report_outcome(outcome: deliver.Outcome, err: _Console) -> int:
@@ -873,9 +889,38 @@ def _archive_prune(args: argparse.Namespace, err: _Console) -> int:
             _out(f"{'removed' if args.yes else 'would remove'} {entry.path}")
     if doomed and not args.yes:
         err.print(f"Dry run: pass --yes to remove these {len(doomed)} snapshot(s).")
+    if doomed and args.yes:
+        _refresh_index(args.out, slug, cfg, err)
     if not doomed:
         err.print(f"Nothing to prune: {slug!r} has at most {keep} period(s).")
     return 0
+
+
+def _archive_index(args: argparse.Namespace, err: _Console) -> int:
+    cfg = config.load(args.config)
+    from reportgen import archive, archive_index
+
+    slug = args.report or cfg.report.slug
+    if not archive.entries(args.out, slug):
+        raise SnapshotError(f"no snapshots of {slug!r} under {args.out} to index")
+    _out(str(archive_index.write_index(args.out, slug, cfg)))
+    return 0
+
+
+def _refresh_index(out: Path, slug: str, cfg: config.Config, err: _Console) -> None:
+    """Rebuild the archive's index page after a command changed the archive. The page is
+    a convenience built from the snapshots: failing to write it is a note, never the
+    command's failure (the snapshot or delivery it follows did happen)."""
+    from reportgen import archive_index
+
+    try:
+        archive_index.write_index(out, slug, cfg)
+    except (ReportgenError, OSError) as exc:
+        why = _os_problem(exc) if isinstance(exc, OSError) else str(exc)
+        err.print(
+            f"note: the archive index could not be updated ({terminal.one_line(why)}); "
+            "rebuild it with: reportgen archive index"
+        )
 
 
 def _rerender(args: argparse.Namespace, err: _Console) -> int:
@@ -888,6 +933,7 @@ def _rerender(args: argparse.Namespace, err: _Console) -> int:
     )
     _describe_report(result.brief.report, err)
     _out(str(result.snapshot.path))
+    _refresh_index(args.out, args.report or cfg.report.slug, cfg, err)
     return 0
 
 

@@ -25,6 +25,7 @@ from reportgen.profile import Profiles
 from reportgen.records import from_plain, to_plain
 from reportgen.rules import SegmentRules
 from reportgen.segment import Segmentation, SegmentationSummary, sample_rows
+from reportgen.trend import PeriodPoint
 from reportgen.validate import CleanData, DataQuality
 
 SCATTER_POINTS = 3_000
@@ -145,6 +146,8 @@ class Findings:
     plots: ChartData
     rules: SegmentRules | None = None
     """Each segment's rule; None in a brief archived before rules were learned."""
+    earlier: tuple[PeriodPoint, ...] = ()
+    """The archived periods of the trend window before this one (trend.py)."""
 
 
 def findings_bytes(findings: Findings) -> bytes:

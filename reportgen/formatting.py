@@ -420,6 +420,12 @@ class Formatter:
         first = date(int(found.group(1)), int(found.group(2)), 1)
         return format_skeleton("yMMMM", first, locale=self._words)
 
+    def month_short(self, period: str, year: bool = False) -> str:
+        """A period "2026-11" as its abbreviated month: en_US "Nov", de_DE "Nov.", with
+        `year` "Nov 2026"; for chart ticks and table heads, where room is short."""
+        first = date(int(period[:4]), int(period[5:7]), 1)
+        return format_skeleton("yMMM" if year else "MMM", first, locale=self._words)
+
     def role_value(self, value: float | None, role: str, precise: bool = False) -> str:
         """A figure of `role` as every figure of that role reads in a brief: spend as money,
         days as days, shares as percent, plain numbers with ROLE_DECIMALS decimals. The one
@@ -447,6 +453,7 @@ class Formatter:
             "points": self.points,
             "date": self.date,
             "month": self.month,
+            "month_short": self.month_short,
             "role_value": self.role_value,
             "clip": clip,
         }

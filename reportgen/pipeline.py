@@ -15,7 +15,7 @@ import time
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime
 from importlib.metadata import PackageNotFoundError, requires, version
 from pathlib import Path
@@ -35,6 +35,7 @@ from reportgen.archive import (
     load_previous,
     report_lock,
     to_json,
+    trend_points,
     write_snapshot,
 )
 from reportgen.assign import unusual_distance
@@ -75,6 +76,7 @@ from reportgen.rules import record as rules_record
 from reportgen.rules_sql import SQL_FILE, segments_sql
 from reportgen.segment import ArchivedModel, Segmentation, apply_model, segment
 from reportgen.spreadsheet import csv_bytes
+from reportgen.trend import PeriodPoint
 from reportgen.validate import CleanData
 
 if TYPE_CHECKING:
@@ -331,8 +333,11 @@ def frozen_model(
     return previous.model
 
 
-def gather(analysis: Analysis, period: str, generated: date) -> Findings:
-    """What the brief will report: the analysis without its per-customer tables."""
+def gather(
+    analysis: Analysis, period: str, generated: date, earlier: tuple[PeriodPoint, ...] = ()
+) -> Findings:
+    """What the brief will report: the analysis without its per-customer tables, and the
+    archived periods before it (`earlier`) for the trend."""
     return Findings(
         period=period,
         generated=generated,
@@ -354,6 +359,7 @@ def gather(analysis: Analysis, period: str, generated: date) -> Findings:
             analysis.segmentation,
             frozenset(analysis.profiles.suppressed_ids),
         ),
+        earlier=earlier,
     )
 
 
@@ -627,7 +633,12 @@ def run(
         previous = load_previous(out, slug, period)
         analysis = analyse(path, config, k, reporter, previous)
         timer = _Timer(reporter)
-        findings = timer("findings", lambda: gather(analysis, period, generated or date.today()))
+        findings = timer(
+            "findings",
+            lambda: gather(
+                analysis, period, generated or date.today(), trend_points(out, slug, period)
+            ),
+        )
         brief = write_brief(findings, config, reporter)
         files = _files(analysis, findings, brief, previous, slug)
         after = _Timer(reporter)  # after the brief: timings are listed in the order run
@@ -686,7 +697,7 @@ def rerender(
     with report_lock(out, slug):
         entry = find(out, slug, period)
         check_intact(entry, "the snapshot", strict=True)
-        findings = load_findings(entry.path)
+        findings = replace(load_findings(entry.path), earlier=trend_points(out, slug, period))
         brief = write_brief(findings, config, reporter)
         files = {name: (entry.path / name).read_bytes() for name in entry.manifest["files"]}
         files.update(_brief_files(findings, brief, slug))

@@ -25,7 +25,7 @@ from weasyprint import HTML
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from reportgen import tagged_pdf
-from reportgen.charts import BRIEF_FONT, SYSTEM_FONT, Chart, Charts
+from reportgen.charts import BRIEF_FONT, SYSTEM_FONT, Chart, Charts, color
 from reportgen.config import Config
 from reportgen.errors import ConfigError
 from reportgen.findings import Findings
@@ -40,6 +40,8 @@ from reportgen.roles import ROLE_BY_NAME, Kind
 from reportgen.rules import MAX_CONDITIONS, MIN_PRECISION, MIN_RECALL, WEAK
 from reportgen.segment import WARNINGS, WEAK_SILHOUETTE
 from reportgen.templating import environment, render_user
+from reportgen.trend import MIN_CHANGE, MIN_STEPS
+from reportgen.trend import of as trend_of
 from reportgen.wording import DEFAULT_TITLE, Wording
 from reportgen.wording import load as load_wording
 
@@ -51,6 +53,8 @@ LIMITS = {
     "rule_precision": MIN_PRECISION,
     "rule_recall": MIN_RECALL,
     "rule_weak": WEAK,
+    "trend_change": MIN_CHANGE,
+    "trend_steps": MIN_STEPS,
 }
 """The limits the brief quotes, from where the code applies them."""
 
@@ -174,6 +178,7 @@ def _context(
         for s, p in zip(profiles.segments, personas.segments, strict=True)
     ]
     marks = highlights(profiles)
+    across = trend_of(findings, personas)
     # Keyed by int | None: a highlight that no segment earns (None) finds nothing.
     by_id: dict[int | None, _Segment] = {s.profile.id: s for s in segments}
     return {
@@ -211,6 +216,8 @@ def _context(
         "identity": findings.identity,
         "changes": findings.changes,
         "current_names": {s.profile.id: s.persona.name for s in segments},
+        "trend": across,
+        "trend_colors": {s.id: color(s.id) for s in across.series} if across else {},
     }
 
 

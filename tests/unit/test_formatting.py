@@ -194,8 +194,13 @@ def test_filters_include_date_month_and_signed_and_keep_the_others():
     names = set(Formatter().filters())
     assert names == {
         "money", "number", "signed", "percent", "times", "days", "change", "points",
-        "date", "month", "role_value", "clip",
+        "date", "month", "month_short", "role_value", "clip",
     }  # fmt: skip
+
+
+def test_a_short_month_is_the_locale_s_abbreviation():
+    assert [EN.month_short("2026-11"), EN.month_short("2026-01", year=True)] == ["Nov", "Jan 2026"]
+    assert DE.month_short("2026-03") == "Mär" and DE.month_short("2026-11") == "Nov"
 
 
 def test_role_values_follow_the_locale():

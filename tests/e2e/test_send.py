@@ -220,6 +220,9 @@ def test_the_brief_arrives_once_with_the_archived_pdf(project, plain):
     assert record["pdf_sha256"] == hashlib.sha256(pdf).hexdigest()
     assert snapshot_files(project) == before  # only the delivery record was added
     assert run_cli("archive", "verify", cwd=project).returncode == 0
+    index = (project / "output" / SLUG / "index.html").read_text()  # rebuilt after the send
+    day = dt.date.fromisoformat(record["at"][:10]).strftime("%B %-d, %Y")
+    assert f"to 4 recipients, last on {day}" in index
 
     again = run_cli("send", PERIOD, cwd=project)
     assert_user_error(again, "was already sent to every recipient")

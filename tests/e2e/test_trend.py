@@ -193,3 +193,23 @@ def test_the_index_lists_every_period_with_its_figures_and_working_links(project
     )
     assert all((out / link).is_file() for link in pages)
     assert 'src="data:image/svg+xml;base64,' in page and "http" not in " ".join(links)
+
+
+def test_the_index_escapes_what_the_archive_holds_and_says_what_is_damaged(project):
+    out = project / "output" / SLUG
+    hostile = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    record = out / "2026-10" / "profiles.json"
+    data = json.loads(record.read_text())
+    data["segments"][0]["persona"] = hostile
+    data["segments"][0]["share"] = 0.99  # the largest now, so the index names it
+    record.write_text(json.dumps(data))
+    result = run_cli("archive", "index", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"output/{SLUG}/index.html"
+    page = (out / "index.html").read_text()
+    assert "<script" not in page and "onerror=alert(1)>" not in page
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
+    row = next(r for r in tables(page)[""] if r[0].startswith("October 2026"))
+    assert row[0] == "October 2026 fails verification"
+    # The trend leaves the altered month out; its chart and the brief never show it.
+    assert hostile not in (out / "2026-11" / "report.html").read_text()

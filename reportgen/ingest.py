@@ -300,7 +300,7 @@ def _read_csv(path: Path, data: bytes, max_columns: int) -> tuple[pd.DataFrame, 
         raise InputError(f"{path}: the file holds no table (no header line)") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError, ArrowInvalid) as exc:
         detail = str(exc).strip().splitlines()[-1]
-        raise InputError(f"{path}: not a readable CSV table: {detail}") from None
+        raise InputError(f"{path}: not a readable CSV table: {detail}", values=(detail,)) from None
     return frame, decoded, delimiter
 
 
@@ -318,7 +318,8 @@ def parquet_columns(source: Path | BinaryIO, path: Path, max_columns: int) -> li
     # unrelated types (ArrowInvalid, OSError, ArrowNotImplementedError, ...).
     except Exception as exc:
         raise InputError(
-            f"{path}: not a readable Parquet file ({type(exc).__name__}: {exc})"
+            f"{path}: not a readable Parquet file ({type(exc).__name__}: {exc})",
+            values=(str(exc),),
         ) from None
 
 
@@ -328,7 +329,8 @@ def _read_parquet(path: Path, data: bytes, max_columns: int) -> pd.DataFrame:
         return pd.read_parquet(io.BytesIO(data))
     except Exception as exc:  # pyarrow raises several unrelated types for corrupt files
         raise InputError(
-            f"{path}: not a readable Parquet file ({type(exc).__name__}: {exc})"
+            f"{path}: not a readable Parquet file ({type(exc).__name__}: {exc})",
+            values=(str(exc),),
         ) from None
 
 
@@ -488,7 +490,8 @@ def _read_excel(path: Path, data: bytes, max_mb: float, max_columns: int) -> pd.
         raise
     except Exception as exc:  # zipfile, openpyxl and XML errors alike mean "corrupt"
         raise InputError(
-            f"{path}: not a readable Excel workbook ({type(exc).__name__}: {exc})"
+            f"{path}: not a readable Excel workbook ({type(exc).__name__}: {exc})",
+            values=(str(exc),),
         ) from None
 
 

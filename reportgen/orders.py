@@ -222,7 +222,9 @@ def _engine_error(source: Path, exc: duckdb.Error) -> InputError:
     detail = " ".join(line.strip() for line in said if not line.startswith("Original Line:"))
     named = [line.split("=", 1)[1].strip() for line in lines if line.strip().startswith("file =")]
     where = f" (in {named[0]})" if named and named[0] != str(source) else ""
-    return InputError(f"{source}: cannot be read as an order log: {detail}{where}")
+    return InputError(
+        f"{source}: cannot be read as an order log: {detail}{where}", values=(detail,)
+    )
 
 
 def _infer(columns: list[str], explicit: Mapping[str, str]) -> dict[str, str]:

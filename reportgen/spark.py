@@ -457,7 +457,8 @@ def failures(settings: SparkSettings) -> Iterator[None]:
         if not type(exc).__module__.startswith(("pyspark.", "py4j.")):
             raise
         cluster = settings.remote or settings.master
-        raise EngineError(f"Spark at {cluster} failed: {_failure(exc)}") from None
+        said = _failure(exc)  # may quote a value of the data: never in a failure notice
+        raise EngineError(f"Spark at {cluster} failed: {said}", values=(said,)) from None
 
 
 def _customers(

@@ -152,6 +152,20 @@ def test_cells_an_error_quotes_reach_the_terminal_but_never_the_notice(
         assert cell not in body and cell.encode() not in raw
 
 
+def test_a_library_s_account_of_a_bad_row_stays_on_the_terminal(tmp_path, server):
+    """The CSV reader quotes the row it could not read: the data, so not in the notice."""
+    handler, port, cert = server
+    configure(tmp_path, port, cert)
+    rows = [f"C{i},x,{i}" for i in range(20)] + [f"{MARKER},x,10,one too many"]
+    (tmp_path / "c.csv").write_text("Customer ID,City,Total Spend\n" + "\n".join(rows) + "\n")
+    result = run_cli("run", "--data", "c.csv", "--period", PERIOD, cwd=tmp_path, env=CREDENTIALS)
+    line = assert_user_error(result, "not a readable CSV table")
+    assert MARKER in line
+    _, raw, message = notice(handler)
+    assert "not a readable CSV table: …" in message.get_content()
+    assert MARKER.encode() not in raw
+
+
 def test_a_notice_that_cannot_be_sent_is_one_more_line_and_keeps_the_exit_status(tmp_path):
     port = free_port()  # nothing listens there
     configure(tmp_path, port)

@@ -539,6 +539,7 @@ def _run(args: argparse.Namespace, err: _Console) -> int:
     chosen = getattr(args, "chosen", None) or periods.choose(
         None, cfg.report.period, periods.today()
     )
+    args.chosen = chosen  # a failure notice names this month, even past midnight
     if args.skip_existing and (kept := _kept(args.out, cfg.report.slug, chosen.period)):
         if not args.quiet:
             err.print(f"Kept {kept}: it exists and verifies; no data was read (--skip-existing)")
@@ -547,7 +548,8 @@ def _run(args: argparse.Namespace, err: _Console) -> int:
         _refresh_index(args.out, cfg.report.slug, cfg, err)
         return code
     as_of, as_of_by = periods.as_of(chosen, args.as_of, cfg.orders.as_of)
-    cfg = replace(cfg, orders=replace(cfg.orders, as_of=as_of))
+    if cfg.data.kind == "transactions":  # a customer table's recency is as exported
+        cfg = replace(cfg, orders=replace(cfg.orders, as_of=as_of))
     path = inputs.data_path(cfg, args.data, sample_data_path())
     inputs.check_sources(path, cfg)  # before pipeline.run looks at the output folder
     from reportgen import pipeline
@@ -598,7 +600,7 @@ def _kept(out: Path, slug: str, period: str) -> Path | None:
     if not archive.snapshot_path(out, slug, period).exists():
         return None
     entry = archive.find(out, slug, period)
-    archive.check_intact(entry, "the existing snapshot")
+    archive.check_intact(entry, "the existing snapshot", strict=True)  # as archive verify
     return entry.path
 
 
@@ -609,8 +611,8 @@ def _send_kept(args: argparse.Namespace, cfg: config.Config, period: str, err: _
 
     try:
         outcome = deliver.send(args.out, cfg.report.slug, period, cfg)
-    except deliver.AlreadySent:
-        err.print(f"Every recipient already has the brief of {period}; nothing was sent.")
+    except deliver.AlreadySent as exc:  # done before: say so, doubts about it included
+        err.print(f"Nothing was sent: {terminal.one_line(str(exc))}")
         return 0
     return _report_outcome(outcome, err)
 
@@ -915,8 +917,14 @@ def _refresh_index(out: Path, slug: str, cfg: config.Config, err: _Console) -> N
 
     try:
         archive_index.write_index(out, slug, cfg)
-    except (ReportgenError, OSError) as exc:
-        why = _os_problem(exc) if isinstance(exc, OSError) else str(exc)
+    except Exception as exc:  # a bug of the page included: the command's work is done
+        why = (
+            _os_problem(exc)
+            if isinstance(exc, OSError)
+            else str(exc)
+            if isinstance(exc, ReportgenError)
+            else f"{type(exc).__name__}, a bug: please report it"
+        )
         err.print(
             f"note: the archive index could not be updated ({terminal.one_line(why)}); "
             "rebuild it with: reportgen archive index"
@@ -996,8 +1004,9 @@ def _notify_failure(
 
         failure = deliver.Failure(
             slug=cfg.report.slug,
-            # As _run chose it: --period (a name already made a month), else the config's.
-            period=args.period or periods.choose(None, cfg.report.period, periods.today()).period,
+            # As _run chose it; when it failed before choosing, as it would have.
+            period=(getattr(args, "chosen", None) and args.chosen.period)
+            or periods.choose(args.period, cfg.report.period, periods.today()).period,
             code=code,
             errors=() if bug else tuple(err.errors),
             bug=deliver.Bug.of(bug) if bug else None,

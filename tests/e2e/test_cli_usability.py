@@ -103,7 +103,7 @@ MISTYPED = [  # the arguments, and the one line on stderr after "reportgen: erro
     (
         ["archive", "lst"],
         "argument ACTION: invalid choice: 'lst' (choose from 'list', 'show', 'verify', "
-        "'prune'); did you mean 'list'? (see: reportgen archive --help)",
+        "'prune', 'index'); did you mean 'list'? (see: reportgen archive --help)",
     ),
     (
         ["run", "--perod", PERIOD],

@@ -371,12 +371,22 @@ def test_a_retried_run_keeps_the_snapshot_and_sends_only_what_is_missing(project
     for _ in range(2):  # the retry reaches bob; the next has nothing left to send
         retry = run_cli(*RETRY, cwd=project)
         assert retry.returncode == 0, retry.stderr
-    assert "Every recipient already has the brief of 2026-11; nothing was sent." in retry.stderr
+    assert f"Nothing was sent: output/{SLUG}/{PERIOD} was already sent to every recipient" in (
+        retry.stderr
+    )
     assert [r for _, r, _ in handler.messages] == [
         ["ann@example.com", "cat@example.com", "dan@example.com"],
         ["bob@example.com"],
     ]
     assert snapshot_files(project) == before
+
+    stray = project / "output" / SLUG / PERIOD / "notes.txt"  # archive verify fails on it
+    stray.write_text("added by hand")
+    added = run_cli(*RETRY, cwd=project)
+    assert_user_error(added, "fails verification (notes.txt changed, missing or added)")
+    stray.unlink()
+    both = run_cli(*RETRY, "--force", cwd=project)
+    assert_user_error(both, "argument --force: not allowed with argument --skip-existing")
 
     profiles = project / "output" / SLUG / PERIOD / "profiles.json"
     profiles.write_bytes(profiles.read_bytes().replace(b'"k": 5', b'"k": 6'))
@@ -422,6 +432,9 @@ def test_a_connection_lost_after_the_data_is_unknown_and_not_retried(project, pl
     again = run_cli("send", cwd=project)
     assert_user_error(again, "is unknown (the connection dropped)")
     assert handler.data_calls == 2
+    retry = run_cli(*RETRY, cwd=project)  # a scheduler's retry: done, but the doubt is said
+    assert retry.returncode == 0 and handler.data_calls == 2
+    assert "Nothing was sent: " in retry.stderr and "is unknown (the connection" in retry.stderr
     assert run_cli("send", "--resend", cwd=project).returncode == 0
     assert len(handler.messages) == 1
 

@@ -68,13 +68,16 @@ class Listed:
 
 
 def _sent(log: list[Delivery]) -> Sent:
+    """A delivery record summed up: the last day is that of a message someone received."""
     accepted = {a for d in log if d.status == "sent" for a in d.accepted}
     unknown = {a for d in log if d.status != "sent" for a in d.accepted} - accepted
     refused = {a for d in log for a in d.refused} - accepted - unknown
-    return Sent(len(accepted), max((d.at for d in log), default=None), len(refused), len(unknown))
+    last = max((d.at for d in log if d.status == "sent" and d.accepted), default=None)
+    return Sent(len(accepted), last, len(refused), len(unknown))
 
 
 def _listed(entry: Entry) -> Listed:
+    """One period as the index lists it, whatever state its snapshot is in."""
     from reportgen import deliver
 
     checked = verify(entry)

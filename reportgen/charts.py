@@ -46,6 +46,7 @@ from reportgen.history import Migration
 from reportgen.personas import Persona, Personas
 from reportgen.plain import plain
 from reportgen.profile import Profiles, RoleStats, SegmentProfile
+from reportgen.resources import templates_dir
 from reportgen.roles import ROLE_BY_NAME, ROLES
 from reportgen.segment import SegmentationSummary
 from reportgen.templating import render_user, sandbox
@@ -467,19 +468,32 @@ class _Wording:
         has frequency_orders / frequency_items."""
 
     def __call__(self, *keys: str, **context: Any) -> str:
-        value = self.text
-        try:
-            for key in keys:
-                value = value[key]
-        except (KeyError, TypeError) as exc:
-            raise ConfigError(f"chart wording {self.path}: {'.'.join(keys)} is missing") from exc
-        source = self.words.text(str(value))
+        source = self.words.text(str(self._source(keys)))
         text = render_user(
             partial(self.environment.from_string, source),
             plain(context),
             f"chart wording {self.path}: {'.'.join(keys)}",
         )
         return " ".join(text.split())
+
+    def _source(self, keys: tuple[str, ...]) -> Any:
+        """The wording at `keys`. A user's own charts.yaml written for an earlier
+        reportgen lacks the wording of charts added since (the trend): for those, the
+        bundled wording is used rather than failing a scheduled run; a key the bundled
+        file lacks too is a mistake, and an error."""
+        for text in (self.text, self._bundled()):
+            value = text
+            try:
+                for key in keys:
+                    value = value[key]
+                return value
+            except (KeyError, TypeError):
+                continue
+        raise ConfigError(f"chart wording {self.path}: {'.'.join(keys)} is missing")
+
+    def _bundled(self) -> Any:
+        default = templates_dir() / "charts.yaml"
+        return self.text if self.path == default else yamlfile.load(default, "chart wording")
 
     def role(self, role: str) -> str:
         labels = self.text.get("role_labels", {})
@@ -862,10 +876,12 @@ def _trend(trend: Trend, words: _Wording) -> Chart:
     for axis, (measure, field) in zip(axes[:, 0], measures, strict=True):
         for line in trend.series:
             shares = [np.nan if v is None else v for v in getattr(line, field)]
+            lap = (line.id - 1) // len(PALETTE)  # a ninth segment reuses the first colour
             axis.plot(
                 places,
                 shares,
-                marker="o",
+                marker="os^D"[lap % 4],
+                linestyle=("-", "--", ":", "-.")[lap % 4],
                 markersize=4,
                 color=color(line.id),
                 label=_trend_label(line, words),
@@ -878,7 +894,7 @@ def _trend(trend: Trend, words: _Wording) -> Chart:
     _legend_above(figure, axes[0, 0])
     return Chart(
         "trend",
-        words("trend", "title", months=trend.months),
+        words("trend", "title", months=trend.months, revenue_known=trend.revenue_known),
         words(
             "trend",
             "alt",
@@ -887,8 +903,17 @@ def _trend(trend: Trend, words: _Wording) -> Chart:
             series=[
                 {
                     "name": f"{s.id} · {s.name}",
-                    "shares": [v for v in s.shares if v is not None],
-                    "revenue_shares": [v for v in s.revenue_shares if v is not None],
+                    "points": [
+                        {
+                            "period": words.formatter.month_short(point.period, year=True),
+                            "share": share,
+                            "revenue": revenue,
+                        }
+                        for point, share, revenue in zip(
+                            trend.points, s.shares, s.revenue_shares, strict=True
+                        )
+                        if share is not None
+                    ],
                 }
                 for s in trend.series
             ],

@@ -27,6 +27,7 @@ def today() -> date:
 
 
 def month(day: date) -> str:
+    """The period (YYYY-MM) a day falls in."""
     return f"{day.year:04d}-{day.month:02d}"
 
 
@@ -44,6 +45,7 @@ def span(first: str, last: str) -> int:
 
 
 def first_day_after(period: str) -> date:
+    """The day after the period's last: an order log of a past period is counted to it."""
     year, number = (int(part) for part in shift(period, 1).split("-"))
     return date(year, number, 1)
 
@@ -54,6 +56,7 @@ def is_period_text(text: object) -> bool:
 
 
 def problem(text: object) -> str:
+    """Why `text` is no period, in words a user can act on."""
     return (
         f"period {text!r} is neither a month in the form YYYY-MM (for example 2026-11) "
         "nor 'previous' (the month before today) or 'current' (this month)"
@@ -78,6 +81,7 @@ class Choice:
         return self.period < month(self.today)
 
     def record(self) -> dict[str, str]:
+        """The manifest's `chosen.period`."""
         return {"asked": self.asked, "by": self.by, "today": self.today.isoformat()}
 
 

@@ -54,6 +54,8 @@ class PeriodPoint:
     revenue: float | None
     k: int
     segments: tuple[SegmentPoint, ...]
+    suppressed: tuple[int, ...] = ()
+    """Segments of the period too small to describe: there, but not drawn."""
 
 
 def archived_point(period: str, profiles: Mapping[str, Any]) -> PeriodPoint:
@@ -75,6 +77,7 @@ def archived_point(period: str, profiles: Mapping[str, Any]) -> PeriodPoint:
             for s in profiles["segments"]
             if not s.get("suppressed")
         ),
+        suppressed=tuple(int(s["id"]) for s in profiles["segments"] if s.get("suppressed")),
     )
 
 
@@ -90,6 +93,7 @@ def current_point(period: str, k: int, profiles: Profiles, personas: Personas) -
             for s, p in zip(profiles.segments, personas.segments, strict=True)
             if not s.suppressed
         ),
+        suppressed=tuple(profiles.suppressed_ids),
     )
 
 
@@ -176,8 +180,11 @@ def of(findings: Findings, personas: Personas) -> Trend | None:
 
 
 def _series(points: Sequence[PeriodPoint], segment_id: int) -> Series:
+    """One segment across the periods. It appeared or disappeared only by its presence:
+    a period where it was too small to describe counts as present (it is not drawn)."""
     found = [next((s for s in p.segments if s.id == segment_id), None) for p in points]
     shown = [n for n, s in enumerate(found) if s is not None]
+    present = [n for n, p in enumerate(points) if found[n] or segment_id in p.suppressed]
     latest = found[shown[-1]]
     assert latest is not None
     return Series(
@@ -185,8 +192,8 @@ def _series(points: Sequence[PeriodPoint], segment_id: int) -> Series:
         name=latest.name,
         shares=tuple(s.share if s else None for s in found),
         revenue_shares=tuple(s.revenue_share if s else None for s in found),
-        appeared=points[shown[0]].period if shown[0] > 0 else None,
-        disappeared=points[shown[-1]].period if shown[-1] < len(points) - 1 else None,
+        appeared=points[present[0]].period if present[0] > 0 else None,
+        disappeared=points[present[-1]].period if present[-1] < len(points) - 1 else None,
     )
 
 
@@ -195,7 +202,8 @@ def _biggest(
 ) -> Change | None:
     """The largest change of a share over at least MIN_STEPS snapshots in a row, each
     step the same way (a step of zero, or a period without the segment, ends a run);
-    None when no such change reaches MIN_CHANGE. Ties go to customers, then the lower id."""
+    None when no such change reaches MIN_CHANGE. Ties go to the lower id, then to the
+    share of customers."""
     best: Change | None = None
     for line in series:
         measures = [("customers", line.shares)]

@@ -211,5 +211,7 @@ def test_the_index_escapes_what_the_archive_holds_and_says_what_is_damaged(proje
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
     row = next(r for r in tables(page)[""] if r[0].startswith("October 2026"))
     assert row[0] == "October 2026 fails verification"
-    # The trend leaves the altered month out; its chart and the brief never show it.
-    assert hostile not in (out / "2026-11" / "report.html").read_text()
+    # The trend leaves the altered month out: its brief, rebuilt, never shows it.
+    assert run_cli("rerender", "2026-11", cwd=project).returncode == 0
+    brief = (out / "2026-11" / "report.html").read_text()
+    assert "No verified snapshot for: October 2026." in brief and "alert" not in brief

@@ -7,9 +7,14 @@ import itertools
 import random
 
 import pytest
+import yaml
 
 from reportgen import trend
+from reportgen.charts import trend_chart
+from reportgen.formatting import Formatter
+from reportgen.resources import templates_dir
 from reportgen.trend import PeriodPoint, SegmentPoint, build
+from reportgen.wording import ENGLISH
 
 
 def point(period: str, shares: dict[int, float], revenue: dict[int, float] | None = None):
@@ -144,3 +149,43 @@ def test_the_biggest_change_equals_a_brute_force_search_on_generated_paths(seed)
     else:
         assert found.biggest is not None
         assert abs(found.biggest.after - found.biggest.before) == pytest.approx(expected)
+
+
+def test_a_segment_too_small_to_show_for_a_month_neither_came_nor_went():
+    middle = PeriodPoint("2026-07", 1000, 5000.0, 2, (SegmentPoint(1, "One", 0.99, 0.99),), (2,))
+    found = build([point("2026-06", {1: 0.9, 2: 0.1}), middle], point("2026-08", {1: 0.9, 2: 0.1}))
+    assert found is not None
+    two = found.series[1]
+    assert two.shares == (0.1, None, 0.1) and (two.appeared, two.disappeared) == (None, None)
+    gone = build([point("2026-06", {1: 0.9, 2: 0.1}), middle], point("2026-08", {1: 1.0}))
+    assert gone is not None and gone.series[1].disappeared == "2026-07"
+
+
+def test_without_revenue_the_chart_speaks_of_customers_only_and_dates_every_figure(tmp_path):
+    found = build(
+        [
+            PeriodPoint("2026-06", 10, None, 1, (SegmentPoint(1, "A", 1.0, None),)),
+            PeriodPoint("2026-07", 10, None, 2, (SegmentPoint(1, "A", 0.5, None),)),
+        ],
+        PeriodPoint(
+            "2026-08",
+            10,
+            None,
+            2,
+            (SegmentPoint(1, "A", 0.4, None), SegmentPoint(2, "B", 0.6, None)),
+        ),
+    )
+    assert found is not None and not found.revenue_known
+    wording = templates_dir() / "charts.yaml"
+    chart = trend_chart(found, wording, Formatter(), ENGLISH)
+    assert chart.title == "Share of customers by segment over the last 3 months"
+    assert "revenue" not in chart.alt
+    assert "2 · B: Aug 2026 60.0%." in chart.alt  # B's one figure, at its own month
+    assert "1 · A: Jun 2026 100.0%, Jul 2026 50.0%, Aug 2026 40.0%;" in chart.alt
+
+    # A charts.yaml of one's own, written before the trend, still draws it.
+    own = tmp_path / "charts.yaml"
+    text = yaml.safe_load(wording.read_text())
+    del text["trend"]
+    own.write_text(yaml.safe_dump(text))
+    assert trend_chart(found, own, Formatter(), ENGLISH).title == chart.title

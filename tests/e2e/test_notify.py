@@ -9,16 +9,14 @@ import json
 import logging
 import re
 import socket
-import ssl
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from reportgen import pipeline
-from tests.e2e.test_send import PASSWORD, USER, Recorder, certificate, free_port
+from tests.e2e.test_send import PASSWORD, USER, Recorder, free_port, secure_server
 from tests.helpers import assert_user_error, run_cli
 
 PERIOD = "2026-11"
@@ -31,27 +29,17 @@ CREDENTIALS = {"SMTP_USER": USER, "SMTP_PASSWORD": PASSWORD}
 
 @pytest.fixture
 def server(tmp_path):
-    """STARTTLS with AUTH and a certificate trusted through ca_file, as a real server asks."""
-    cert, key = certificate(tmp_path)
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    handler = Recorder()
-    controller = Controller(
-        handler,
-        hostname="127.0.0.1",
-        port=free_port(),
-        tls_context=context,
-        require_starttls=True,
-        auth_required=True,
-        authenticator=handler.authenticate,
-    )
-    server_log = logging.getLogger("mail.log")  # aiosmtpd's: it warns of its own deprecations
+    """test_send's server as a real one asks (STARTTLS, AUTH, a certificate trusted through
+    ca_file), with aiosmtpd's warnings of its own deprecations kept off the stderr that
+    run_cli captures, which must be ours."""
+    server_log = logging.getLogger("mail.log")
     level = server_log.level
-    server_log.setLevel(logging.ERROR)  # on the stderr run_cli captures, which must be ours
-    controller.start()
-    yield handler, controller.port, cert
-    controller.stop()
-    server_log.setLevel(level)
+    server_log.setLevel(logging.ERROR)
+    try:
+        with secure_server(tmp_path) as found:
+            yield found
+    finally:
+        server_log.setLevel(level)
 
 
 def configure(folder: Path, port: int, cert: Path | None = None, extra: str = "") -> None:

@@ -7,6 +7,7 @@ here and trusted through the config.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import ipaddress
@@ -20,6 +21,7 @@ import ssl
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -142,9 +144,11 @@ def plain():
     controller.stop()
 
 
-@pytest.fixture
-def secure(tmp_path):
-    cert, key = certificate(tmp_path)
+@contextlib.contextmanager
+def secure_server(folder: Path) -> Iterator[tuple[Recorder, int, Path]]:
+    """A server on loopback that asks what a real one does: STARTTLS, then AUTH, with a
+    self-signed certificate made in `folder` (trusted through the config's ca_file)."""
+    cert, key = certificate(folder)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
     handler = Recorder()
@@ -158,8 +162,16 @@ def secure(tmp_path):
         authenticator=handler.authenticate,
     )
     controller.start()
-    yield handler, controller.port, cert
-    controller.stop()
+    try:
+        yield handler, controller.port, cert
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def secure(tmp_path):
+    with secure_server(tmp_path) as server:
+        yield server
 
 
 def configure(project: Path, port: int, extra: str = "", security: str = "none") -> None:

@@ -141,11 +141,3 @@ def test_the_previous_month_is_counted_to_its_end_and_later_lines_are_left_out(
     }
     left_out = [f for f in manifest["data_quality"]["fixes"] if f["code"] == "after_as_of"]
     assert [f["count"] for f in left_out] == [len(november.drop_duplicates())]
-
-    # The same log run for the current month keeps the day after its last order.
-    current = run_cli("run", "--data", "orders.csv", "--period", "current", cwd=tmp_path)
-    assert current.returncode == 0, current.stderr
-    manifest = json.loads((tmp_path / current.stdout.strip() / "manifest.json").read_text())
-    last = day[log["CustomerID"].notna() & (day <= "2026-11-30")].max()
-    assert manifest["input"]["as_of"] == (last + pd.Timedelta(days=1)).strftime("%Y-%m-%d")
-    assert manifest["chosen"]["as_of"] == {"by": "the day after the last order"}

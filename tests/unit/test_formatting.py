@@ -200,7 +200,8 @@ def test_filters_include_date_month_and_signed_and_keep_the_others():
 
 def test_a_short_month_is_the_locale_s_abbreviation():
     assert [EN.month_short("2026-11"), EN.month_short("2026-01", year=True)] == ["Nov", "Jan 2026"]
-    assert DE.month_short("2026-03") == "Mär" and DE.month_short("2026-11") == "Nov"
+    # German's own abbreviations (CLDR's spelling, "Mär" or "März", varies by release)
+    assert DE.month_short("2026-03").startswith("Mär") and DE.month_short("2026-10") == "Okt"
 
 
 def test_role_values_follow_the_locale():

@@ -27,7 +27,7 @@ import pandas as pd
 
 from reportgen import names, periods
 from reportgen.errors import SnapshotError
-from reportgen.fsutil import fsync_dir, read_small
+from reportgen.fsutil import fsync_dir, read_small, write_bytes
 from reportgen.history import PreviousPeriod
 from reportgen.model_file import MODEL_FILE, read_model
 from reportgen.records import to_plain
@@ -513,3 +513,14 @@ def trend_points(out: Path, slug: str, period: str) -> tuple[PeriodPoint, ...]:
         except (SnapshotError, KeyError, TypeError, ValueError):
             continue  # verified, but not a record this reportgen can read: left out
     return tuple(found)
+
+
+INDEX_FILE = "index.html"
+
+
+def write_index(out: Path, slug: str, html: str) -> Path:
+    """Put the archive's index page (archive_index.render_index) at `<out>/<slug>/`,
+    atomically: a reader sees the old page or the new one."""
+    path = out / check_slug(slug) / INDEX_FILE
+    write_bytes(path, html.encode("utf-8"))
+    return path

@@ -4,7 +4,8 @@
 brief was delivered, and links to its HTML and PDF; above the list, the trend chart of
 the last twelve months. It is rebuilt from the snapshots alone (their manifests,
 profiles.json and delivery records) after every command that changes them, so it is
-never the only copy of anything and can be deleted at any time.
+never the only copy of anything and can be deleted at any time. This module draws the
+page; archive.write_index puts it in place, as archive.py writes everything else.
 
 Like the brief, it is autoescaped and fetches nothing: its style is inline and its
 chart is a data: URI, so it opens the same from a file share, a zip or a mail.
@@ -22,7 +23,6 @@ from reportgen.charts import Chart, trend_chart
 from reportgen.config import Config
 from reportgen.errors import ReportgenError
 from reportgen.formatting import Formatter
-from reportgen.fsutil import write_bytes
 from reportgen.plain import plain
 from reportgen.render import title_for, wording_for
 from reportgen.resources import find_template
@@ -32,7 +32,6 @@ from reportgen.trend import PeriodPoint, SegmentPoint, Trend, archived_point, bu
 if TYPE_CHECKING:
     from reportgen.deliver import Delivery
 
-INDEX_FILE = "index.html"
 INDEX_TEMPLATE = "index.html.j2"
 
 
@@ -137,10 +136,3 @@ def render_index(out: Path, slug: str, config: Config) -> str:
         plain(context),
         f"archive index template {INDEX_TEMPLATE}",
     )
-
-
-def write_index(out: Path, slug: str, config: Config) -> Path:
-    """Write `<out>/<slug>/index.html` (atomically: a reader sees the old or the new)."""
-    path = out / slug / INDEX_FILE
-    write_bytes(path, render_index(out, slug, config).encode("utf-8"))
-    return path

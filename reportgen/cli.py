@@ -905,7 +905,8 @@ def _archive_index(args: argparse.Namespace, err: _Console) -> int:
     slug = args.report or cfg.report.slug
     if not archive.entries(args.out, slug):
         raise SnapshotError(f"no snapshots of {slug!r} under {args.out} to index")
-    _out(str(archive_index.write_index(args.out, slug, cfg)))
+    page = archive_index.render_index(args.out, slug, cfg)
+    _out(str(archive.write_index(args.out, slug, page)))
     return 0
 
 
@@ -913,10 +914,10 @@ def _refresh_index(out: Path, slug: str, cfg: config.Config, err: _Console) -> N
     """Rebuild the archive's index page after a command changed the archive. The page is
     a convenience built from the snapshots: failing to write it is a note, never the
     command's failure (the snapshot or delivery it follows did happen)."""
-    from reportgen import archive_index
+    from reportgen import archive, archive_index
 
     try:
-        archive_index.write_index(out, slug, cfg)
+        archive.write_index(out, slug, archive_index.render_index(out, slug, cfg))
     except Exception as exc:  # a bug of the page included: the command's work is done
         why = (
             _os_problem(exc)

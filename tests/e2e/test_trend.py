@@ -122,6 +122,11 @@ def test_the_trend_section_shows_the_archived_figures_and_the_sustained_lapse(pr
     reader = PdfReader(folder / "report.pdf")
     text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
     assert sentence in text
+    revenue = f"{FORMAT.money(archived[0]['revenue'])} to {FORMAT.money(archived[-1]['revenue'])}"
+    assert (
+        "From August 2026 to November 2026 (4 snapshots), the number of customers was 300 at "
+        f"both ends, revenue from {revenue}, with 3 segments each time."
+    ) in text
     assert "Share of customers and of revenue by segment over the last 4 months" in text
 
 

@@ -338,8 +338,6 @@ class Placed:
     """Every customer placed in a cluster: those fitted as the fit put them, those set
     aside by their nearest centre."""
 
-    labels: Any
-    """Each customer's cluster (0-based), as Clustering.labels."""
     sizes: np.ndarray
     """Customers per cluster, all of them."""
     means: np.ndarray
@@ -390,8 +388,9 @@ class Points(Protocol):
         on `fitted` (these points, less some set aside)."""
         ...
 
-    def relabel(self, labels: Any, ids: np.ndarray) -> Any:
-        """`labels` (0-based clusters) as segment ids: cluster c becomes ids[c]."""
+    def label(self, centres: np.ndarray, ids: np.ndarray) -> Any:
+        """Every point's segment id: ids[c] for the points nearest centres[c] (ties to
+        the lower c)."""
         ...
 
 
@@ -459,11 +458,16 @@ class ArrayPoints:
             means = np.zeros(k)
         else:
             means = np.bincount(raw, weights=self.order_values, minlength=k) / np.maximum(sizes, 1)
-        return Placed(raw, sizes, means, outside, len(outside))
+        return Placed(sizes, means, outside, len(outside))
 
-    def relabel(self, labels: Any, ids: np.ndarray) -> np.ndarray:
-        relabelled: np.ndarray = np.asarray(ids, dtype=np.int64)[labels]
-        return relabelled
+    def label(self, centres: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        n = len(self.matrix)
+        nearest = np.empty(n, dtype=np.int64)
+        for start in range(0, n, 100_000):  # bounded memory: n x k distances per block
+            block = self.matrix[start : start + 100_000]
+            nearest[start : start + len(block)] = pairwise_distances_argmin(block, centres)
+        labelled: np.ndarray = np.asarray(ids, dtype=np.int64)[nearest]
+        return labelled
 
 
 def _dissolve(
@@ -666,15 +670,19 @@ def segment(
     chosen = len(clustering.centres)
     placed = points.place(active, clustering)
     new_id = _order(placed.sizes, placed.means)
+    means = active.means(clustering)
     centroids = np.empty_like(clustering.centres)
-    centroids[new_id] = active.means(clustering)
+    centroids[new_id] = means
     reason = _reason(fit, placed.outliers, dissolved, chosen, minimum)
     sampled = active.take(fit.sample)
     on_sample = predict(clustering, sampled)
     silhouette = _silhouette(fit, chosen, sampled, on_sample, settings)
     stability = _stability(sampled, chosen, on_sample, settings)
     return Segmentation(
-        labels=points.relabel(placed.labels, new_id + 1),
+        # Nearest the centres archived, not K-Means' own (which stop short of the means
+        # by its tolerance): the model then puts every unchanged customer back where
+        # this period did, so history can tell a customer who changed (see history.py).
+        labels=points.label(means, new_id + 1),
         k=chosen,
         fixed=fixed_k is not None,
         votes=fit.votes,
@@ -711,18 +719,14 @@ def apply_model(
     labels: np.ndarray | NearestLabels
     if points is None:
         n = len(features.matrix)
-        nearest = np.empty(n, dtype=np.int64)
-        for start in range(0, n, 100_000):  # bounded memory: n x k distances per block
-            block = features.matrix[start : start + 100_000]
-            nearest[start : start + len(block)] = pairwise_distances_argmin(block, model.centroids)
-        present = np.unique(nearest)
-        labels = ids[nearest]
+        labels = ArrayPoints.of(features.matrix).label(model.centroids, ids)
+        present = np.flatnonzero(np.isin(ids, labels))
         subset = sample_rows(n, settings.silhouette_sample, settings.seed + 4)
         on_subset, subset_labels = features.matrix[subset], labels[subset]
     else:
         n = len(points)
         present = np.flatnonzero(points.sizes(model.centroids))
-        labels = NearestLabels(model.centroids, ids)
+        labels = points.label(model.centroids, ids)
         on_subset = points.take(sample_rows(n, settings.silhouette_sample, settings.seed + 4))
         subset_labels = ids[pairwise_distances_argmin(on_subset, model.centroids)]
     if len(present) > 1 and len(np.unique(subset_labels)) > 1:

@@ -16,7 +16,6 @@ recomputed where needed (ties go to the lower cluster, as argmin does).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from pyspark.sql import Column, DataFrame
@@ -206,10 +205,10 @@ class SparkPoints:
             means[row["_c"]] = row["spend"] or 0.0
         outside = self.frame.select(ROW).subtract(fitted.frame.select(ROW))
         rows_outside = np.sort(np.array([row[ROW] for row in outside.collect()], dtype=np.int64))
-        return Placed(clustering.centres, sizes, means, rows_outside, len(rows_outside))
+        return Placed(sizes, means, rows_outside, len(rows_outside))
 
-    def relabel(self, labels: Any, ids: np.ndarray) -> NearestLabels:
-        return NearestLabels(np.asarray(labels), np.asarray(ids, dtype=np.int64))
+    def label(self, centres: np.ndarray, ids: np.ndarray) -> NearestLabels:
+        return NearestLabels(np.asarray(centres), np.asarray(ids, dtype=np.int64))
 
     @property
     def names(self) -> list[str]:

@@ -204,3 +204,29 @@ def test_small_clusters_of_ordinary_customers_are_merged_not_called_outliers():
     assert result.outlier_rows == ()
     assert result.k == 2 and min(np.bincount(result.labels)[1:]) >= 5
     assert "were merged into the nearest of the 2 segments that remain" in result.reason
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_archived_model_puts_every_customer_back_where_the_fit_did(seed):
+    """The model archived with a period reproduces that period's segments exactly, so a
+    customer whose figures did not change keeps their segment under it (history tells
+    changes from regroupings by it, frozen mode reports no move). Generated overlapping
+    groups, fitted on a sample smaller than the base, some customers set aside: K-Means
+    stops short of the means by its tolerance, and customers on a border between its
+    centres and the archived means were put in one segment and scored into another."""
+    from reportgen.model_file import model_record, read_model
+
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(3, 7))
+    centres = rng.normal(0, 2.0, size=(k, 3))
+    points = np.vstack(
+        [rng.normal(c, 1.0, size=(int(rng.integers(800, 2500)), 3)) for c in centres]
+        + [rng.normal(0, 25.0, size=(5, 3))]  # a few far from everyone: set aside
+    )
+    names = ("a", "b", "c")
+    features = Features(matrix=points, scaling=scaling_of(names), dropped_constant=())
+    settings = SegmentationSettings(k=k, sample_size=2_000, stability_runs=2, seed=seed)
+    fitted = segment(features, settings, minimum=20)
+    model = read_model(model_record(features, fitted), "2026-10").model
+    scored = apply_model(features, model, settings)
+    assert np.array_equal(scored.labels, fitted.labels)

@@ -42,7 +42,7 @@ from reportgen import periods, yamlfile
 from reportgen.errors import ConfigError
 from reportgen.findings import ChartData, Findings
 from reportgen.formatting import ROLE_FORMATS, Formatter, clip
-from reportgen.history import Migration
+from reportgen.history import Migration, Move
 from reportgen.personas import Persona, Personas
 from reportgen.plain import plain
 from reportgen.profile import Profiles, RoleStats, SegmentProfile
@@ -153,7 +153,11 @@ class Charts:
     """The evidence for k (method section)."""
     per_segment: Mapping[int, Chart]
     migration: Chart | None
-    """Customers by previous and current segment; None without a previous period."""
+    """Customers by previous and current segment, who stayed and who changed; None
+    without a previous period."""
+    regrouping: Chart | None
+    """Customers by previous and current segment whom the segments were redrawn around;
+    None when there were none."""
     trend: Chart | None
     """Each segment's shares over the archive's last months; None without a trend."""
     colors: Mapping[int, str]
@@ -803,23 +807,46 @@ def _profile(segment_id: int, name: str, stats: Mapping[str, RoleStats], words: 
     )
 
 
-def _migration(
-    migration: Migration, ids: tuple[int, ...], names: list[str], words: _Wording
-) -> Chart:
-    """Customers by previous and current segment, for the segments shown now."""
-    sources = sorted(migration.previous_names)
-    targets = list(ids)
+def _migration_counts(
+    migration: Migration, sources: list[int], targets: list[int], regrouped: bool
+) -> tuple[np.ndarray, list[Move]]:
+    """The grid of _migration: customers per (previous segment, segment now), and the
+    moves it shows."""
+    if regrouped:
+        moves = list(migration.regroupings)
+    else:
+        stayed = [m for m in migration.moves if m.source == m.target]
+        moves = stayed + list(migration.changes if migration.scored else migration.between)
+    shown = [m for m in moves if m.target in targets]
     counts = np.zeros((len(sources), len(targets)), dtype=int)
-    shown = [m for m in migration.moves if m.target in targets]
     for move in shown:
         counts[sources.index(move.source), targets.index(move.target)] = move.customers
-    rows = [f"{i} · {migration.previous_names[i]}" for i in sources]
-    colours = plt.get_cmap("Blues")(counts / max(1, counts.max()))[..., :3]
+    return counts, shown
+
+
+def _migration(
+    migration: Migration, ids: tuple[int, ...], names: list[str], words: _Wording, regrouped: bool
+) -> Chart:
+    """Customers by previous and current segment, for the segments shown now: those who
+    stayed (on the diagonal, in grey) and those who changed (in blue), or, `regrouped`,
+    those the segments were redrawn around (in orange). Before changes could be told
+    from regroupings (Migration.scored), the first chart holds every move."""
+    sources, targets = sorted(migration.previous_names), list(ids)
+    counts, shown = _migration_counts(migration, sources, targets, regrouped)
+    same = np.array([[s == t for t in targets] for s in sources], dtype=bool)
+    scale = plt.get_cmap("Oranges" if regrouped else "Blues")
+    colours = scale(counts / max(1, counts[~same].max(initial=0)))[..., :3]
+    grey = 0.25 + 0.5 * counts[same] / max(1, counts.max())
+    colours[same] = plt.get_cmap("Greys")(grey)[:, :3]
     texts = [[words.formatter.number(int(v)) for v in row] for row in counts]
+    for row, column in zip(*np.nonzero(same & regrouped), strict=True):
+        texts[row][column] = ""  # nobody is regrouped into the segment they were in
+    rows = [f"{i} · {migration.previous_names[i]}" for i in sources]
     figure, axis = _grid(colours, texts, rows, names, extra=LINE + 0.05, aside=LINE + 0.05)
     axis.set_xlabel(words("migration", "now"))
-    axis.set_ylabel(words("migration", "before", period=migration.previous_period))
-    moves = [
+    month = words.formatter.month(migration.previous_period)
+    axis.set_ylabel(words("migration", "before", period=month))
+    flows = [
         {
             "source": rows[sources.index(m.source)],
             "target": names[targets.index(m.target)],
@@ -828,16 +855,17 @@ def _migration(
         for m in shown
         if m.source != m.target
     ]
+    kind = "regrouping" if regrouped else "migration"
+    context = {
+        "period": month,
+        "stayed": migration.stayed,
+        "scored": migration.scored,
+        "moves": flows[:5],
+    }
     return Chart(
-        "migration",
-        words("migration", "title", period=migration.previous_period),
-        words(
-            "migration",
-            "alt",
-            period=migration.previous_period,
-            stayed=migration.stayed,
-            moves=moves[:5],
-        ),
+        kind,
+        words(kind, "title", **context),
+        words(kind, "alt", **context),
         _svg(figure, words.formatter),
     )
 
@@ -994,11 +1022,12 @@ def build_charts(
         overview = _overview(findings, segments, names, words, context)
         selection = _selection(findings.segmentation, words)
         per_segment = {s.id: _profile(s.id, p.name, s.stats, words) for s, p in pairs}
-        moves = (
-            _migration(migration, tuple(s.id for s in segments), names, words)
-            if migration and segments and migration.previous_names
-            else None  # every segment too small to show: there is nothing to draw
-        )
+        shown = tuple(s.id for s in segments)
+        moves = regrouping = None  # also when every segment is too small to show
+        if migration and segments and migration.previous_names:
+            moves = _migration(migration, shown, names, words, False)
+            if migration.regrouped:
+                regrouping = _migration(migration, shown, names, words, True)
         across = trend_of(findings, personas)
         over_time = _trend(across, words) if across and across.series else None
     return Charts(
@@ -1007,6 +1036,7 @@ def build_charts(
         selection=selection,
         per_segment=per_segment,
         migration=moves,
+        regrouping=regrouping,
         trend=over_time,
         colors={s.id: color(s.id) for s in profiles.segments},
         role_labels={role.name: words.role(role.name) for role in ROLES},

@@ -79,6 +79,18 @@ class Identity:
     """Kept segment id -> the persona key it had, to keep while it still fits."""
 
 
+SPLIT_PART = 0.1
+"""The least share of a segment's customers who did not change that counts as a part of
+it, when it was split."""
+SPLIT_SHARE = 0.25
+"""A segment of last period counts as split when two or more of this period's segments
+each hold a part of its customers who did not change, and the parts other than the
+largest together hold at least this share of them."""
+MERGE_SHARE = 0.5
+"""Segments of last period count as merged when two or more of them each have more than
+this share of their customers who did not change in one segment now."""
+
+
 @dataclass(frozen=True)
 class Move:
     source: int
@@ -86,6 +98,42 @@ class Move:
     customers: int
     spend: float | None
     """This period's total spend of the customers who made this move."""
+    changed: int | None = None
+    """Of them, those whom last period's model, scoring this period's data, no longer puts
+    in `source`: their own figures moved them. The rest kept their place in last period's
+    segments. None when that model could not score this period."""
+    changed_spend: float | None = None
+
+    def part(self, changed: bool) -> Move:
+        """The customers of this move who changed (or, `changed` False, who did not)."""
+        assert self.changed is not None
+        if changed:
+            return Move(self.source, self.target, self.changed, self.changed_spend)
+        spend = None if self.spend is None else self.spend - (self.changed_spend or 0.0)
+        return Move(self.source, self.target, self.customers - self.changed, spend)
+
+
+@dataclass(frozen=True)
+class Split:
+    """A segment of last period whose unchanged customers are divided between segments now."""
+
+    source: int
+    targets: tuple[int, ...]
+    """The segments now that each hold at least SPLIT_PART of them, most first."""
+    customers: int
+
+
+@dataclass(frozen=True)
+class Merge:
+    """Segments of last period whose unchanged customers mostly share one segment now."""
+
+    sources: tuple[int, ...]
+    target: int
+    customers: int
+
+
+def _largest_first(moves: Iterable[Move]) -> tuple[Move, ...]:
+    return tuple(sorted(moves, key=lambda m: (-m.customers, m.source, m.target)))
 
 
 @dataclass(frozen=True)
@@ -98,59 +146,169 @@ class Migration:
     """Customers not in the previous period."""
     churned: int
     """Customers of the previous period who are not in this one."""
+    scored: bool = False
+    """Last period's model scored this period's customers, so each move is known to be a
+    change (the customer's figures moved them) or a regrouping (the segments moved)."""
+    frozen: bool = False
+    """This period was scored with last period's model: every move is a change."""
 
     @property
     def stayed(self) -> int:
         return sum(m.customers for m in self.moves if m.source == m.target)
 
     @property
+    def between(self) -> tuple[Move, ...]:
+        """The moves from one segment to another, most customers first."""
+        return tuple(m for m in self.moves if m.source != m.target)
+
+    @property
     def moved(self) -> int:
-        return sum(m.customers for m in self.moves if m.source != m.target)
+        return sum(m.customers for m in self.between)
+
+    def _kind(self, changed: bool) -> tuple[Move, ...]:
+        if not self.scored:
+            return ()
+        parts = (m.part(changed) for m in self.between)
+        return _largest_first(p for p in parts if p.customers)
+
+    @property
+    def changes(self) -> tuple[Move, ...]:
+        """The moves of customers who changed, most customers first (none unless scored)."""
+        return self._kind(changed=True)
+
+    @property
+    def regroupings(self) -> tuple[Move, ...]:
+        """The moves of customers who did not change: the segments were redrawn around them."""
+        return self._kind(changed=False)
+
+    @property
+    def changed(self) -> int | None:
+        return sum(m.customers for m in self.changes) if self.scored else None
+
+    @property
+    def regrouped(self) -> int | None:
+        return sum(m.customers for m in self.regroupings) if self.scored else None
 
     @property
     def biggest_move(self) -> Move | None:
-        changes = [m for m in self.moves if m.source != m.target]
-        return changes[0] if changes else None
+        """The largest change when changes are known, else the largest move."""
+        found = self.changes if self.scored else self.between
+        return found[0] if found else None
+
+    def _unchanged(self) -> dict[tuple[int, int], int]:
+        """(previous segment, segment now) -> customers who did not change."""
+        parts = (m.part(changed=False) for m in self.moves) if self.scored else ()
+        return {(p.source, p.target): p.customers for p in parts if p.customers}
+
+    @property
+    def splits(self) -> tuple[Split, ...]:
+        """Segments of last period redrawn into two or more of this period's."""
+        unchanged, found = self._unchanged(), []
+        for source in sorted({s for s, _ in unchanged}):
+            pieces = {t: n for (s, t), n in unchanged.items() if s == source}
+            total = sum(pieces.values())
+            targets = sorted((t for t, n in pieces.items() if n >= SPLIT_PART * total),
+                             key=lambda t: (-pieces[t], t))  # fmt: skip
+            if sum(pieces[t] for t in targets[1:]) >= SPLIT_SHARE * total:
+                found.append(Split(source, tuple(targets), total))
+        return tuple(found)
+
+    @property
+    def merges(self) -> tuple[Merge, ...]:
+        """Segments now that took most of two or more of last period's segments."""
+        unchanged, found = self._unchanged(), []
+        totals: dict[int, int] = {}
+        for (source, _), n in unchanged.items():
+            totals[source] = totals.get(source, 0) + n
+        for target in sorted({t for _, t in unchanged}):
+            sources = tuple(s for (s, t), n in sorted(unchanged.items())
+                            if t == target and n > MERGE_SHARE * totals[s])  # fmt: skip
+            if len(sources) >= 2:
+                found.append(Merge(sources, target, sum(unchanged[s, target] for s in sources)))
+        return tuple(found)
+
+    @property
+    def other_regroupings(self) -> tuple[Move, ...]:
+        """The regroupings that are not part of a split or merge the brief names."""
+        named = {(s.source, t) for s in self.splits for t in s.targets}
+        named |= {(s, m.target) for m in self.merges for s in m.sources}
+        return tuple(m for m in self.regroupings if (m.source, m.target) not in named)
+
+    def net(self, segment: int) -> tuple[int, int] | None:
+        """Customers a segment gained (lost, when negative) by changes and by regrouping."""
+        if not self.scored:
+            return None
+        return _net(self.changes, segment), _net(self.regroupings, segment)
 
     def to_dict(self) -> dict[str, Any]:
-        matrix: dict[str, dict[str, int]] = {}
-        for move in self.moves:
-            matrix.setdefault(str(move.source), {})[str(move.target)] = move.customers
+        def matrix(moves: Iterable[Move]) -> dict[str, dict[str, int]]:
+            found: dict[str, dict[str, int]] = {}
+            for move in moves:
+                found.setdefault(str(move.source), {})[str(move.target)] = move.customers
+            return found
+
+        def kind(moves: tuple[Move, ...]) -> dict[str, Any]:
+            flows = [{k: v for k, v in vars(m).items() if not k.startswith("changed")}
+                     for m in moves]  # fmt: skip
+            total = sum(m.customers for m in moves)
+            return {"customers": total, "matrix": matrix(moves), "moves": flows}
+
         return {
             "previous_period": self.previous_period,
-            "matrix": matrix,
+            "matrix": matrix(self.moves),
             "new": self.new,
             "churned": self.churned,
             "stayed": self.stayed,
             "moved": self.moved,
             "moves": [vars(m) for m in self.moves],
+            "scored_with": (
+                None if not self.scored else "frozen model" if self.frozen else "previous model"
+            ),
+            "changed": kind(self.changes) if self.scored else None,
+            "regrouped": kind(self.regroupings) if self.scored else None,
+            "splits": [vars(s) for s in self.splits],
+            "merges": [vars(m) for m in self.merges],
         }
 
 
+def _net(moves: Iterable[Move], segment: int) -> int:
+    return sum(m.customers * ((m.target == segment) - (m.source == segment)) for m in moves)
+
+
 def migrate(
-    previous: PreviousPeriod, customer_ids: pd.Series, labels: np.ndarray, spend: np.ndarray | None
+    previous: PreviousPeriod,
+    customer_ids: pd.Series,
+    labels: np.ndarray,
+    spend: np.ndarray | None,
+    scored: np.ndarray | None = None,
+    frozen: bool = False,
 ) -> Migration:
-    """Count customers by (previous segment, current segment); new and gone separately."""
+    """Count customers by (previous segment, current segment); new and gone separately.
+    `scored`: each customer's segment by last period's model (None when it cannot score
+    this period), which tells a customer who changed from one the segments moved around."""
     now = pd.DataFrame(
         {
             "customer_id": customer_ids.astype("string").to_numpy(),
             "target": labels,
             "spend": spend if spend is not None else np.nan,
+            "scored": scored if scored is not None else -1,
         }
     )
     before = previous_assignments(previous).rename(columns={"segment": "source"})
     both = now.merge(before, on="customer_id", how="inner", validate="one_to_one")
-    grouped = both.groupby(["source", "target"], sort=True).agg(
+    both["changed"] = both["scored"] != both["source"]
+    grouped = both.groupby(["source", "target", "changed"], sort=True).agg(
         customers=("customer_id", "size"), spend=("spend", "sum")
     )
     pairs = zip(
         grouped.index.get_level_values("source"),
         grouped.index.get_level_values("target"),
+        grouped.index.get_level_values("changed"),
         grouped["customers"],
         grouped["spend"],
         strict=True,
     )
-    return migration_of(previous, pairs, len(now), spend is not None)
+    return migration_of(previous, pairs, len(now), spend is not None, scored is not None, frozen)
 
 
 def previous_assignments(previous: PreviousPeriod) -> pd.DataFrame:
@@ -179,26 +337,44 @@ def previous_assignments(previous: PreviousPeriod) -> pd.DataFrame:
 
 def migration_of(
     previous: PreviousPeriod,
-    pairs: Iterable[tuple[Any, Any, Any, Any]],
+    pairs: Iterable[tuple[Any, Any, Any, Any, Any]],
     customers: int,
     has_spend: bool,
+    scored: bool,
+    frozen: bool,
 ) -> Migration:
-    """The Migration from each (previous segment, current segment, customers, their
-    spend) of the customers in both periods; `customers`: all of this period's."""
-    moves = sorted(
-        (
-            Move(int(source), int(target), int(count), float(total) if has_spend else None)
-            for source, target, count, total in pairs
-        ),
-        key=lambda m: (-m.customers, m.source, m.target),
+    """The Migration from each (previous segment, current segment, changed, customers,
+    their spend) of the customers in both periods; `customers`: all of this period's.
+    `scored`: whether `changed` is known (last period's model scored this period)."""
+    found: dict[tuple[int, int], list[float]] = {}
+    for source, target, changed, count, total in pairs:
+        cell = found.setdefault((int(source), int(target)), [0, 0.0, 0, 0.0])
+        spend = float(total) if has_spend else 0.0
+        cell[0] += int(count)
+        cell[1] += spend
+        if scored and bool(changed):
+            cell[2] += int(count)
+            cell[3] += spend
+    moves = _largest_first(
+        Move(
+            source,
+            target,
+            int(count),
+            total if has_spend else None,
+            int(changed) if scored else None,
+            changed_total if has_spend and scored else None,
+        )
+        for (source, target), (count, total, changed, changed_total) in found.items()
     )
     both = sum(m.customers for m in moves)
     return Migration(
         previous_period=previous.period,
         previous_names=dict(previous.names),
-        moves=tuple(moves),
+        moves=moves,
         new=customers - both,
         churned=previous.customers - both,
+        scored=scored,
+        frozen=frozen,
     )
 
 
@@ -303,12 +479,20 @@ class SegmentChange:
     revenue_share_change: float | None
     mean_changes: Mapping[str, float]
     """Role -> relative change of the segment mean."""
+    changed: int | None = None
+    """Of the difference in customers: gained (lost, when negative) by customers whose own
+    figures moved them in or out; None when that is not known (Migration.scored)."""
+    regrouped: int | None = None
+    """Of the difference: gained or lost as the segments were redrawn around customers."""
+    arrived: int | None = None
+    """Of the difference: new customers in it less its customers who are gone."""
 
 
 def compare(
-    previous: PreviousPeriod, identity: Identity, profiles: Profiles
+    previous: PreviousPeriod, identity: Identity, profiles: Profiles, migration: Migration
 ) -> dict[int, SegmentChange]:
-    """Size, shares and key means of each kept segment against the previous period."""
+    """Size, shares and key means of each kept segment against the previous period, and
+    how much of the difference in customers is changes, regrouping, and arrivals."""
     before = previous.profiles or {}
     changes = {}
     for segment in profiles.segments:
@@ -325,7 +509,12 @@ def compare(
             was = old.get("stats", {}).get(role, {}).get("mean")
             if role in segment.stats and was:
                 means[role] = segment.stats[role].mean / was - 1
+        net = migration.net(segment.id)
+        changed, regrouped = net if net else (None, None)
         changes[segment.id] = SegmentChange(
+            changed=changed,
+            regrouped=regrouped,
+            arrived=segment.size - int(old["size"]) - sum(net) if net else None,
             size=int(old["size"]),
             size_change=segment.size / old["size"] - 1 if old["size"] else None,
             share_change=segment.share - old["share"],

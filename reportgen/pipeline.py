@@ -41,7 +41,7 @@ from reportgen.archive import (
 from reportgen.assign import unusual_distance
 from reportgen.charts import Charts, build_charts
 from reportgen.config import Config
-from reportgen.errors import ConfigError
+from reportgen.errors import ConfigError, DataError
 from reportgen.features import Features, apply_scaling, build_features
 from reportgen.findings import (
     BRIEF_FILE,
@@ -74,7 +74,7 @@ from reportgen.resources import find_template, fingerprint
 from reportgen.rules import RULES_FILE, SegmentRules, learn, rule_input
 from reportgen.rules import record as rules_record
 from reportgen.rules_sql import SQL_FILE, segments_sql
-from reportgen.segment import ArchivedModel, Segmentation, apply_model, segment
+from reportgen.segment import ArchivedModel, ArrayPoints, Segmentation, apply_model, segment
 from reportgen.spreadsheet import csv_bytes
 from reportgen.trend import PeriodPoint
 from reportgen.validate import CleanData
@@ -213,7 +213,24 @@ class InMemory:
     def migrate(self, previous: PreviousPeriod, segmentation: Segmentation) -> Migration:
         labels = segmentation.labels
         assert isinstance(labels, np.ndarray)
-        return migrate(previous, self.clean.frame["customer_id"], labels, self._spend())
+        frozen = segmentation.frozen_from is not None
+        scored = labels if frozen else self._scored(previous.model)
+        ids = self.clean.frame["customer_id"]
+        return migrate(previous, ids, labels, self._spend(), scored, frozen)
+
+    def _scored(self, model: ArchivedModel | None) -> np.ndarray | None:
+        """Every customer's segment by last period's model (as frozen mode would score
+        them); None when this period's data lacks a column that model needs."""
+        if model is None:
+            return None
+        config = self.config
+        try:
+            found = apply_scaling(
+                self.clean, config.features, model.scaling, config.report.min_segment_size
+            )
+        except DataError:
+            return None
+        return ArrayPoints.of(found.matrix).label(model.centroids, np.asarray(model.ids))
 
     def profiles(self, segmentation: Segmentation) -> Profiles:
         config = self.config
@@ -275,7 +292,11 @@ def analyse(
 
     segmentation, identity, migration = timer("history", history)
     profiles = timer("profile", lambda: base.profiles(segmentation))
-    changes = compare(previous, identity, profiles) if previous and identity else {}
+    changes = (
+        compare(previous, identity, profiles, migration)
+        if previous and identity and migration
+        else {}
+    )
     rules = timer("rules", lambda: base.rules(features, segmentation, profiles))
     return Analysis(
         dataset=dataset,

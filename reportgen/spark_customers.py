@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -53,7 +53,7 @@ from reportgen.segment import (
 )
 from reportgen.spark import forget, to_pandas
 from reportgen.spark_assignments import from_memory
-from reportgen.spark_points import ROW, SPEND, SparkPoints, numbered, scaled_columns
+from reportgen.spark_points import ROW, SPEND, SparkPoints, nearest, numbered, scaled_columns
 from reportgen.validate import MAX_MAGNITUDE, UNSAFE_CHARACTERS, CleanData
 
 SEGMENT = "_segment"
@@ -401,8 +401,36 @@ def picker(points: SparkPoints, labels: NearestLabels, roles: Iterable[str]) -> 
     return pick
 
 
-def migrate(frame: DataFrame, previous: PreviousPeriod, customers: int) -> Migration:
-    """history.migrate over the customers Spark holds (`frame`, from `labelled`)."""
+SCORED = "_scored"
+
+
+def with_scored(frame: DataFrame, roles: Collection[str], model: ArchivedModel) -> DataFrame | None:
+    """`frame` (from `labelled`) with each customer's segment by last period's model
+    (SCORED, history.migrate's `scored`); None when a role that model needs is missing."""
+    scaling = model.scaling
+    if any(name not in roles for name in scaling.names):
+        return None
+    columns = scaled_columns(
+        [_value(name, name in scaling.log1p) for name in scaling.names],
+        scaling.center,
+        scaling.scale,
+    )
+    ids = F.array(*[F.lit(int(i)) for i in model.ids])
+    # The model's own points replace this period's under the names `nearest` reads;
+    # SEGMENT was computed from this period's before.
+    return frame.withColumns(columns).withColumn(
+        SCORED, F.element_at(ids, nearest(model.centroids) + 1)
+    )
+
+
+def migrate(
+    frame: DataFrame,
+    previous: PreviousPeriod,
+    customers: int,
+    frozen: bool,
+) -> Migration:
+    """history.migrate over the customers Spark holds (`frame`, from `labelled`, with
+    SCORED unless last period's model could not score them)."""
     spark = frame.sparkSession
     before = previous.assignments
     if isinstance(before, str):  # the Parquet Spark wrote for that period
@@ -413,13 +441,16 @@ def migrate(frame: DataFrame, previous: PreviousPeriod, customers: int) -> Migra
         earlier = from_memory(spark, before).withColumnRenamed("segment", "_source")
     has_spend = "spend" in frame.columns
     spend = F.sum(_double("spend")) if has_spend else F.lit(None)
+    scored = SCORED in frame.columns
+    changed = F.col(SCORED) != F.col("_source") if scored else F.lit(False)
     pairs = (
         frame.join(earlier, "customer_id")
-        .groupBy("_source", SEGMENT)
+        .groupBy("_source", SEGMENT, changed.alias("_changed"))
         .agg(F.count("*").alias("n"), spend.alias("spend"))
         .collect()
     )
-    return migration_of(previous, [tuple(row) for row in pairs], customers, has_spend)
+    found = [tuple(row) for row in pairs]
+    return migration_of(previous, found, customers, has_spend, scored, frozen)
 
 
 @dataclass(frozen=True, eq=False)
@@ -491,7 +522,12 @@ class HeldBase:
 
     def migrate(self, previous: PreviousPeriod, segmentation: Segmentation) -> Migration:
         frame = labelled(self._points(), self._labels(segmentation))
-        return migrate(frame, previous, self.held.n)
+        frozen = segmentation.frozen_from is not None
+        if frozen:
+            frame = frame.withColumn(SCORED, F.col(SEGMENT))
+        elif previous.model is not None:
+            frame = with_scored(frame, self.held.roles, previous.model) or frame
+        return migrate(frame, previous, self.held.n, frozen)
 
     def profiles(self, segmentation: Segmentation) -> Profiles:
         config = self.config

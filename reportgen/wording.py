@@ -312,7 +312,13 @@ def compile_catalogues(files: Iterable[Path]) -> Translations:
 # -- extraction: every message id of the default wording ------------------------------
 
 DOMAINS = {
-    "report": ("report.html.j2", "report.css.j2", "rule.txt.j2", "index.html.j2"),
+    "report": (
+        "report.html.j2",
+        "report.css.j2",
+        "rule.txt.j2",
+        "since.txt.j2",
+        "index.html.j2",
+    ),
     "email": ("email.html.j2", "email.txt.j2", "failure.txt.j2"),
     "charts": ("charts.yaml",),
     "personas": ("personas.yaml",),

@@ -2,12 +2,13 @@
 
 import json
 import re
+import shutil
 
 import numpy as np
 import pandas as pd
 from pypdf import PdfReader
 
-from tests.helpers import assert_user_error, run_cli
+from tests.helpers import REAL_DATA, assert_user_error, needs_real_data, run_cli
 
 # Three behaviours far apart, so every customer's segment is unambiguous.
 GROUPS = {  # spend, items, days since last purchase
@@ -66,8 +67,16 @@ def test_two_months_migration_matches_the_construction(tmp_path):
     assert (migration["stayed"], migration["moved"]) == (268, 20)
 
     text = pdf_text(folder / "2026-11" / "report.pdf")
-    assert "Since October 2026, 15 customers are new, 12 are gone and 20 changed segment." in text
-    assert "The largest move: 20 customers went from" in text
+    assert (
+        "Since October 2026, 15 customers are new, 12 are gone and 20 moved to another "
+        "segment because their own figures changed." in text
+    )
+    assert "The largest change: 20 customers went from" in text
+    assert migration["changed"]["customers"] == 20 and migration["regrouped"]["customers"] == 0
+    # Segment 1 lost its 20 lapsed and 4 gone customers: changes, not regrouping.
+    assert (
+        "of the difference in customers, −20 by customers whose own figures changed, 0 by" in text
+    )
     assert "Since October 2026: 100 → 76 customers (−24.0%)" in text  # 4 gone, 20 moved out
     assert "Since October 2026: 100 → 111 customers (+11.0%)" in text  # 4 gone, 15 new
     assert "Since October 2026: 100 → 116 customers (+16.0%)" in text  # 4 gone, 20 moved in
@@ -161,6 +170,8 @@ def test_frozen_mode_scores_a_new_period_with_the_archived_model(tmp_path):
     assert models[1]["centroids"] == models[0]["centroids"]
     migration = json.loads((folder / "2026-11" / "migration.json").read_text())
     assert migration["new"] == 30 and migration["churned"] == 0 and migration["moved"] == 0
+    assert migration["scored_with"] == "frozen model"
+    assert migration["changed"]["customers"] == migration["regrouped"]["customers"] == 0
     sizes = {
         s["id"]: s["size"]
         for s in json.loads((folder / "2026-11" / "profiles.json").read_text())["segments"]
@@ -260,3 +271,67 @@ def test_a_handful_of_customers_gives_two_quiet_periods(tmp_path):
         assert (result.returncode, result.stderr) == (0, ""), result.stderr
     html = (tmp_path / "output" / "customer-segments" / "2026-02" / "report.html").read_text()
     assert "<h2>Since January 2026</h2>" in html
+
+
+def _segments(snapshot) -> pd.Series:
+    found = pd.read_csv(snapshot / "assignments.csv", dtype={"customer_id": str})
+    return found.set_index("customer_id")["segment"]
+
+
+@needs_real_data
+def test_customers_who_changed_are_told_from_segments_that_were_redrawn(tmp_path):
+    """The real data in October (5 segments); in November 30 of its Champions lapse
+    (their spend, items, recency, rating and satisfaction change), nothing else changes,
+    and the refit is asked for 8 segments, which redraws segments around customers whose
+    figures are exactly October's. Only the 30 changed; every other customer in another
+    segment was regrouped; a split is named. Then the same refit on October's data
+    unchanged: nobody changed, whatever the segments did."""
+    real = pd.read_csv(REAL_DATA, dtype={"Customer ID": str})
+    real.to_csv(tmp_path / "oct.csv", index=False)
+    oct_run = ("run", "--data", "oct.csv", "--period", "2026-10", "--quiet")
+    assert run_cli(*oct_run, cwd=tmp_path).returncode == 0
+    folder = tmp_path / "output" / "customer-segments"
+    october = _segments(folder / "2026-10")
+    lapsed = october[october == 1].index[:30]
+    november = real.copy()
+    chosen = november["Customer ID"].isin(lapsed)
+    november.loc[chosen, "Total Spend"] = (november.loc[chosen, "Total Spend"] * 0.4).round(2)
+    november.loc[chosen, "Items Purchased"] = 8
+    november.loc[chosen, "Days Since Last Purchase"] += 40
+    november.loc[chosen, "Average Rating"] = 3.1
+    november.loc[chosen, "Satisfaction Level"] = "Unsatisfied"
+    november.to_csv(tmp_path / "nov.csv", index=False)
+    shutil.copytree(tmp_path / "output", tmp_path / "same")
+    nov_run = ("run", "--period", "2026-11", "--k", "8", "--quiet")
+    result = run_cli(*nov_run, "--data", "nov.csv", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+
+    now = _segments(folder / "2026-11")
+    moved = now[october.index] != october
+    migration = json.loads((folder / "2026-11" / "migration.json").read_text())
+    assert migration["moved"] == int(moved.sum())
+    assert migration["changed"]["customers"] == int(moved[lapsed].sum()) == 30
+    regrouped = int(moved.drop(lapsed).sum())
+    assert regrouped >= 20 and migration["regrouped"]["customers"] == regrouped
+    assert migration["changed"]["customers"] + regrouped == migration["moved"]
+    assert {m["source"] for m in migration["changed"]["moves"]} == {1}
+    (split,) = migration["splits"]
+    text = pdf_text(folder / "2026-11" / "report.pdf")
+    names = {s["id"]: s["persona"] for s in json.loads(
+        (folder / "2026-10" / "profiles.json").read_text())["segments"]}  # fmt: skip
+    assert (
+        f"The segment {split['source']} · {names[split['source']]} of October 2026 was split into"
+        in text
+    )
+    assert f"{regrouped} more are in another segment only because the segments were redrawn" in text
+    largest = migration["changed"]["moves"][0]
+    assert f"The largest change: {largest['customers']} customers went from {names[1]}" in text
+    assert "30 moved to another segment because their own figures changed." in text
+
+    same = ("--data", "oct.csv", "--out", "same")
+    assert run_cli(*nov_run, *same, cwd=tmp_path).returncode == 0
+    unchanged = json.loads(
+        (tmp_path / "same" / "customer-segments" / "2026-11" / "migration.json").read_text()
+    )
+    assert unchanged["moved"] > 0 and unchanged["changed"]["customers"] == 0
+    assert unchanged["regrouped"]["customers"] == unchanged["moved"]

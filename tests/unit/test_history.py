@@ -1,7 +1,8 @@
 import numpy as np
 import pandas as pd
+import pytest
 
-from reportgen.history import PreviousPeriod, migrate
+from reportgen.history import Merge, PreviousPeriod, Split, migrate
 from reportgen.spreadsheet import neutralise, restore
 
 
@@ -26,6 +27,99 @@ def test_migration_counts_moves_new_and_gone_exactly():
     assert (result.new, result.churned, result.stayed, result.moved) == (2, 1, 2, 2)
     assert result.to_dict()["matrix"] == {"1": {"1": 1, "2": 1}, "2": {"2": 1, "3": 1}}
     assert (result.biggest_move.source, result.biggest_move.target) == (1, 2)
+    assert not result.scored and result.changed is None and result.regrouped is None
+    assert result.to_dict()["changed"] is None and result.net(1) is None
+
+
+def _previous(segments: list[int]) -> PreviousPeriod:
+    ids = [f"c{i}" for i in range(len(segments))]
+    names = {s: f"S{s}" for s in set(segments)}
+    frame = pd.DataFrame({"customer_id": ids, "segment": segments})
+    return PreviousPeriod(period="2026-10", assignments=frame, names=names)
+
+
+def test_each_move_is_a_change_or_a_regrouping_by_last_periods_model():
+    # c0..c5 were in 1, c6..c9 in 2. Last period's model, scoring this period's data,
+    # puts c0 and c1 in 2 (they changed); the refit puts c0, c2, c3 and c4 in 3.
+    previous = _previous([1, 1, 1, 1, 1, 1, 2, 2, 2, 2])
+    ids = pd.Series([f"c{i}" for i in range(10)])
+    now = np.array([3, 2, 3, 3, 3, 1, 2, 2, 2, 2])
+    scored = np.array([2, 2, 1, 1, 1, 1, 2, 2, 2, 2])
+    spend = np.arange(10, dtype=float) * 10
+    result = migrate(previous, ids, now, spend, scored)
+    assert (result.moved, result.changed, result.regrouped) == (5, 2, 3)
+    assert [(m.source, m.target, m.customers, m.spend) for m in result.changes] == [
+        (1, 2, 1, 10.0),
+        (1, 3, 1, 0.0),
+    ]
+    assert [(m.source, m.target, m.customers, m.spend) for m in result.regroupings] == [
+        (1, 3, 3, 90.0)
+    ]
+    assert (result.biggest_move.source, result.biggest_move.target) == (1, 2)
+    record = result.to_dict()
+    assert record["changed"]["matrix"] == {"1": {"2": 1, "3": 1}}
+    assert record["regrouped"]["matrix"] == {"1": {"3": 3}}
+    assert record["regrouped"]["moves"] == [
+        {"source": 1, "target": 3, "customers": 3, "spend": 90.0}
+    ]
+    assert record["scored_with"] == "previous model"
+    # Of segment 1's unchanged customers c2..c5, three are in 3 now and one still in 1.
+    assert result.splits == (Split(1, (3, 1), 4),) and result.merges == ()
+    assert result.other_regroupings == ()
+    assert (result.net(1), result.net(2), result.net(3)) == ((-2, -3), (1, 0), (1, 3))
+
+
+def test_scored_with_the_same_model_every_move_is_a_change():
+    previous = _previous([1, 1, 2, 2])
+    ids = pd.Series(["c0", "c1", "c2", "c3"])
+    labels = np.array([2, 1, 2, 1])
+    result = migrate(previous, ids, labels, None, labels, frozen=True)
+    assert (result.moved, result.changed, result.regrouped) == (2, 2, 0)
+    assert result.to_dict()["scored_with"] == "frozen model"
+    assert result.changes[0].spend is None
+
+
+def test_segments_that_mostly_land_in_one_are_named_as_merged():
+    previous = _previous([1] * 5 + [2] * 5 + [3] * 4)
+    ids = pd.Series([f"c{i}" for i in range(14)])
+    now = np.array([1, 1, 1, 1, 3] + [1, 1, 1, 2, 2] + [3] * 4)
+    result = migrate(previous, ids, now, None, np.array([1] * 5 + [2] * 5 + [3] * 4))
+    assert result.merges == (Merge((1, 2), 1, 7),)
+    assert [(m.source, m.target) for m in result.other_regroupings] == [(1, 3)]
+    assert result.splits == (Split(2, (1, 2), 5),)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_changed_and_regrouped_add_up_to_moved(seed):
+    """Generated periods: every cell of the matrix splits into its changes and its
+    regroupings; a customer last period's model still puts where they were is never a
+    change, and one it puts elsewhere never a regrouping."""
+    rng = np.random.default_rng(seed)
+    n, k = int(rng.integers(1, 300)), int(rng.integers(1, 7))
+    before = rng.integers(1, k + 1, size=n)
+    previous = _previous(before.tolist())
+    kept = rng.random(n) < rng.random()
+    scored = np.where(kept, before, rng.integers(1, k + 1, size=n))
+    now = np.where(rng.random(n) < 0.5, scored, rng.integers(1, k + 3, size=n))
+    ids = pd.Series([f"c{i}" for i in range(n)])
+    result = migrate(previous, ids, now, rng.random(n), scored)
+    assert result.changed + result.regrouped == result.moved
+    moved = now != before
+    assert result.changed == int((moved & (scored != before)).sum())
+    assert result.regrouped == int((moved & (scored == before)).sum())
+    record = result.to_dict()
+    for source, row in record["matrix"].items():
+        for target, count in row.items():
+            parts = [record[kind]["matrix"].get(source, {}).get(target, 0)
+                     for kind in ("changed", "regrouped")]  # fmt: skip
+            assert sum(parts) == (count if source != target else 0)
+    spend = sum(m.spend for m in result.changes) + sum(m.spend for m in result.regroupings)
+    assert spend == pytest.approx(sum(m.spend for m in result.between))
+    for segment in range(1, k + 3):
+        changed, regrouped = result.net(segment)
+        gained = int(((now == segment) & (before != segment)).sum())
+        lost = int(((before == segment) & (now != segment)).sum())
+        assert changed + regrouped == gained - lost
 
 
 def test_exports_read_back_to_the_original_ids():

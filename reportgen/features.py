@@ -235,8 +235,10 @@ def apply_scaling(
     every one-hot column of its role, or the model's centre on a label-coded one; it is
     listed in `unseen` so the report can say so (levels held by fewer than `min_count`
     customers only as a count, see _unseen). A level the model knows but this period
-    lacks is simply a column of zeros. A driver the model needs that this data does not
-    have is an error: the model cannot place customers without it.
+    lacks is simply a column of zeros. The model's own drivers are encoded, whatever
+    [features] drivers says now (refit mode scores with last period's model after they
+    were edited); one this data does not have is an error: the model cannot place
+    customers without it, and zeros in its place would move them.
     """
     as_fitted = replace(settings, one_hot=any("=" in name for name in scaling.names))
     given: dict[str, tuple[str, ...]] = dict(scaling.codes)
@@ -244,14 +246,15 @@ def apply_scaling(
         role, _, level = name.partition("=")
         if level:
             given[role] = (*given.get(role, ()), level)
-    encoded = _encode(clean, as_fitted, given, scaling.log1p, min_count)
-    table = encoded.table
-    missing = [name for name in scaling.names if name not in table and "=" not in name]
+    drivers = tuple(dict.fromkeys(scaling.roles))
+    missing = [role for role in drivers if role not in clean.frame]
     if missing:
         raise DataError(
             f'[segmentation] mode = "frozen": the archived model needs {", ".join(missing)}, '
             'which this data does not have; map the column in [columns] or use mode = "refit"'
         )
+    encoded = _encode(replace(clean, drivers=drivers), as_fitted, given, scaling.log1p, min_count)
+    table = encoded.table
     values = np.column_stack(
         [
             table[name].to_numpy(dtype="float64")

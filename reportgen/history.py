@@ -81,7 +81,7 @@ class Identity:
 
 SPLIT_PART = 0.1
 """The least share of a segment's customers who did not change that counts as a part of
-it, when it was split."""
+it, when it was split (and at least Migration.min_part customers)."""
 SPLIT_SHARE = 0.25
 """A segment of last period counts as split when two or more of this period's segments
 each hold a part of its customers who did not change, and the parts other than the
@@ -151,6 +151,9 @@ class Migration:
     change (the customer's figures moved them) or a regrouping (the segments moved)."""
     frozen: bool = False
     """This period was scored with last period's model: every move is a change."""
+    min_part: int = 1
+    """The fewest customers each part of a split or merge holds for it to be named: the
+    brief's min_segment_size, below which a group is too small to describe."""
 
     @property
     def stayed(self) -> int:
@@ -207,7 +210,8 @@ class Migration:
         for source in sorted({s for s, _ in unchanged}):
             pieces = {t: n for (s, t), n in unchanged.items() if s == source}
             total = sum(pieces.values())
-            targets = sorted((t for t, n in pieces.items() if n >= SPLIT_PART * total),
+            least = max(SPLIT_PART * total, self.min_part)
+            targets = sorted((t for t, n in pieces.items() if n >= least),
                              key=lambda t: (-pieces[t], t))  # fmt: skip
             if sum(pieces[t] for t in targets[1:]) >= SPLIT_SHARE * total:
                 found.append(Split(source, tuple(targets), total))
@@ -221,8 +225,8 @@ class Migration:
         for (source, _), n in unchanged.items():
             totals[source] = totals.get(source, 0) + n
         for target in sorted({t for _, t in unchanged}):
-            sources = tuple(s for (s, t), n in sorted(unchanged.items())
-                            if t == target and n > MERGE_SHARE * totals[s])  # fmt: skip
+            sources = tuple(s for (s, t), n in sorted(unchanged.items()) if t == target
+                            and n > MERGE_SHARE * totals[s] and n >= self.min_part)  # fmt: skip
             if len(sources) >= 2:
                 found.append(Merge(sources, target, sum(unchanged[s, target] for s in sources)))
         return tuple(found)

@@ -288,7 +288,10 @@ def analyse(
 
     def history() -> tuple[Segmentation, Identity | None, Migration | None]:
         kept, identity = identities(previous, model, features, segmentation)
-        return kept, identity, base.migrate(previous, kept) if previous else None
+        if previous is None:
+            return kept, identity, None
+        migration = base.migrate(previous, kept)
+        return kept, identity, replace(migration, min_part=config.report.min_segment_size)
 
     segmentation, identity, migration = timer("history", history)
     profiles = timer("profile", lambda: base.profiles(segmentation))

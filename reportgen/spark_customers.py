@@ -205,14 +205,16 @@ def _value(role: str, logged: bool) -> Column:
     return F.log1p(F.greatest(value, F.lit(0.0))) if logged else value
 
 
+def _scaled(scaling: Scaling) -> dict[str, Column]:
+    """The customers' features in `scaling`, as features.apply_scaling scales them, under
+    the names SparkPoints reads."""
+    values = [_value(name, name in scaling.log1p) for name in scaling.names]
+    return scaled_columns(values, scaling.center, scaling.scale)
+
+
 def points(held: HeldCustomers, scaling: Scaling) -> SparkPoints:
-    """Every customer's point in `scaling` (as features.apply_scaling scales them), with
-    the customer's roles alongside."""
-    scaled = scaled_columns(
-        [_value(name, name in scaling.log1p) for name in scaling.names],
-        scaling.center,
-        scaling.scale,
-    )
+    """Every customer's point in `scaling`, with the customer's roles alongside."""
+    scaled = _scaled(scaling)
     spend = _double("spend") if "spend" in held.roles else F.lit(None).cast("double")
     frame = held.frame.withColumns({**scaled, SPEND: spend})
     return SparkPoints.of(frame, len(scaling.names))
@@ -410,15 +412,10 @@ def with_scored(frame: DataFrame, roles: Collection[str], model: ArchivedModel) 
     scaling = model.scaling
     if any(name not in roles for name in scaling.names):
         return None
-    columns = scaled_columns(
-        [_value(name, name in scaling.log1p) for name in scaling.names],
-        scaling.center,
-        scaling.scale,
-    )
     ids = F.array(*[F.lit(int(i)) for i in model.ids])
     # The model's own points replace this period's under the names `nearest` reads;
     # SEGMENT was computed from this period's before.
-    return frame.withColumns(columns).withColumn(
+    return frame.withColumns(_scaled(scaling)).withColumn(
         SCORED, F.element_at(ids, nearest(model.centroids) + 1)
     )
 
@@ -526,7 +523,8 @@ class HeldBase:
         if frozen:
             frame = frame.withColumn(SCORED, F.col(SEGMENT))
         elif previous.model is not None:
-            frame = with_scored(frame, self.held.roles, previous.model) or frame
+            scored = with_scored(frame, self.held.roles, previous.model)
+            frame = frame if scored is None else scored
         return migrate(frame, previous, self.held.n, frozen)
 
     def profiles(self, segmentation: Segmentation) -> Profiles:

@@ -8,7 +8,7 @@ import pytest
 
 from reportgen.config import SegmentationSettings
 from reportgen.features import Features, Scaling
-from reportgen.segment import Points, segment
+from reportgen.segment import ArrayPoints, Points, segment
 
 
 def _features(matrix: np.ndarray) -> Features:
@@ -80,3 +80,40 @@ def test_spark_points_fit_as_points_in_memory(
     assert remote.silhouette == local.silhouette and remote.stability == local.stability
     assert np.array_equal(_labels(points, remote.labels), local.labels)
     np.testing.assert_allclose(remote.centroids, local.centroids, rtol=1e-9, atol=1e-12)
+
+
+def test_spark_scores_with_last_periods_model_as_the_local_engine_does(spark) -> None:
+    """Refit mode tells changed from regrouped customers by scoring this period with last
+    period's model (history.migrate's `scored`): Spark's SCORED column is the local
+    engine's label for every customer, log and scale included, and a model needing a
+    role the customers lack scores nobody rather than everybody wrongly."""
+    from reportgen.segment import ArchivedModel
+    from reportgen.spark_customers import SCORED, with_scored
+    from reportgen.spark_points import ROW
+
+    rng = np.random.default_rng(5)
+    spend, recency = rng.lognormal(6, 1, 500), rng.uniform(0, 200, 500)
+    scaling = Scaling(
+        names=("spend", "recency"),
+        roles=("spend", "recency"),
+        kind="standard",
+        center=np.array([6.0, 90.0]),
+        scale=np.array([1.1, 55.0]),
+        log1p=("spend",),
+    )
+    centroids = rng.normal(0, 1, size=(4, 2))
+    model = ArchivedModel(
+        period="2026-10", scaling=scaling, ids=(2, 5, 1, 7), centroids=centroids, scores=(),
+        k=4, seed=0,
+    )  # fmt: skip
+    frame = spark.createDataFrame(
+        pa.table({ROW: np.arange(500, dtype=np.int64), "spend": spend, "recency": recency})
+    ).repartition(3)
+    scored = with_scored(frame, {"spend", "recency"}, model)
+    assert scored is not None
+    found = np.array([r[SCORED] for r in scored.orderBy(ROW).select(SCORED).collect()])
+    matrix = (np.column_stack([np.log1p(spend), recency]) - scaling.center) / scaling.scale
+    expected = ArrayPoints.of(matrix).label(centroids, np.array(model.ids))
+    assert np.array_equal(found, expected)
+    assert set(found) == {2, 5, 1, 7}  # every segment is someone's: the case tells them apart
+    assert with_scored(frame, {"spend"}, model) is None

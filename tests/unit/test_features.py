@@ -205,3 +205,28 @@ def test_a_frozen_model_names_only_new_levels_common_enough_to_name():
     # The model's own levels are encoded however rare they are now.
     np.testing.assert_array_equal(features.matrix[:2, 1:], [[1.0, 0.0], [0.0, 1.0]])
     assert features.matrix[:, 1].sum() == 1 and features.matrix[:, 2].sum() == 12
+
+
+@pytest.mark.parametrize("one_hot", [True, False])
+def test_apply_scaling_encodes_the_models_drivers_not_todays(one_hot):
+    """A model scores with the drivers it was fitted on, whatever [features] drivers says
+    now (refit mode scores with last period's model after the drivers were edited): the
+    same customers give the fit's own matrix back. A category the model needs that the
+    data lacks is an error, not a block of zeros that moves every customer."""
+    frame = pd.DataFrame(
+        {
+            "id": ["1", "2", "3", "4"],
+            "spend": ["100", "300", "500", "700"],
+            "tier": ["Gold", "Bronze", "Gold", "Silver"],
+        },
+        dtype="string",
+    )
+    settings = FeatureSettings(drivers=("spend", "tier"), one_hot=one_hot)
+    fitted = build_features(clean(frame, features=DRIVERS), settings)
+    today = clean(frame, features={"drivers": ["spend"]})
+    assert today.drivers == ("spend",) and "tier" in today.frame
+    again = apply_scaling(today, replace(settings, drivers=("spend",)), fitted.scaling)
+    np.testing.assert_allclose(again.matrix, fitted.matrix)
+    without = clean(frame.drop(columns="tier"))
+    with pytest.raises(DataError, match="the archived model needs tier"):
+        apply_scaling(without, replace(settings, drivers=("spend",)), fitted.scaling)

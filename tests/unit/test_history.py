@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -87,6 +89,10 @@ def test_segments_that_mostly_land_in_one_are_named_as_merged():
     assert result.merges == (Merge((1, 2), 1, 7),)
     assert [(m.source, m.target) for m in result.other_regroupings] == [(1, 3)]
     assert result.splits == (Split(2, (1, 2), 5),)
+    # The brief's minimum segment size: parts of 2 or 3 customers are too few to name.
+    fewer = dataclasses.replace(result, min_part=4)
+    assert (fewer.merges, fewer.splits) == ((), ())
+    assert fewer.other_regroupings == fewer.regroupings != ()
 
 
 @pytest.mark.parametrize("seed", range(30))

@@ -25,6 +25,8 @@ from reportgen.config import Config, parse
 from reportgen.errors import ConfigError, DataError
 from reportgen.sample import generate_orders
 
+pytestmark = pytest.mark.spark  # a stage of its own: see pyproject.toml
+
 TODAY = date(2026, 12, 1)
 
 

@@ -18,6 +18,8 @@ from reportgen.sample import generate_orders
 from tests.helpers import assert_user_error, run_cli
 from tests.spark.test_spark_run import _close, _pdf_text
 
+pytestmark = pytest.mark.spark  # a stage of its own: see pyproject.toml
+
 CUSTOMERS = 3000
 SAMPLE = 500
 """Fewer than the customers: k is chosen on a sample and Spark fits everyone."""

@@ -13,6 +13,8 @@ from reportgen.config import Config, parse
 from reportgen.errors import ConfigError, InputError
 from reportgen.sample import generate_orders, order_log_bytes
 
+pytestmark = pytest.mark.spark  # a stage of its own: see pyproject.toml
+
 TODAY = date(2026, 12, 1)
 HEADER = "InvoiceNo,CustomerID,InvoiceDate,Quantity,UnitPrice\n"
 

@@ -10,6 +10,8 @@ from reportgen.config import SegmentationSettings
 from reportgen.features import Features, Scaling
 from reportgen.segment import ArrayPoints, Points, segment
 
+pytestmark = pytest.mark.spark  # a stage of its own: see pyproject.toml
+
 
 def _features(matrix: np.ndarray) -> Features:
     names = tuple(f"x{j}" for j in range(matrix.shape[1]))

@@ -21,6 +21,8 @@ from pypdf import PdfReader
 
 from tests.helpers import run_cli, run_process
 
+pytestmark = pytest.mark.spark  # a stage of its own: see pyproject.toml
+
 PERIOD = ("--period", "2026-11", "--as-of", "2026-11-01")
 
 

@@ -250,8 +250,8 @@ def apply_scaling(
     missing = [role for role in drivers if role not in clean.frame]
     if missing:
         raise DataError(
-            f'[segmentation] mode = "frozen": the archived model needs {", ".join(missing)}, '
-            'which this data does not have; map the column in [columns] or use mode = "refit"'
+            f"the archived model needs {', '.join(missing)}, which this data does not have; "
+            'map its column in [columns], or refit the segments ([segmentation] mode = "refit")'
         )
     encoded = _encode(replace(clean, drivers=drivers), as_fitted, given, scaling.log1p, min_count)
     table = encoded.table

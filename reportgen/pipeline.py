@@ -369,7 +369,12 @@ def gather(
         segmentation=analysis.segmentation.summary,
         quality=analysis.clean.quality,
         columns=analysis.clean.roles.columns,
-        drivers=analysis.clean.drivers,
+        # A frozen model scores with the drivers it was fitted on, whatever the config says.
+        drivers=(
+            tuple(dict.fromkeys(analysis.features.scaling.roles))
+            if analysis.segmentation.frozen_from is not None
+            else analysis.clean.drivers
+        ),
         dropped=analysis.features.dropped_constant,
         transformed=analysis.features.scaling.log1p,
         unseen=analysis.features.unseen,

@@ -139,7 +139,11 @@ def test_frozen_mode_scores_a_new_period_with_the_archived_model(tmp_path):
     october = [f"c{i:03d}" for i in range(150)]
     behaviour = {c: ("high", "mid", "low")[i % 3] for i, c in enumerate(october)}
     month(october, behaviour, 1).to_csv(tmp_path / "oct.csv", index=False)
-    (tmp_path / "frozen.toml").write_text('[segmentation]\nmode = "frozen"\n')
+    # [features] drivers edited since October: the frozen model still scores with the
+    # three it was fitted on, and the brief names those.
+    (tmp_path / "frozen.toml").write_text(
+        '[segmentation]\nmode = "frozen"\n[features]\ndrivers = ["spend"]\n'
+    )
     folder = tmp_path / "output" / "customer-segments"
 
     first = run_cli(
@@ -178,6 +182,10 @@ def test_frozen_mode_scores_a_new_period_with_the_archived_model(tmp_path):
     text = pdf_text(folder / "2026-11" / "report.pdf")
     assert "The segments were not refitted this period" in text
     assert "the model fitted for October 2026" in text
+    assert (
+        "K-Means (3 clusters) on days since last purchase (column “Days Since Last Purchase”), "
+        "spend (column “Total Spend”), items purchased (column “Items Purchased”)." in text
+    )
     assert (
         "Of the customers in both periods, 0 are in another segment than in October 2026 "
         "because their own figures changed: this period was scored with the segments of "

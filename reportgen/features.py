@@ -49,6 +49,12 @@ class Scaling:
     period must reuse them, since codes taken from its own levels would shift whenever a
     level appears or goes."""
 
+    @property
+    def drivers(self) -> tuple[str, ...]:
+        """The roles the features come from, once each, in feature order: what the model
+        scores with, whatever [features] drivers says later."""
+        return tuple(dict.fromkeys(self.roles))
+
     def to_scaled(self, units: np.ndarray) -> np.ndarray:
         """Points in the data's own units (e.g. an earlier period's centroids) in this scale."""
         values = np.array(units, dtype="float64")
@@ -246,7 +252,7 @@ def apply_scaling(
         role, _, level = name.partition("=")
         if level:
             given[role] = (*given.get(role, ()), level)
-    drivers = tuple(dict.fromkeys(scaling.roles))
+    drivers = scaling.drivers
     missing = [role for role in drivers if role not in clean.frame]
     if missing:
         raise DataError(

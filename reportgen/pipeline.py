@@ -371,7 +371,7 @@ def gather(
         columns=analysis.clean.roles.columns,
         # A frozen model scores with the drivers it was fitted on, whatever the config says.
         drivers=(
-            tuple(dict.fromkeys(analysis.features.scaling.roles))
+            analysis.features.scaling.drivers
             if analysis.segmentation.frozen_from is not None
             else analysis.clean.drivers
         ),
